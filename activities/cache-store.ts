@@ -1,0 +1,51 @@
+// The narrow storage interface activities depend on; RedisCacheStore implements it, and one
+// shared test suite (test/integration/cache-store.contract.ts) checks every implementation.
+
+/** Bookkeeping kept beside a warmed value (under the prefix, never in workflow history). */
+export interface KeyMeta {
+  /** Monotonic load version (ms since epoch when the load started); older never overwrites newer. */
+  version: number;
+  warmedAtMs: number;
+  durationMs: number;
+  sizeBytes: number;
+  /** Who wrote it: `task:<id>`, `pattern:<match>`, `user:<id>`. */
+  source: string;
+  expiresAtMs: number;
+  /** Reads through the cache client since this version was written. */
+  reads: number;
+}
+
+export interface WriteEntry {
+  key: string;
+  value: Buffer | string;
+  ttlSeconds: number;
+  version: number;
+  durationMs: number;
+  source: string;
+  tags: readonly string[];
+}
+
+export interface WriteOutcome {
+  /** False when a newer version was already stored: the value was left alone. */
+  written: boolean;
+  /** The version now stored. */
+  storedVersion: number;
+  /** What the replaced version had been read, when there was one still tracked. */
+  replaced?: { version: number; reads: number; expired: boolean };
+}
+
+export interface CacheStore {
+  /** Writes value and metadata atomically unless a newer version is stored; adds the tag index entries. */
+  writeIfNewer(entry: WriteEntry): Promise<WriteOutcome>;
+  /** Several writes in one pipelined round trip (bulk and pattern warming). */
+  writeManyIfNewer(entries: readonly WriteEntry[]): Promise<WriteOutcome[]>;
+  getValue(key: string): Promise<Buffer | null>;
+  getMeta(key: string): Promise<KeyMeta | null>;
+  /** Remaining TTL in seconds: -2 when the key is missing, -1 when it has none. */
+  ttlSeconds(key: string): Promise<number>;
+  keysForTag(tag: string): Promise<string[]>;
+  /** Deletes the keys and their metadata; returns how many values existed. */
+  deleteKeys(keys: readonly string[]): Promise<number>;
+  /** Deletes the keys of a tag and the tag's index; returns the keys it removed. */
+  invalidateTag(tag: string): Promise<string[]>;
+}

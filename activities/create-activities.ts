@@ -1,0 +1,112 @@
+// The activity factory: every activity gets its dependencies (store, loaders, limits) from here,
+// so tests pass real ones on test ports. Workflows see only the type of what this returns.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { LoaderSpec } from '../core/config-schema';
+import type { CacheStore, WriteOutcome } from './cache-store';
+import { resolveLimits, type WarmingLimits } from './limits';
+import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
+import { OriginLimiter } from './origin-limiter';
+
+export interface ActivityDeps {
+  store: CacheStore;
+  /** Named custom loaders (`{ "type": "custom", "name": ... }`). */
+  loaders?: LoaderRegistry;
+  limits?: Partial<WarmingLimits>;
+  /** Shared per-origin limiter; one is made when absent. */
+  limiter?: OriginLimiter;
+}
+
+/** One key to warm: where from, where to, for how long. Carries no value. */
+export interface WarmKeyInput {
+  cacheKey: string;
+  loader: LoaderSpec;
+  ttlSeconds: number;
+  tags: readonly string[];
+  /** `task:<id>`, `pattern:<match>` or `user:<id>`; stored in the key's metadata. */
+  source: string;
+  /** Values for the loader's URL placeholders. */
+  vars?: Readonly<Record<string, string>>;
+}
+
+/** Metadata about one warm: never the value itself. */
+export interface WarmKeyResult {
+  cacheKey: string;
+  /** False when a newer load had already been stored, so this one was dropped. */
+  written: boolean;
+  version: number;
+  sizeBytes: number;
+  loadMs: number;
+  writeMs: number;
+  durationMs: number;
+  warmedAt: string;
+  attempt: number;
+  /** The version this warm replaced and how often it was read: the efficiency signal. */
+  replaced?: WriteOutcome['replaced'];
+}
+
+const HEARTBEAT_EVERY_MS = 5_000;
+
+export function createActivities(deps: ActivityDeps) {
+  const limits = resolveLimits(deps.limits);
+  const limiter = deps.limiter ?? new OriginLimiter(limits);
+  const loaders = new Loaders(deps.loaders ?? {}, limiter, limits);
+  const { store } = deps;
+
+  return {
+    /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */
+    async warmKey(input: WarmKeyInput): Promise<WarmKeyResult> {
+      const context = Context.current();
+      const { attempt } = context.info;
+      if (attempt > 1) {
+        // Temporal's retry backoff is exponential but not jittered: spread retries of many warms
+        // of the same origin so they do not arrive in lockstep.
+        await context.sleep(Math.random() * Math.min(2_000, 200 * 2 ** (attempt - 2)));
+      }
+      const heartbeat = () => context.heartbeat();
+      const beat = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+      try {
+        const started = Date.now();
+        const value = await loaders.load({
+          spec: input.loader,
+          vars: input.vars ?? {},
+          signal: context.cancellationSignal,
+          heartbeat,
+        });
+        const loaded = Date.now();
+        const outcome = await store.writeIfNewer({
+          key: input.cacheKey,
+          value,
+          ttlSeconds: input.ttlSeconds,
+          version: started,
+          durationMs: loaded - started,
+          source: input.source,
+          tags: input.tags,
+        });
+        const finished = Date.now();
+        return {
+          cacheKey: input.cacheKey,
+          written: outcome.written,
+          version: started,
+          sizeBytes: typeof value === 'string' ? Buffer.byteLength(value) : value.length,
+          loadMs: loaded - started,
+          writeMs: finished - loaded,
+          durationMs: finished - started,
+          warmedAt: new Date(finished).toISOString(),
+          attempt,
+          ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
+        };
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Deletes every key carrying `tag` (leaving tombstones so in-flight older loads cannot restore them). */
+    async invalidateTag(tag: string): Promise<{ tag: string; keys: string[] }> {
+      if (typeof tag !== 'string' || tag === '') throw ApplicationFailure.nonRetryable('tag must be a non-empty string', FailureTypes.badInput);
+      return { tag, keys: await store.invalidateTag(tag) };
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,32 @@
+// Resource limits for loaders, with documented defaults spread first and checked once.
+
+export interface WarmingLimits {
+  /** Loads in flight per origin, per worker process. Default 8. */
+  originConcurrency: number;
+  /** Loads started per second per origin, per worker process; 0 means no rate limit. Default 50. */
+  originRatePerSecond: number;
+  /** Largest value a loader may return, in bytes; larger ones fail without retry. Default 5 MiB. */
+  maxValueBytes: number;
+  /** Loader timeout when the loader spec sets none, in ms. Default 30 000. */
+  loaderTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: WarmingLimits = {
+  originConcurrency: 8,
+  originRatePerSecond: 50,
+  maxValueBytes: 5 * 1024 * 1024,
+  loaderTimeoutMs: 30_000,
+};
+
+export function resolveLimits(overrides: Partial<WarmingLimits> = {}): WarmingLimits {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  const positiveInt = (name: keyof WarmingLimits, min: number) => {
+    const value = limits[name];
+    if (!Number.isInteger(value) || value < min) throw new Error(`limits.${name} must be an integer >= ${min} (got ${value})`);
+  };
+  positiveInt('originConcurrency', 1);
+  positiveInt('originRatePerSecond', 0);
+  positiveInt('maxValueBytes', 1);
+  positiveInt('loaderTimeoutMs', 1);
+  return limits;
+}

@@ -1,0 +1,148 @@
+// Loaders fetch a value from its origin: the built-in HTTP GET, or named functions registered in
+// the worker. Failures are classified here: permanent ones fail fast, transient ones are retried.
+import { ApplicationFailure } from '@temporalio/common';
+import type { LoaderSpec } from '../core/config-schema';
+import { expandUrlTemplate } from '../core/key-template';
+import type { WarmingLimits } from './limits';
+import type { OriginLimiter } from './origin-limiter';
+
+/** What a custom loader gets besides its `args`. */
+export interface LoaderContext {
+  /** Aborted when the activity is cancelled or times out; pass it to your client. */
+  signal: AbortSignal;
+  /** Values of the template placeholders (`{id}`, `{userId}`, `{formId}`) for this load. */
+  vars: Readonly<Record<string, string>>;
+  /** Call during long loads so a crashed worker's warm is retried quickly. */
+  heartbeat(): void;
+}
+
+/**
+ * A named loader registered in the worker (`{ "type": "custom", "name": "..." }` in the config).
+ * Return a string or bytes to store them as-is, or any other JSON value to store it JSON-encoded.
+ */
+export type CustomLoader = (args: Readonly<Record<string, unknown>>, context: LoaderContext) => Promise<unknown>;
+
+export type LoaderRegistry = Readonly<Record<string, CustomLoader>>;
+
+/** Failure types the retry policies name. */
+export const FailureTypes = {
+  originRejected: 'OriginRejected',
+  originUnavailable: 'OriginUnavailable',
+  valueTooLarge: 'ValueTooLarge',
+  badLoaderResult: 'BadLoaderResult',
+  unknownLoader: 'UnknownLoader',
+  badInput: 'BadInput',
+} as const;
+
+export interface LoadRequest {
+  spec: LoaderSpec;
+  vars: Readonly<Record<string, string>>;
+  signal: AbortSignal;
+  heartbeat(): void;
+}
+
+export class Loaders {
+  constructor(
+    private readonly registry: LoaderRegistry,
+    private readonly limiter: OriginLimiter,
+    private readonly limits: WarmingLimits,
+  ) {}
+
+  /** Whether a custom loader of this name is registered. */
+  has(name: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.registry, name);
+  }
+
+  /** Loads the value as bytes or a string ready to store, under the origin's limits. */
+  load(request: LoadRequest): Promise<Buffer | string> {
+    const { spec } = request;
+    if (spec.type === 'http') {
+      const url = expandUrlTemplate(spec.url, request.vars);
+      return this.limiter.schedule(new URL(url).origin, () => this.fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request));
+    }
+    if (!this.has(spec.name)) {
+      throw ApplicationFailure.nonRetryable(`no loader named "${spec.name}" is registered in this worker`, FailureTypes.unknownLoader);
+    }
+    const loader = this.registry[spec.name] as CustomLoader;
+    return this.limiter.schedule(`custom:${spec.name}`, async () => {
+      const signal = withTimeout(request.signal, (spec.timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
+      return this.encode(await loader(spec.args ?? {}, { signal, vars: request.vars, heartbeat: request.heartbeat }), spec.name);
+    });
+  }
+
+  private async fetchHttp(
+    url: string,
+    headers: Record<string, string>,
+    timeoutSeconds: number | undefined,
+    request: LoadRequest,
+  ): Promise<Buffer> {
+    const signal = withTimeout(request.signal, (timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal, redirect: 'follow' });
+    } catch (err) {
+      if (request.signal.aborted) throw err;
+      const reason = signal.aborted ? 'timed out' : describe(err);
+      throw ApplicationFailure.retryable(`GET ${url} failed: ${reason}`, FailureTypes.originUnavailable);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      const transient = response.status === 408 || response.status === 429 || response.status >= 500;
+      const message = `GET ${url} answered ${response.status} ${response.statusText}`.trim();
+      throw transient
+        ? ApplicationFailure.retryable(message, FailureTypes.originUnavailable)
+        : ApplicationFailure.nonRetryable(message, FailureTypes.originRejected);
+    }
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (declared > this.limits.maxValueBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge(url, declared, this.limits.maxValueBytes);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of response.body ?? []) {
+        size += chunk.length;
+        if (size > this.limits.maxValueBytes) {
+          await response.body?.cancel().catch(() => undefined);
+          throw tooLarge(url, size, this.limits.maxValueBytes);
+        }
+        chunks.push(Buffer.from(chunk));
+        request.heartbeat();
+      }
+    } catch (err) {
+      if (err instanceof ApplicationFailure || request.signal.aborted) throw err;
+      throw ApplicationFailure.retryable(`GET ${url} broke off: ${signal.aborted ? 'timed out' : describe(err)}`, FailureTypes.originUnavailable);
+    }
+    return Buffer.concat(chunks, size);
+  }
+
+  private encode(value: unknown, name: string): Buffer | string {
+    let out: Buffer | string;
+    if (typeof value === 'string') out = value;
+    else if (Buffer.isBuffer(value)) out = value;
+    else if (value instanceof Uint8Array) out = Buffer.from(value);
+    else if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+      throw ApplicationFailure.nonRetryable(`loader "${name}" returned ${typeof value}, not a storable value`, FailureTypes.badLoaderResult);
+    } else out = JSON.stringify(value);
+    const size = typeof out === 'string' ? Buffer.byteLength(out) : out.length;
+    if (size > this.limits.maxValueBytes) throw tooLarge(`loader "${name}"`, size, this.limits.maxValueBytes);
+    return out;
+  }
+}
+
+function tooLarge(what: string, size: number, max: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${what} returned ${size} bytes, over the ${max}-byte limit`, FailureTypes.valueTooLarge);
+}
+
+function withTimeout(signal: AbortSignal, timeoutMs: number): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,22 @@
+-- Writes a warmed value and its metadata unless a newer version is already stored.
+-- KEYS[1] value key, KEYS[2] metadata hash (same hash slot).
+-- ARGV: value, ttlSeconds, version, warmedAtMs, durationMs, sizeBytes, source, metaTtlSeconds
+-- Returns { written (0/1), storedVersion, replacedVersion or '', replacedReads or '', replacedExpired (0/1) }.
+local current = redis.call('HGET', KEYS[2], 'version')
+if current and tonumber(current) > tonumber(ARGV[3]) then
+  return { 0, current, '', '', 0 }
+end
+local replacedReads = ''
+local replacedExpired = 0
+if current then
+  replacedReads = redis.call('HGET', KEYS[2], 'reads') or '0'
+  if redis.call('EXISTS', KEYS[1]) == 0 then replacedExpired = 1 end
+end
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2],
+  'version', ARGV[3], 'warmedAt', ARGV[4], 'durationMs', ARGV[5], 'sizeBytes', ARGV[6],
+  'source', ARGV[7], 'expiresAt', tonumber(ARGV[4]) + ttl * 1000, 'reads', 0)
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[8]))
+return { 1, ARGV[3], current or '', replacedReads, replacedExpired }

@@ -1,0 +1,102 @@
+// CacheStore on Redis (standalone or Cluster): version-checked writes by Lua script, tag index in sets.
+import type { Cluster, Redis } from 'ioredis';
+import type { CacheStore, KeyMeta, WriteEntry, WriteOutcome } from './cache-store';
+import { callScript, defineScripts } from './lua-scripts';
+import type { RedisKeys } from './redis-keys';
+
+/** Metadata outlives its value by a day so a late, older load still finds the newer version. */
+const META_GRACE_SECONDS = 24 * 3600;
+
+export class RedisCacheStore implements CacheStore {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly keys: RedisKeys,
+  ) {
+    defineScripts(redis);
+  }
+
+  async writeIfNewer(entry: WriteEntry): Promise<WriteOutcome> {
+    const [outcome] = await this.writeManyIfNewer([entry]);
+    return outcome as WriteOutcome;
+  }
+
+  async writeManyIfNewer(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
+    // Each command is sent without awaiting the previous one; with autopipelining (set by whoever
+    // builds the connection) ioredis batches them into one round trip per node.
+    const now = Date.now();
+    const outcomes = await Promise.all(entries.map((entry) => this.writeOne(entry, now)));
+    const tagWrites: Promise<unknown>[] = [];
+    entries.forEach((entry, i) => {
+      if (!outcomes[i]?.written) return;
+      for (const tag of entry.tags) {
+        const tagKey = this.keys.tag(tag);
+        tagWrites.push(this.redis.sadd(tagKey, entry.key));
+        // Bounded memory: the index expires no earlier than its longest-lived member.
+        tagWrites.push(this.redis.expire(tagKey, entry.ttlSeconds + META_GRACE_SECONDS, 'NX'));
+        tagWrites.push(this.redis.expire(tagKey, entry.ttlSeconds + META_GRACE_SECONDS, 'GT'));
+      }
+    });
+    await Promise.all(tagWrites);
+    return outcomes;
+  }
+
+  private async writeOne(entry: WriteEntry, now: number): Promise<WriteOutcome> {
+    const size = typeof entry.value === 'string' ? Buffer.byteLength(entry.value) : entry.value.length;
+    const reply = (await callScript(
+      this.redis,
+      'write-if-newer',
+      [entry.key, this.keys.meta(entry.key)],
+      [entry.value, entry.ttlSeconds, entry.version, now, Math.round(entry.durationMs), size, entry.source, entry.ttlSeconds + META_GRACE_SECONDS],
+    )) as [number, string, string, string, number];
+    const [written, stored, replacedVersion, replacedReads, replacedExpired] = reply;
+    return {
+      written: written === 1,
+      storedVersion: Number(stored),
+      ...(replacedVersion !== ''
+        ? { replaced: { version: Number(replacedVersion), reads: Number(replacedReads), expired: replacedExpired === 1 } }
+        : {}),
+    };
+  }
+
+  getValue(key: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(key);
+  }
+
+  async getMeta(key: string): Promise<KeyMeta | null> {
+    const hash = await this.redis.hgetall(this.keys.meta(key));
+    if (!hash.version || hash.source === 'invalidated') return null;
+    return {
+      version: Number(hash.version),
+      warmedAtMs: Number(hash.warmedAt),
+      durationMs: Number(hash.durationMs),
+      sizeBytes: Number(hash.sizeBytes),
+      source: hash.source ?? '',
+      expiresAtMs: Number(hash.expiresAt),
+      reads: Number(hash.reads ?? 0),
+    };
+  }
+
+  ttlSeconds(key: string): Promise<number> {
+    return this.redis.ttl(key);
+  }
+
+  keysForTag(tag: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.tag(tag));
+  }
+
+  async deleteKeys(keys: readonly string[]): Promise<number> {
+    // One script call per key: on a cluster the keys live in different slots.
+    const now = Date.now();
+    const existed = await Promise.all(
+      keys.map((key) => callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [now, META_GRACE_SECONDS])),
+    );
+    return existed.reduce<number>((sum, n) => sum + Number(n), 0);
+  }
+
+  async invalidateTag(tag: string): Promise<string[]> {
+    const keys = await this.keysForTag(tag);
+    await this.deleteKeys(keys);
+    if (keys.length > 0) await this.redis.srem(this.keys.tag(tag), ...keys);
+    return keys;
+  }
+}

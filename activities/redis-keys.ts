@@ -1,0 +1,38 @@
+// Every Redis key the system keeps besides the cached values themselves, under one prefix.
+// Keys that a Lua script touches together with a value share the value's hash slot, so the
+// layout works on Redis Cluster.
+
+/** Default prefix for everything but the cached values. */
+export const DEFAULT_PREFIX = 'cw:';
+
+/** The hash-slot tag Redis Cluster would use for `key`: its `{tag}` if it has one, else the key. */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}
+
+export interface RedisKeys {
+  readonly prefix: string;
+  /** Hash of a value's metadata; same slot as the value. */
+  meta(key: string): string;
+  /** Set of cache keys carrying a tag. */
+  tag(tag: string): string;
+  /** The applied declarative config (JSON). */
+  config(): string;
+}
+
+export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix)) {
+    throw new Error(`prefix must be 1-64 characters of letters, digits and : _ . - (got "${prefix}")`);
+  }
+  return {
+    prefix,
+    meta: (key) => `${prefix}meta:{${hashTagOf(key)}}:${key}`,
+    tag: (tag) => `${prefix}tag:${tag}`,
+    config: () => `${prefix}config`,
+  };
+}

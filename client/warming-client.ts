@@ -1,0 +1,337 @@
+// createWarmingClient: the Temporal side for operators and applications. Applies config, forces
+// warms, reads status, pauses and removes tasks. `warmctl` is a thin shell over it.
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { Cluster, Redis } from 'ioredis';
+import { RedisCacheStore } from '../activities/redis-cache-store';
+import { redisKeys, type RedisKeys } from '../activities/redis-keys';
+import { ConfigError, parseWarmingConfig, type TaskSpec, type WarmingConfig } from '../core/config-schema';
+import { mapLimit } from '../core/map-limit';
+import { isCritical } from '../core/priority';
+import {
+  applyTaskUpdate,
+  forceWarmSignal,
+  pauseSignal,
+  removeSignal,
+  resumeSignal,
+  SEARCH_ATTRIBUTES,
+  statusQuery,
+  taskIdFromWorkflowId,
+  taskWorkflowId,
+  WARM_CACHE_KEY,
+  WARM_CRITICAL,
+  WARM_PRIORITY,
+  WARM_TAGS,
+  WARM_TASK_ID,
+  warmNowUpdate,
+  warmTaskWorkflow,
+  type TaskStatus,
+  type WarmOutcome,
+} from '../workflows';
+import { createRedis, readEnvironment, temporalConnectOptions } from '../worker/environment';
+
+export interface WarmingClientOptions {
+  /** An existing Temporal client (not closed by `close()`); by default one is built from the environment. */
+  client?: Client;
+  /** Default TEMPORAL_TASK_QUEUE or `cache-warming`. */
+  taskQueue?: string;
+  /** An existing Redis connection (not closed by `close()`); by default REDIS_URL. */
+  redis?: Redis | Cluster;
+  /** Default WARMING_PREFIX or `cw:`. */
+  prefix?: string;
+  /** How long to wait for a worker to answer an update or query before giving up. Default 30 000 ms. */
+  workerTimeoutMs?: number;
+  /** Parallel Temporal calls for bulk operations (apply, list). Default 16. */
+  concurrency?: number;
+}
+
+export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'removed';
+
+export interface ApplyReport {
+  tasks: { taskId: string; action: ApplyAction; fields?: string[] }[];
+  created: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  patterns: number;
+  userPreload: boolean;
+}
+
+export interface TaskWarmReport {
+  taskId: string;
+  priority: number;
+  critical: boolean;
+  ok: boolean;
+  durationMs: number;
+  error?: string;
+}
+
+export interface WarmRunReport {
+  results: TaskWarmReport[];
+  succeeded: number;
+  failed: number;
+  totalDurationMs: number;
+}
+
+/** Thrown when a task id names no running task. */
+export class TaskNotFoundError extends Error {
+  override readonly name = 'TaskNotFoundError';
+  constructor(readonly taskId: string) {
+    super(`no task "${taskId}" is scheduled (apply a config that has it first)`);
+  }
+}
+
+export class WarmingClient {
+  readonly keys: RedisKeys;
+  private readonly store: RedisCacheStore;
+  private readonly workerTimeoutMs: number;
+  private readonly concurrency: number;
+
+  constructor(
+    readonly temporal: Client,
+    readonly redis: Redis | Cluster,
+    readonly taskQueue: string,
+    prefix: string,
+    options: Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency'>,
+    private readonly onClose: () => Promise<void>,
+  ) {
+    this.keys = redisKeys(prefix);
+    this.store = new RedisCacheStore(redis, this.keys);
+    this.workerTimeoutMs = options.workerTimeoutMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 16;
+  }
+
+  /**
+   * Validates the whole config, then starts or updates one workflow per task (idempotent: an
+   * unchanged task is left alone) and stores patterns, user-preload and optimiser settings.
+   * With `prune`, running tasks missing from the config are removed.
+   */
+  async apply(input: WarmingConfig | unknown, options: { prune?: boolean } = {}): Promise<ApplyReport> {
+    const config = parseWarmingConfig(input);
+    config.tasks.forEach((task, i) => {
+      if (task.cacheKey.startsWith(this.keys.prefix)) {
+        throw new ConfigError(`tasks[${i}].cacheKey: "${task.cacheKey}" is under the reserved prefix "${this.keys.prefix}"`);
+      }
+    });
+    await this.ensureSearchAttributes();
+    await this.redis.set(this.keys.config(), JSON.stringify(config));
+    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, (task) => this.applyTask(task));
+    if (options.prune) {
+      const wanted = new Set(config.tasks.map((task) => task.taskId));
+      const running = await this.listTaskIds();
+      const stale = running.filter((taskId) => !wanted.has(taskId));
+      await mapLimit(stale, this.concurrency, (taskId) => this.remove(taskId, 'pruned by apply'));
+      tasks.push(...stale.map((taskId) => ({ taskId, action: 'removed' as const })));
+    }
+    const count = (action: ApplyAction) => tasks.filter((task) => task.action === action).length;
+    return {
+      tasks,
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      removed: count('removed'),
+      patterns: config.patterns.length,
+      userPreload: config.userPreload !== undefined,
+    };
+  }
+
+  /** The config last applied, or undefined. */
+  async appliedConfig(): Promise<WarmingConfig | undefined> {
+    const text = await this.redis.get(this.keys.config());
+    return text ? parseWarmingConfig(JSON.parse(text)) : undefined;
+  }
+
+  private async applyTask(spec: TaskSpec): Promise<ApplyReport['tasks'][number]> {
+    const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(taskWorkflowId(spec.taskId));
+    if (await this.isRunning(handle)) {
+      const result = await this.withWorker(handle.executeUpdate(applyTaskUpdate, { args: [spec] }), `apply ${spec.taskId}`);
+      return result.changed ? { taskId: spec.taskId, action: 'updated', fields: result.fields } : { taskId: spec.taskId, action: 'unchanged' };
+    }
+    await this.temporal.workflow.start(warmTaskWorkflow, {
+      workflowId: taskWorkflowId(spec.taskId),
+      taskQueue: this.taskQueue,
+      args: [{ spec }],
+      // Two applies racing each other still make one workflow per task.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,
+      staticDetails: `Loader: ${spec.loader.type === 'http' ? spec.loader.url : `custom ${spec.loader.name}`}, TTL ${spec.ttlSeconds}s`,
+      typedSearchAttributes: [
+        { key: WARM_TASK_ID, value: spec.taskId },
+        { key: WARM_CACHE_KEY, value: spec.cacheKey },
+        { key: WARM_CRITICAL, value: isCritical(spec) },
+        { key: WARM_PRIORITY, value: spec.priority },
+        { key: WARM_TAGS, value: [...spec.tags] },
+      ],
+    });
+    return { taskId: spec.taskId, action: 'created' };
+  }
+
+  /** Registers the custom search attributes when the namespace lacks them (idempotent). */
+  async ensureSearchAttributes(): Promise<void> {
+    const namespace = this.temporal.options.namespace;
+    const { customAttributes } = await this.temporal.connection.operatorService.listSearchAttributes({ namespace });
+    const types = temporal.api.enums.v1.IndexedValueType;
+    const byCliType = {
+      Keyword: types.INDEXED_VALUE_TYPE_KEYWORD,
+      Bool: types.INDEXED_VALUE_TYPE_BOOL,
+      Int: types.INDEXED_VALUE_TYPE_INT,
+      KeywordList: types.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    } as const;
+    const missing = SEARCH_ATTRIBUTES.filter((attribute) => !customAttributes?.[attribute.name]);
+    if (missing.length === 0) return;
+    await this.temporal.connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((attribute) => [attribute.name, byCliType[attribute.cliType]])),
+    });
+  }
+
+  /** Ids of every running task workflow, optionally filtered by a visibility query clause. */
+  async listTaskIds(filter?: string): Promise<string[]> {
+    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running'${filter ? ` AND ${filter}` : ''}`;
+    const ids: string[] = [];
+    for await (const execution of this.temporal.workflow.list({ query })) {
+      const taskId = taskIdFromWorkflowId(execution.workflowId);
+      if (taskId !== undefined) ids.push(taskId);
+    }
+    return ids.sort();
+  }
+
+  /** Status of every running task, sorted by priority (highest first), then id. */
+  async listTasks(filter?: string): Promise<TaskStatus[]> {
+    const ids = await this.listTaskIds(filter);
+    const statuses = await mapLimit(ids, this.concurrency, async (taskId) => {
+      try {
+        return await this.status(taskId);
+      } catch (err) {
+        if (err instanceof TaskNotFoundError) return undefined; // removed while listing
+        throw err;
+      }
+    });
+    return statuses.filter((s): s is TaskStatus => s !== undefined).sort((a, b) => b.priority - a.priority || a.taskId.localeCompare(b.taskId));
+  }
+
+  /** One task's status (the workflow's `status` query). */
+  async status(taskId: string): Promise<TaskStatus> {
+    const handle = await this.runningHandle(taskId);
+    return this.withWorker(handle.query(statusQuery), `status of ${taskId}`);
+  }
+
+  /** Forces a warm now. With `wait` (default) resolves with its outcome; else returns at once. */
+  async warm(taskId: string, options: { reason?: string; wait?: boolean } = {}): Promise<WarmOutcome | undefined> {
+    const handle = await this.runningHandle(taskId);
+    const payload = options.reason ? { reason: options.reason } : {};
+    if (options.wait === false) {
+      await handle.signal(forceWarmSignal, payload);
+      return undefined;
+    }
+    return handle.executeUpdate(warmNowUpdate, { args: [payload] });
+  }
+
+  /** Warms every task carrying `tag`. */
+  async warmByTag(tag: string, options: { parallel?: number; wait?: boolean } = {}): Promise<WarmRunReport> {
+    return this.warmMany(await this.listTasks(`WarmTags = ${quote(tag)}`), `tag ${tag}`, options);
+  }
+
+  /** Warms every critical task in priority order, `parallel` at a time (default 1). */
+  async warmCritical(options: { parallel?: number; wait?: boolean } = {}): Promise<WarmRunReport> {
+    return this.warmMany(await this.listTasks('WarmCritical = true'), 'critical pass', options);
+  }
+
+  private async warmMany(tasks: TaskStatus[], reason: string, options: { parallel?: number; wait?: boolean }): Promise<WarmRunReport> {
+    const parallel = options.parallel ?? 1;
+    if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`parallel must be a positive integer (got ${parallel})`);
+    const started = Date.now();
+    const results = await mapLimit(tasks, parallel, async (task): Promise<TaskWarmReport> => {
+      const base = { taskId: task.taskId, priority: task.priority, critical: task.critical };
+      const taskStarted = Date.now();
+      try {
+        const outcome = await this.warm(task.taskId, { reason, wait: options.wait });
+        if (!outcome) return { ...base, ok: true, durationMs: Date.now() - taskStarted };
+        return { ...base, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.error ? { error: outcome.error } : {}) };
+      } catch (err) {
+        return { ...base, ok: false, durationMs: Date.now() - taskStarted, error: err instanceof Error ? err.message : String(err) };
+      }
+    });
+    const succeeded = results.filter((r) => r.ok).length;
+    return { results, succeeded, failed: results.length - succeeded, totalDurationMs: Date.now() - started };
+  }
+
+  async pause(taskId: string): Promise<void> {
+    await (await this.runningHandle(taskId)).signal(pauseSignal);
+  }
+
+  async resume(taskId: string): Promise<void> {
+    await (await this.runningHandle(taskId)).signal(resumeSignal);
+  }
+
+  /** Stops a task's schedule; resolves with its final status once the workflow has completed. */
+  async remove(taskId: string, reason?: string): Promise<TaskStatus> {
+    const handle = await this.runningHandle(taskId);
+    await handle.signal(removeSignal, reason ? { reason } : {});
+    return this.withWorker(handle.result(), `remove ${taskId}`);
+  }
+
+  /** Deletes every key tagged `tag`; with `rewarm`, warms the tasks carrying the tag again. */
+  async invalidateTag(tag: string, options: { rewarm?: boolean } = {}): Promise<{ keys: string[]; rewarm?: WarmRunReport }> {
+    const keys = await this.store.invalidateTag(tag);
+    if (!options.rewarm) return { keys };
+    return { keys, rewarm: await this.warmByTag(tag, { parallel: this.concurrency }) };
+  }
+
+  async close(): Promise<void> {
+    await this.onClose();
+  }
+
+  private async runningHandle(taskId: string): Promise<WorkflowHandle<typeof warmTaskWorkflow>> {
+    const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(taskWorkflowId(taskId));
+    if (!(await this.isRunning(handle))) throw new TaskNotFoundError(taskId);
+    return handle;
+  }
+
+  private async isRunning(handle: WorkflowHandle): Promise<boolean> {
+    try {
+      return (await handle.describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  private async withWorker<T>(work: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what}: no worker answered on task queue ${this.taskQueue} within ${this.workerTimeoutMs} ms (is a worker running?)`)),
+        this.workerTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Connects to Temporal and Redis (from the environment unless given) and returns a WarmingClient. */
+export async function createWarmingClient(options: WarmingClientOptions = {}): Promise<WarmingClient> {
+  const env = readEnvironment();
+  let connection: Connection | undefined;
+  let temporalClient = options.client;
+  if (!temporalClient) {
+    const { connectionOptions, namespace } = temporalConnectOptions();
+    connection = await Connection.connect(connectionOptions);
+    temporalClient = new Client({ connection, namespace });
+  }
+  const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
+  const ownsRedis = !options.redis;
+  return new WarmingClient(temporalClient, redis, options.taskQueue ?? env.taskQueue, options.prefix ?? env.prefix, options, async () => {
+    if (ownsRedis) redis.disconnect();
+    await connection?.close();
+  });
+}
+
+/** Quotes a value for a Temporal visibility query. */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

@@ -1,0 +1,235 @@
+// The declarative config (warming.config.json / YAML) as zod schemas: one source of truth for
+// validation and types. Parsing is all-or-nothing and every error names the field.
+import { z } from 'zod';
+import { templateFields, templateProblem } from './key-template';
+
+const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TAG = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const LOADER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Checks a URL template: only `allowed` placeholders, and an http(s) URL once they are filled in. */
+function urlTemplate(allowed: readonly string[]) {
+  return z
+    .string()
+    .min(1)
+    .max(2048)
+    .superRefine((url, ctx) => {
+      const problem = templateProblem(url, allowed);
+      if (problem) return void ctx.addIssue({ code: 'custom', message: `url ${problem}` });
+      let parsed: URL;
+      try {
+        parsed = new URL(url.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
+      } catch {
+        return void ctx.addIssue({ code: 'custom', message: `"${url}" is not a valid URL` });
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        ctx.addIssue({ code: 'custom', message: `url must be http or https, got ${parsed.protocol}` });
+      }
+      if (parsed.username || parsed.password) {
+        ctx.addIssue({ code: 'custom', message: 'url must not embed credentials; use headers' });
+      }
+    });
+}
+
+/** A loader: the built-in HTTP GET, or a named function registered in the worker. */
+export function loaderSchema(allowedPlaceholders: readonly string[]) {
+  return z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('http'),
+      url: urlTemplate(allowedPlaceholders),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string().max(8192)).optional(),
+      /** Per-request timeout; default 30. */
+      timeoutSeconds: z.number().positive().max(600).optional(),
+    }),
+    z.strictObject({
+      type: z.literal('custom'),
+      name: z.string().regex(LOADER_NAME, 'loader name must be an identifier such as "loadCatalog"'),
+      args: z.record(z.string(), z.unknown()).optional(),
+      timeoutSeconds: z.number().positive().max(600).optional(),
+    }),
+  ]);
+}
+
+const keyText = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024)
+  .refine((key) => !/\s/.test(key), 'must not contain whitespace');
+
+function keyTemplate(allowed: readonly string[]) {
+  return keyText.superRefine((key, ctx) => {
+    const problem = templateProblem(key, allowed);
+    if (problem) ctx.addIssue({ code: 'custom', message: `key ${problem}` });
+  });
+}
+
+const ttlSeconds = z.number().int('must be a whole number of seconds').positive().max(MAX_TTL_SECONDS);
+const tags = z.array(z.string().regex(TAG, 'tags are letters, digits and . _ : - (max 64)')).max(32).default([]);
+
+export const taskSchema = z.strictObject({
+  taskId: z.string().regex(IDENTIFIER, 'taskId must be 1-128 letters, digits, . _ - (starting with a letter or digit)'),
+  name: z.string().min(1).max(200).optional(),
+  cacheKey: keyTemplate([]),
+  loader: loaderSchema([]),
+  ttlSeconds,
+  tags,
+  /** 0..1000; default 10. At CRITICAL_PRIORITY (50) or above a task is critical. */
+  priority: z.number().int().min(0).max(1000).default(10),
+  critical: z.boolean().default(false),
+  /** Default 60. Fractions are allowed down to 0.01 (0.6 s) for tests and demos. */
+  intervalMinutes: z.number().min(0.01).max(7 * 24 * 60).default(60),
+  /** Let the optimiser re-plan the interval from access frequency; default true. */
+  adaptive: z.boolean().default(true),
+});
+
+export const patternSchema = z
+  .strictObject({
+    match: keyTemplate(['id', 'key', 'a', 'b', 'c', 'name', 'userId', 'formId']).refine(
+      (match) => templateFields(match).length > 0,
+      'match needs at least one placeholder such as {id}',
+    ),
+    loader: z.unknown(),
+    ttlSeconds,
+    tags,
+    priority: z.number().int().min(0).max(1000).default(0),
+  })
+  .transform((pattern, ctx) => {
+    // The loader may use exactly the placeholders its `match` captures.
+    const parsed = loaderSchema(templateFields(pattern.match)).safeParse(pattern.loader);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: 'custom', message: issue.message, path: ['loader', ...issue.path] });
+      }
+      return z.NEVER;
+    }
+    return { ...pattern, loader: parsed.data };
+  });
+
+const userSource = z.strictObject({
+  loader: loaderSchema(['userId']),
+  key: keyTemplate(['userId']),
+  ttlSeconds,
+});
+
+export const userPreloadSchema = z.strictObject({
+  session: userSource.optional(),
+  navigation: userSource.optional(),
+  forms: z
+    .strictObject({
+      list: loaderSchema(['userId']),
+      item: loaderSchema(['userId', 'formId']),
+      key: keyTemplate(['userId', 'formId']).refine((key) => key.includes('{formId}'), 'key must contain {formId}'),
+      /** How many of the most recent forms to load; default 5. */
+      max: z.number().int().min(1).max(100).default(5),
+      ttlSeconds,
+    })
+    .optional(),
+  /** A user preloaded this recently is skipped unless `force`; default 5. */
+  skipIfWarmedWithinMinutes: z.number().min(0).max(24 * 60).default(5),
+  /** A per-user workflow with no login for this long completes; default 30. */
+  idleMinutes: z.number().min(0.05).max(7 * 24 * 60).default(30),
+});
+
+export const intervalRuleSchema = z.strictObject({
+  /** Applies when the access frequency (per minute) is strictly above this. */
+  aboveFrequency: z.number().min(0),
+  intervalMinutes: z.number().min(0.01).max(7 * 24 * 60),
+});
+
+export const DEFAULT_INTERVAL_RULES = [
+  { aboveFrequency: 1, intervalMinutes: 15 },
+  { aboveFrequency: 0.5, intervalMinutes: 30 },
+  { aboveFrequency: 0.1, intervalMinutes: 60 },
+] as const;
+export const DEFAULT_COLD_INTERVAL_MINUTES = 120;
+
+export const optimizerSchema = z.strictObject({
+  everyMinutes: z.number().min(0.01).max(24 * 60).default(15),
+  windowMinutes: z.number().int().min(1).max(24 * 60).default(60),
+  patternWarming: z.boolean().default(true),
+  criticalWarming: z.boolean().default(true),
+  topN: z.number().int().min(0).max(100_000).default(10),
+  minAccessFrequency: z.number().min(0).default(0.1),
+  /** A hot key expiring within this many seconds counts as about to expire; default 120. */
+  expiringWithinSeconds: z.number().int().min(0).default(120),
+  rules: z
+    .array(intervalRuleSchema)
+    .min(1)
+    .default(DEFAULT_INTERVAL_RULES.map((rule) => ({ ...rule })))
+    .refine(
+      (rules) => rules.every((rule, i) => i === 0 || (rules[i - 1] as typeof rule).aboveFrequency > rule.aboveFrequency),
+      'rules must be ordered by aboveFrequency, highest first',
+    ),
+  coldIntervalMinutes: z.number().min(0.01).max(7 * 24 * 60).default(DEFAULT_COLD_INTERVAL_MINUTES),
+});
+
+export const warmingConfigSchema = z
+  .strictObject({
+    tasks: z.array(taskSchema).max(100_000).default([]),
+    patterns: z.array(patternSchema).max(1_000).default([]),
+    userPreload: userPreloadSchema.optional(),
+    optimizer: optimizerSchema.default(() => optimizerSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    const firstById = new Map<string, number>();
+    const firstByKey = new Map<string, number>();
+    config.tasks.forEach((task, i) => {
+      const sameId = firstById.get(task.taskId);
+      if (sameId !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['tasks', i, 'taskId'], message: `"${task.taskId}" is a duplicate of tasks[${sameId}]` });
+      } else firstById.set(task.taskId, i);
+      const sameKey = firstByKey.get(task.cacheKey);
+      if (sameKey !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['tasks', i, 'cacheKey'], message: `"${task.cacheKey}" is already owned by tasks[${sameKey}]` });
+      } else firstByKey.set(task.cacheKey, i);
+    });
+  });
+
+export type LoaderSpec = z.infer<ReturnType<typeof loaderSchema>>;
+export type TaskSpec = z.infer<typeof taskSchema>;
+export type TaskInput = z.input<typeof taskSchema>;
+export type PatternSpec = z.infer<typeof patternSchema>;
+export type UserPreloadSpec = z.infer<typeof userPreloadSchema>;
+export type OptimizerSpec = z.infer<typeof optimizerSchema>;
+export type IntervalRule = z.infer<typeof intervalRuleSchema>;
+export type WarmingConfig = z.infer<typeof warmingConfigSchema>;
+export type WarmingConfigInput = z.input<typeof warmingConfigSchema>;
+
+/** Thrown for invalid outside input; the message is one line naming the field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** `tasks[0].loader.url` from a zod issue path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/** One line for a zod error: the first issue with its field, and how many more there are. */
+export function formatZodError(error: z.ZodError, root?: string): string {
+  const [first, ...rest] = error.issues;
+  if (!first) return 'invalid input';
+  const path = formatPath([...(root ? [root] : []), ...first.path]);
+  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
+  return `${path ? `${path}: ` : ''}${first.message}${more}`;
+}
+
+/** Validates a whole config; throws ConfigError naming the first bad field. */
+export function parseWarmingConfig(raw: unknown): WarmingConfig {
+  const parsed = warmingConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error));
+  return parsed.data;
+}
+
+/** Validates one task; throws ConfigError naming the bad field. */
+export function parseTask(raw: unknown): TaskSpec {
+  const parsed = taskSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error));
+  return parsed.data;
+}

@@ -1,0 +1,78 @@
+// Key and URL templates such as `product:{id}` or `http://origin/users/{userId}`: pure, so workflows may use them.
+
+const FIELD = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The placeholder names a template uses, in order of first appearance. */
+export function templateFields(template: string): string[] {
+  const names: string[] = [];
+  for (const match of template.matchAll(FIELD)) {
+    const name = match[1] as string;
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+/** A problem with a template, or undefined when only `allowed` placeholders appear and braces balance. */
+export function templateProblem(template: string, allowed: readonly string[]): string | undefined {
+  const stripped = template.replace(FIELD, '');
+  if (stripped.includes('{') || stripped.includes('}')) {
+    return `has an unbalanced or malformed placeholder (use {name})`;
+  }
+  const unknown = templateFields(template).filter((name) => !allowed.includes(name));
+  if (unknown.length > 0) {
+    const hint = allowed.length > 0 ? `; allowed: ${allowed.map((a) => `{${a}}`).join(', ')}` : '; none are allowed here';
+    return `uses unknown placeholder ${unknown.map((u) => `{${u}}`).join(', ')}${hint}`;
+  }
+  return undefined;
+}
+
+/**
+ * Replaces every `{name}` with `vars[name]`, passed through `encode` (identity for keys,
+ * `encodeURIComponent` for URLs). Throws when a placeholder has no value.
+ */
+export function expandTemplate(
+  template: string,
+  vars: Readonly<Record<string, string>>,
+  encode: (value: string) => string = (value) => value,
+): string {
+  return template.replace(FIELD, (_whole, name: string) => {
+    const value = vars[name];
+    if (value === undefined || value === '') throw new Error(`template ${template} needs a value for {${name}}`);
+    return encode(value);
+  });
+}
+
+/** Expands a URL template, percent-encoding every value so it cannot change the URL's shape. */
+export function expandUrlTemplate(template: string, vars: Readonly<Record<string, string>>): string {
+  return expandTemplate(template, vars, encodeURIComponent);
+}
+
+/**
+ * Matches a concrete key against a pattern such as `product:{id}`; returns the captured values,
+ * or undefined when the key does not match. A value never spans a `:` and is never empty.
+ */
+export function matchTemplate(template: string, key: string): Record<string, string> | undefined {
+  const names: string[] = [];
+  let source = '';
+  let last = 0;
+  for (const match of template.matchAll(FIELD)) {
+    source += escapeRegExp(template.slice(last, match.index));
+    source += '([^:]+)';
+    names.push(match[1] as string);
+    last = (match.index ?? 0) + match[0].length;
+  }
+  source += escapeRegExp(template.slice(last));
+  const found = new RegExp(`^${source}$`).exec(key);
+  if (!found) return undefined;
+  const vars: Record<string, string> = {};
+  for (const [i, name] of names.entries()) {
+    const value = found[i + 1] as string;
+    if (vars[name] !== undefined && vars[name] !== value) return undefined;
+    vars[name] = value;
+  }
+  return vars;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

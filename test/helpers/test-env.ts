@@ -1,0 +1,144 @@
+// What integration tests share: the servers from global setup, unique names, a worker per test
+// file on its own task queue and key prefix, and waiting on conditions (never sleeping).
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import type { WarmingLimits } from '../../activities/limits';
+import type { LoaderRegistry } from '../../activities/loaders';
+import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
+import { createWorker, type WarmingWorker } from '../../worker/create-worker';
+
+export interface TestServers {
+  temporalAddress: string;
+  redisUrl: string;
+  workflowBundlePath: string;
+}
+
+export function testServers(): TestServers {
+  const temporalAddress = process.env.CW_TEST_TEMPORAL_ADDRESS;
+  const redisUrl = process.env.CW_TEST_REDIS_URL;
+  const workflowBundlePath = process.env.CW_TEST_WORKFLOW_BUNDLE;
+  if (!temporalAddress || !redisUrl || !workflowBundlePath) {
+    throw new Error('test servers are missing: run the tests through jest so test/global-setup.ts starts them');
+  }
+  return { temporalAddress, redisUrl, workflowBundlePath };
+}
+
+/** A name unique to this run and call: `prefix-<random>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+let runtimeInstalled = false;
+/** Quiets the Temporal runtime's logger to warnings (once per process). */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by another test file in this process.
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/** Polls until `check` returns a value other than undefined/false; fails after the deadline with what it last saw. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitOptions = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+}
+
+export interface TestStack {
+  taskQueue: string;
+  prefix: string;
+  redis: Redis;
+  temporal: Client;
+  warming: WarmingClient;
+  worker: WarmingWorker;
+  /** Starts the worker in the background. */
+  startWorker(): void;
+  /** Stops the worker (if started) and waits for it to drain. */
+  stopWorker(): Promise<void>;
+  /** Stops everything this stack opened. */
+  close(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  loaders?: LoaderRegistry;
+  limits?: Partial<WarmingLimits>;
+  maxConcurrentActivities?: number;
+  criticalMaxConcurrentActivities?: number;
+}
+
+/** A worker, clients and a Redis connection isolated by task queue and key prefix. */
+export async function createTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  quietTemporalRuntime();
+  const servers = testServers();
+  const taskQueue = uniqueName('tq');
+  const prefix = `${uniqueName('t')}:`;
+  const redis = new Redis(servers.redisUrl, { enableAutoPipelining: true });
+  const connection = await Connection.connect({ address: servers.temporalAddress });
+  const temporal = new Client({ connection });
+  const warming = await createWarmingClient({ client: temporal, redis, taskQueue, prefix, workerTimeoutMs: 20_000 });
+  const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
+  const makeWorker = () =>
+    createWorker({
+      connection: nativeConnection,
+      taskQueue,
+      redis,
+      prefix,
+      loaders: options.loaders,
+      limits: options.limits,
+      maxConcurrentActivities: options.maxConcurrentActivities,
+      criticalMaxConcurrentActivities: options.criticalMaxConcurrentActivities,
+      workflowBundle: { codePath: servers.workflowBundlePath },
+      shutdownGraceTime: '5s',
+    });
+  const stack: TestStack & { running?: Promise<void> } = {
+    taskQueue,
+    prefix,
+    redis,
+    temporal,
+    warming,
+    worker: await makeWorker(),
+    startWorker() {
+      if (stack.running) throw new Error('worker already running');
+      stack.running = stack.worker.run();
+    },
+    async stopWorker() {
+      if (!stack.running) return;
+      stack.worker.shutdown();
+      await stack.running;
+      stack.running = undefined;
+      stack.worker = await makeWorker();
+    },
+    async close() {
+      if (stack.running) {
+        stack.worker.shutdown();
+        await stack.running;
+      }
+      await warming.close();
+      await connection.close();
+      await nativeConnection.close();
+      redis.disconnect();
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,132 @@
+// createWorker: the composition root. Builds the connections it is not given, the activities
+// with their dependencies, and two Temporal workers: one for the main queue (workflows and
+// normal warms) and one with reserved slots for critical warms.
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Cluster, Redis } from 'ioredis';
+import { createActivities } from '../activities/create-activities';
+import { resolveLimits, type WarmingLimits } from '../activities/limits';
+import type { LoaderRegistry } from '../activities/loaders';
+import { OriginLimiter } from '../activities/origin-limiter';
+import { RedisCacheStore } from '../activities/redis-cache-store';
+import { redisKeys } from '../activities/redis-keys';
+import { criticalTaskQueue } from '../workflows/ids';
+import { createRedis, readEnvironment, temporalConnectOptions } from './environment';
+
+export interface CreateWorkerOptions {
+  /** Defaults to a connection built from the environment (TEMPORAL_ADDRESS, TLS, API key...). */
+  connection?: NativeConnection;
+  /** Default TEMPORAL_NAMESPACE or `default`. */
+  namespace?: string;
+  /** Default TEMPORAL_TASK_QUEUE or `cache-warming`; critical warms use `<taskQueue>-critical`. */
+  taskQueue?: string;
+  /** Defaults to a connection to REDIS_URL; a connection passed in is not closed by the worker. */
+  redis?: Redis | Cluster;
+  /** Default WARMING_PREFIX or `cw:`. */
+  prefix?: string;
+  /** Named custom loaders. */
+  loaders?: LoaderRegistry;
+  limits?: Partial<WarmingLimits>;
+  /** Concurrent normal warms. Default 20. */
+  maxConcurrentActivities?: number;
+  /** Slots reserved for critical warms, never used by normal ones. Default 10. */
+  criticalMaxConcurrentActivities?: number;
+  /** A prebuilt workflow bundle (faster start); by default the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** How long shutdown waits for in-flight warms. Default '30s'. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Extra options for both Temporal workers (tuning, interceptors). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface WarmingWorker {
+  readonly taskQueue: string;
+  readonly criticalTaskQueue: string;
+  /** Runs until shutdown (SIGINT/SIGTERM or `shutdown()`), drains, closes what it opened. */
+  run(): Promise<void>;
+  /** Runs until `until` settles, then shuts down and drains. */
+  runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T>;
+  shutdown(): void;
+}
+
+export async function createWorker(options: CreateWorkerOptions = {}): Promise<WarmingWorker> {
+  const env = readEnvironment();
+  const taskQueue = options.taskQueue ?? env.taskQueue;
+  const namespace = options.namespace ?? env.namespace;
+  const limits = resolveLimits(options.limits);
+  const maxConcurrentActivities = positive(options.maxConcurrentActivities ?? 20, 'maxConcurrentActivities');
+  const criticalSlots = positive(options.criticalMaxConcurrentActivities ?? 10, 'criticalMaxConcurrentActivities');
+
+  const ownsConnection = !options.connection;
+  const connection = options.connection ?? (await NativeConnection.connect(temporalConnectOptions().connectionOptions));
+  const ownsRedis = !options.redis;
+  const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
+  const limiter = new OriginLimiter(limits);
+
+  const closeAll = async () => {
+    await limiter.stop();
+    if (ownsRedis) redis.disconnect();
+    if (ownsConnection) await connection.close();
+  };
+
+  try {
+    const store = new RedisCacheStore(redis, redisKeys(options.prefix ?? env.prefix));
+    const activities = createActivities({ store, loaders: options.loaders, limits, limiter });
+    const common = {
+      connection,
+      namespace,
+      activities,
+      shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+      ...options.workerOptions,
+    };
+    const main = await Worker.create({
+      ...common,
+      taskQueue,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+    });
+    const critical = await Worker.create({
+      ...common,
+      taskQueue: criticalTaskQueue(taskQueue),
+      maxConcurrentActivityTaskExecutions: criticalSlots,
+    });
+
+    const run = async () => {
+      try {
+        await Promise.all([main.run(), critical.run()]);
+      } finally {
+        await closeAll();
+      }
+    };
+    const shutdown = () => {
+      for (const worker of [main, critical]) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+    };
+    return {
+      taskQueue,
+      criticalTaskQueue: criticalTaskQueue(taskQueue),
+      run,
+      shutdown,
+      async runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {
+        const running = run();
+        const stoppedEarly = running.then(() => {
+          throw new Error('the worker stopped before the awaited work finished');
+        });
+        try {
+          return await Promise.race([typeof until === 'function' ? until() : until, stoppedEarly]);
+        } finally {
+          shutdown();
+          await running;
+        }
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${value})`);
+  return value;
+}

@@ -1,0 +1,103 @@
+// Reads the process environment once, with documented defaults, and builds connections from it.
+// Temporal settings (address, namespace, TLS, API key, profiles) come from @temporalio/envconfig,
+// the way Temporal's own CLI reads them.
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Cluster, Redis } from 'ioredis';
+import { DEFAULT_PREFIX } from '../activities/redis-keys';
+
+export interface Environment {
+  /** TEMPORAL_ADDRESS (or the profile's), default `localhost:7233`. */
+  temporalAddress: string;
+  /** TEMPORAL_NAMESPACE, default `default`. */
+  namespace: string;
+  /** TEMPORAL_TASK_QUEUE, default `cache-warming`. */
+  taskQueue: string;
+  /** REDIS_URL, default `redis://127.0.0.1:6379`; `rediss://` means TLS. */
+  redisUrl: string;
+  /** REDIS_CLUSTER=1 treats REDIS_URL as a seed node of a Redis Cluster. */
+  redisCluster: boolean;
+  /** WARMING_CONFIG, default `warming.config.json`. */
+  configPath: string;
+  /** WARMING_PREFIX, default `cw:`: everything but cached values lives under it. */
+  prefix: string;
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  const profile = loadClientConnectConfig({ overrideEnvVars: stringEnv(env) });
+  return {
+    temporalAddress: profile.connectionOptions.address ?? 'localhost:7233',
+    namespace: profile.namespace ?? 'default',
+    taskQueue: nonEmpty(env.TEMPORAL_TASK_QUEUE, 'TEMPORAL_TASK_QUEUE') ?? 'cache-warming',
+    redisUrl: nonEmpty(env.REDIS_URL, 'REDIS_URL') ?? 'redis://127.0.0.1:6379',
+    redisCluster: flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER'),
+    configPath: nonEmpty(env.WARMING_CONFIG, 'WARMING_CONFIG') ?? 'warming.config.json',
+    prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
+  };
+}
+
+/** Temporal connection options (TLS, API key, metadata) for the given environment. */
+export function temporalConnectOptions(env: NodeJS.ProcessEnv = process.env) {
+  const profile = loadClientConnectConfig({ overrideEnvVars: stringEnv(env) });
+  return {
+    connectionOptions: { ...profile.connectionOptions, address: profile.connectionOptions.address ?? 'localhost:7233' },
+    namespace: profile.namespace ?? 'default',
+  };
+}
+
+/** A positive integer from the environment, or the default. */
+export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min} (got "${raw}")`);
+  return value;
+}
+
+export interface RedisOptions {
+  url: string;
+  cluster?: boolean;
+}
+
+/**
+ * Connects to Redis (or a Redis Cluster through one seed node) with autopipelining on, so
+ * commands issued together share a round trip.
+ */
+export function createRedis({ url, cluster = false }: RedisOptions): Redis | Cluster {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`REDIS_URL "${url}" is not a URL (expected redis://host:port or rediss://host:port)`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new Error(`REDIS_URL must start with redis:// or rediss:// (got ${parsed.protocol}//)`);
+  }
+  if (!cluster) return new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
+  const tls = parsed.protocol === 'rediss:' ? {} : undefined;
+  return new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
+    enableAutoPipelining: true,
+    redisOptions: {
+      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+      ...(tls ? { tls } : {}),
+      maxRetriesPerRequest: 3,
+    },
+  });
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+function nonEmpty(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new Error(`${name} is set but empty`);
+  return value.trim();
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (['1', 'true', 'yes'].includes(value.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(value.toLowerCase())) return false;
+  throw new Error(`${name} must be 1/true/yes or 0/false/no (got "${value}")`);
+}

@@ -1,0 +1,35 @@
+// `npm run worker`: a worker for the environment (see worker/environment.ts) that runs until
+// SIGINT/SIGTERM, drains in-flight warms and exits 0.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseConfigText } from '../client/config-file';
+import { createWorker } from './create-worker';
+import { intFromEnv, readEnvironment } from './environment';
+
+async function run(): Promise<void> {
+  const env = readEnvironment();
+  if (existsSync(env.configPath)) {
+    // Fail fast on a broken config file; the schedule itself comes from `warmctl apply`.
+    parseConfigText(readFileSync(env.configPath, 'utf8'), env.configPath);
+  }
+  const worker = await createWorker({
+    maxConcurrentActivities: intFromEnv(process.env, 'WARMING_MAX_ACTIVITIES', 20),
+    criticalMaxConcurrentActivities: intFromEnv(process.env, 'WARMING_CRITICAL_MAX_ACTIVITIES', 10),
+    limits: {
+      originConcurrency: intFromEnv(process.env, 'WARMING_ORIGIN_CONCURRENCY', 8),
+      originRatePerSecond: intFromEnv(process.env, 'WARMING_ORIGIN_RATE_PER_SECOND', 50, 0),
+      maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
+    },
+  });
+  console.log(`worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`);
+  await worker.run();
+  console.log('worker drained and stopped');
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+run().catch((err: unknown) => {
+  console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+// Everything the workflow bundler and clients import from the workflow side.
+export * from './definitions';
+export * from './ids';
+export * from './search-attributes';
+export { warmTaskWorkflow, type WarmTaskInput, type CarriedTaskState } from './warm-task';

@@ -1,0 +1,333 @@
+// warmTaskWorkflow owns one task's schedule: warms on start, then every interval; forced warms by
+// signal or update; pause, resume, re-apply and removal; continue-as-new carrying its counters.
+// Deterministic orchestration only: the warm itself is the warmKey activity.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { Activities } from '../activities/create-activities';
+import type { TaskSpec } from '../core/config-schema';
+import { isCritical } from '../core/priority';
+import {
+  applyTaskUpdate,
+  forceWarmSignal,
+  pauseSignal,
+  removeSignal,
+  resumeSignal,
+  statusQuery,
+  warmNowUpdate,
+  type ApplyTaskResult,
+  type ForceWarm,
+  type TaskStatus,
+  type WarmOutcome,
+  type WarmTrigger,
+} from './definitions';
+import { criticalTaskQueue } from './ids';
+import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
+
+/** Counters and schedule state carried across continue-as-new. */
+export interface CarriedTaskState {
+  warmCount: number;
+  failureCount: number;
+  lastWarmAt: string | null;
+  nextWarmAtMs: number;
+  intervalMinutes: number;
+  paused: boolean;
+  lastResult: WarmOutcome | null;
+  lastError: string | null;
+  since: string;
+  generation: number;
+  pendingForce: { trigger: WarmTrigger; reason?: string } | null;
+}
+
+export interface WarmTaskInput {
+  spec: TaskSpec;
+  carried?: CarriedTaskState;
+  /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
+  historyEventsLimit?: number;
+}
+
+const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
+/** After a failed warm the next try comes after the interval or this, whichever is sooner. */
+const FAILURE_RETRY_MS = 5 * 60_000;
+const MAX_REASON_LENGTH = 500;
+
+/** Retries and timeouts of the warm activity, in one place. Loaders time out on their own first. */
+function warmActivityOptions(spec: TaskSpec): ActivityOptions {
+  const loaderTimeoutSeconds = spec.loader.timeoutSeconds ?? 30;
+  return {
+    startToCloseTimeout: `${Math.max(120, loaderTimeoutSeconds + 60)}s`,
+    // A crashed worker's warm is retried elsewhere within this (plus the retry interval).
+    heartbeatTimeout: '20s',
+    scheduleToCloseTimeout: '30m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  };
+}
+
+export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus> {
+  let spec = input.spec;
+  const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
+  const carried = input.carried;
+  const state: CarriedTaskState = carried ?? {
+    warmCount: 0,
+    failureCount: 0,
+    lastWarmAt: null,
+    nextWarmAtMs: Date.now(),
+    intervalMinutes: spec.intervalMinutes,
+    paused: false,
+    lastResult: null,
+    lastError: null,
+    since: new Date().toISOString(),
+    generation: 0,
+    pendingForce: { trigger: 'start' },
+  };
+
+  let warming = false;
+  let removed = false;
+  let scheduleChanged = false;
+  // Update tickets: a `warmNow` caller waits until a warm that started after its request is done.
+  let requested = 0;
+  let served = 0;
+  let lastServed: WarmOutcome | null = null;
+
+  const status = (): TaskStatus => ({
+    taskId: spec.taskId,
+    name: spec.name ?? spec.taskId,
+    cacheKey: spec.cacheKey,
+    intervalMinutes: state.intervalMinutes,
+    configuredIntervalMinutes: spec.intervalMinutes,
+    adaptive: spec.adaptive,
+    critical: isCritical(spec),
+    priority: spec.priority,
+    tags: [...spec.tags],
+    ttlSeconds: spec.ttlSeconds,
+    loaderType: spec.loader.type,
+    paused: state.paused,
+    state: removed ? 'removed' : warming ? 'warming' : state.paused ? 'paused' : 'scheduled',
+    lastWarmAt: state.lastWarmAt,
+    nextWarmAt: state.paused || removed ? null : new Date(state.nextWarmAtMs).toISOString(),
+    warmCount: state.warmCount,
+    failureCount: state.failureCount,
+    lastResult: state.lastResult,
+    lastError: state.lastError,
+    since: state.since,
+    generation: state.generation,
+  });
+
+  const request = (trigger: WarmTrigger, payload: ForceWarm | undefined) => {
+    // A later request never downgrades an update (which someone waits on) to a plain signal.
+    const keep = state.pendingForce?.trigger === 'update' ? 'update' : trigger;
+    state.pendingForce = { trigger: keep, ...(payload?.reason ? { reason: payload.reason } : {}) };
+  };
+
+  setHandler(statusQuery, status);
+
+  setHandler(forceWarmSignal, (payload) => {
+    const problem = forceWarmProblem(payload);
+    if (problem) return void log.warn('forceWarm signal dropped', { problem });
+    if (removed) return void log.warn('forceWarm signal dropped', { problem: 'task is being removed' });
+    request('force', payload);
+  });
+
+  setHandler(
+    warmNowUpdate,
+    async (payload) => {
+      const ticket = ++requested;
+      request('update', payload);
+      await condition(() => served >= ticket);
+      return lastServed as WarmOutcome;
+    },
+    {
+      validator: (payload) => {
+        const problem = forceWarmProblem(payload);
+        if (problem) throw new Error(problem);
+        if (removed) throw new Error(`task ${spec.taskId} is being removed`);
+      },
+    },
+  );
+
+  setHandler(
+    applyTaskUpdate,
+    (next): ApplyTaskResult => {
+      const fields = changedFields(spec, next);
+      if (fields.length === 0) return { changed: false, fields };
+      const configuredIntervalChanged = next.intervalMinutes !== spec.intervalMinutes;
+      const wasAdaptive = spec.adaptive;
+      spec = next;
+      // A new configured interval (or turning adaptivity off) takes effect at once.
+      if (configuredIntervalChanged || (wasAdaptive && !next.adaptive)) setInterval(next.intervalMinutes);
+      upsertSearchAttributes(searchAttributes(spec));
+      setCurrentDetails(details(status()));
+      return { changed: true, fields };
+    },
+    {
+      validator: (next) => {
+        if (typeof next !== 'object' || next === null || typeof next.cacheKey !== 'string' || typeof next.loader !== 'object') {
+          throw new Error('applyTask needs a validated task spec');
+        }
+        if (next.taskId !== spec.taskId) throw new Error(`applyTask for ${next.taskId} sent to task ${spec.taskId}`);
+        if (!(next.intervalMinutes > 0)) throw new Error('intervalMinutes must be positive');
+        if (removed) throw new Error(`task ${spec.taskId} is being removed`);
+      },
+    },
+  );
+
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    scheduleChanged = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    scheduleChanged = true;
+  });
+  setHandler(removeSignal, () => {
+    removed = true;
+  });
+
+  function setInterval(minutes: number) {
+    state.intervalMinutes = minutes;
+    const from = state.lastWarmAt ? Date.parse(state.lastWarmAt) : Date.now();
+    state.nextWarmAtMs = from + minutes * 60_000;
+    scheduleChanged = true;
+  }
+
+  async function warm(trigger: WarmTrigger, reason: string | undefined): Promise<void> {
+    const servingUpTo = requested;
+    state.pendingForce = null;
+    warming = true;
+    const startedMs = Date.now();
+    const activities = proxyActivities<Activities>({
+      ...warmActivityOptions(spec),
+      ...(isCritical(spec) ? { taskQueue: criticalTaskQueue(workflowInfo().taskQueue) } : {}),
+    });
+    let outcome: WarmOutcome;
+    try {
+      const result = await activities.warmKey({
+        cacheKey: spec.cacheKey,
+        loader: spec.loader,
+        ttlSeconds: spec.ttlSeconds,
+        tags: spec.tags,
+        source: `task:${spec.taskId}`,
+      });
+      const finishedMs = Date.now();
+      outcome = { ok: true, trigger, ...(reason ? { reason } : {}), startedAt: iso(startedMs), finishedAt: iso(finishedMs), durationMs: finishedMs - startedMs, result };
+      state.warmCount++;
+      state.lastWarmAt = iso(finishedMs);
+      state.lastError = null;
+      state.nextWarmAtMs = finishedMs + state.intervalMinutes * 60_000;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const finishedMs = Date.now();
+      const error = describeFailure(err);
+      outcome = { ok: false, trigger, ...(reason ? { reason } : {}), startedAt: iso(startedMs), finishedAt: iso(finishedMs), durationMs: finishedMs - startedMs, error };
+      state.failureCount++;
+      state.lastError = error;
+      state.nextWarmAtMs = finishedMs + Math.min(state.intervalMinutes * 60_000, FAILURE_RETRY_MS);
+      log.warn('warm failed', { taskId: spec.taskId, error });
+    }
+    warming = false;
+    state.lastResult = outcome;
+    lastServed = outcome;
+    served = servingUpTo;
+    setCurrentDetails(details(status()));
+  }
+
+  upsertSearchAttributes(searchAttributes(spec));
+  setCurrentDetails(details(status()));
+
+  for (;;) {
+    const idle = state.pendingForce === null && served >= requested;
+    if (removed && idle) break;
+    if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyEventsLimit)) {
+      await condition(allHandlersFinished);
+      if (state.pendingForce === null && !removed) {
+        await continueAsNew<typeof warmTaskWorkflow>({
+          spec,
+          carried: { ...state, generation: state.generation + 1 },
+          historyEventsLimit,
+        });
+      }
+      continue;
+    }
+    if (state.pendingForce) {
+      await warm(state.pendingForce.trigger, state.pendingForce.reason);
+      continue;
+    }
+    if (!state.paused && Date.now() >= state.nextWarmAtMs) {
+      await warm('schedule', undefined);
+      continue;
+    }
+    scheduleChanged = false;
+    const wake = () => removed || state.pendingForce !== null || scheduleChanged;
+    if (state.paused) await condition(wake);
+    else await condition(wake, Math.max(1, state.nextWarmAtMs - Date.now()));
+  }
+
+  setCurrentDetails(details(status()));
+  return { ...status(), state: 'removed' };
+}
+
+function forceWarmProblem(payload: unknown): string | undefined {
+  if (payload === undefined || payload === null) return undefined;
+  if (typeof payload !== 'object' || Array.isArray(payload)) return 'payload must be an object like { "reason": "..." }';
+  const reason = (payload as { reason?: unknown }).reason;
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
+    return `reason must be a string of at most ${MAX_REASON_LENGTH} characters`;
+  }
+  return undefined;
+}
+
+function changedFields(current: TaskSpec, next: TaskSpec): string[] {
+  const keys = new Set([...Object.keys(current), ...Object.keys(next)] as (keyof TaskSpec)[]);
+  return [...keys].filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key])).sort();
+}
+
+function searchAttributes(spec: TaskSpec): SearchAttributeUpdatePair[] {
+  return [
+    { key: WARM_TASK_ID, value: spec.taskId },
+    { key: WARM_CACHE_KEY, value: spec.cacheKey },
+    { key: WARM_CRITICAL, value: isCritical(spec) },
+    { key: WARM_PRIORITY, value: spec.priority },
+    { key: WARM_TAGS, value: [...spec.tags] },
+  ];
+}
+
+/** Markdown for the Temporal UI's "current details". */
+function details(s: TaskStatus): string {
+  const last = s.lastResult
+    ? s.lastResult.ok
+      ? `ok in ${s.lastResult.durationMs} ms (${s.lastResult.result?.sizeBytes ?? 0} bytes, ${s.lastResult.trigger})`
+      : `failed: ${s.lastResult.error}`
+    : 'none yet';
+  return [
+    `**${s.name}** warms \`${s.cacheKey}\` every ${s.intervalMinutes} min${s.adaptive ? ' (adaptive)' : ''}`,
+    `- state: ${s.state}${s.critical ? ', critical' : ''}, priority ${s.priority}`,
+    `- last warm: ${s.lastWarmAt ?? 'never'}: ${last}`,
+    `- next warm: ${s.nextWarmAt ?? '-'}`,
+    `- warms: ${s.warmCount}, failures: ${s.failureCount}`,
+  ].join('\n');
+}
+
+function describeFailure(err: unknown): string {
+  let current: unknown = err;
+  // The interesting message is at the bottom of the chain: ActivityFailure -> ApplicationFailure.
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  if (current instanceof ApplicationFailure) return current.type ? `${current.type}: ${current.message}` : current.message;
+  return current instanceof Error ? current.message : String(current);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
