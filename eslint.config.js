@@ -29,9 +29,18 @@ module.exports = tseslint.config(
           paths: [
             { name: 'ioredis', message: 'Workflows and core logic do no I/O: call an activity.' },
             ...nodeBuiltins.map((name) => ({ name, message: 'Workflows and core logic may not use Node builtins.' })),
-            ...nodeBuiltins.map((name) => ({ name: `node:${name}`, message: 'Workflows and core logic may not use Node builtins.' })),
+            ...nodeBuiltins.map((name) => ({
+              name: `node:${name}`,
+              message: 'Workflows and core logic may not use Node builtins.',
+            })),
           ],
-          patterns: [{ group: ['**/activities/*', '**/client/*', '**/worker/*'], allowTypeImports: true, message: 'Only types may cross into workflow code.' }],
+          patterns: [
+            {
+              group: ['**/activities/*', '**/client/*', '**/worker/*'],
+              allowTypeImports: true,
+              message: 'Only types may cross into workflow code.',
+            },
+          ],
         },
       ],
     },

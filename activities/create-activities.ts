@@ -103,7 +103,8 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Deletes every key carrying `tag` (leaving tombstones so in-flight older loads cannot restore them). */
     async invalidateTag(tag: string): Promise<{ tag: string; keys: string[] }> {
-      if (typeof tag !== 'string' || tag === '') throw ApplicationFailure.nonRetryable('tag must be a non-empty string', FailureTypes.badInput);
+      if (typeof tag !== 'string' || tag === '')
+        throw ApplicationFailure.nonRetryable('tag must be a non-empty string', FailureTypes.badInput);
       return { tag, keys: await store.invalidateTag(tag) };
     },
   };

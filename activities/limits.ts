@@ -22,7 +22,8 @@ export function resolveLimits(overrides: Partial<WarmingLimits> = {}): WarmingLi
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const positiveInt = (name: keyof WarmingLimits, min: number) => {
     const value = limits[name];
-    if (!Number.isInteger(value) || value < min) throw new Error(`limits.${name} must be an integer >= ${min} (got ${value})`);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`limits.${name} must be an integer >= ${min} (got ${value})`);
   };
   positiveInt('originConcurrency', 1);
   positiveInt('originRatePerSecond', 0);

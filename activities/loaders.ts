@@ -58,15 +58,23 @@ export class Loaders {
     const { spec } = request;
     if (spec.type === 'http') {
       const url = expandUrlTemplate(spec.url, request.vars);
-      return this.limiter.schedule(new URL(url).origin, () => this.fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request));
+      return this.limiter.schedule(new URL(url).origin, () =>
+        this.fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request),
+      );
     }
     if (!this.has(spec.name)) {
-      throw ApplicationFailure.nonRetryable(`no loader named "${spec.name}" is registered in this worker`, FailureTypes.unknownLoader);
+      throw ApplicationFailure.nonRetryable(
+        `no loader named "${spec.name}" is registered in this worker`,
+        FailureTypes.unknownLoader,
+      );
     }
     const loader = this.registry[spec.name] as CustomLoader;
     return this.limiter.schedule(`custom:${spec.name}`, async () => {
       const signal = withTimeout(request.signal, (spec.timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
-      return this.encode(await loader(spec.args ?? {}, { signal, vars: request.vars, heartbeat: request.heartbeat }), spec.name);
+      return this.encode(
+        await loader(spec.args ?? {}, { signal, vars: request.vars, heartbeat: request.heartbeat }),
+        spec.name,
+      );
     });
   }
 
@@ -112,7 +120,10 @@ export class Loaders {
       }
     } catch (err) {
       if (err instanceof ApplicationFailure || request.signal.aborted) throw err;
-      throw ApplicationFailure.retryable(`GET ${url} broke off: ${signal.aborted ? 'timed out' : describe(err)}`, FailureTypes.originUnavailable);
+      throw ApplicationFailure.retryable(
+        `GET ${url} broke off: ${signal.aborted ? 'timed out' : describe(err)}`,
+        FailureTypes.originUnavailable,
+      );
     }
     return Buffer.concat(chunks, size);
   }
@@ -122,8 +133,16 @@ export class Loaders {
     if (typeof value === 'string') out = value;
     else if (Buffer.isBuffer(value)) out = value;
     else if (value instanceof Uint8Array) out = Buffer.from(value);
-    else if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-      throw ApplicationFailure.nonRetryable(`loader "${name}" returned ${typeof value}, not a storable value`, FailureTypes.badLoaderResult);
+    else if (
+      value === undefined ||
+      typeof value === 'function' ||
+      typeof value === 'symbol' ||
+      typeof value === 'bigint'
+    ) {
+      throw ApplicationFailure.nonRetryable(
+        `loader "${name}" returned ${typeof value}, not a storable value`,
+        FailureTypes.badLoaderResult,
+      );
     } else out = JSON.stringify(value);
     const size = typeof out === 'string' ? Buffer.byteLength(out) : out.length;
     if (size > this.limits.maxValueBytes) throw tooLarge(`loader "${name}"`, size, this.limits.maxValueBytes);
@@ -132,7 +151,10 @@ export class Loaders {
 }
 
 function tooLarge(what: string, size: number, max: number): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`${what} returned ${size} bytes, over the ${max}-byte limit`, FailureTypes.valueTooLarge);
+  return ApplicationFailure.nonRetryable(
+    `${what} returned ${size} bytes, over the ${max}-byte limit`,
+    FailureTypes.valueTooLarge,
+  );
 }
 
 function withTimeout(signal: AbortSignal, timeoutMs: number): AbortSignal {

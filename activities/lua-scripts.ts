@@ -39,7 +39,12 @@ export function defineScripts(redis: Redis | Cluster): void {
 }
 
 /** Calls a registered script by name. */
-export function callScript(redis: Redis | Cluster, name: ScriptName, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+export function callScript(
+  redis: Redis | Cluster,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number | Buffer)[],
+): Promise<unknown> {
   const fn = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[commandName(name)];
   if (!fn) throw new Error(`Lua script ${name} is not defined on this connection; call defineScripts first`);
   return fn.call(redis, ...keys, ...args);

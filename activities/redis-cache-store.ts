@@ -46,14 +46,29 @@ export class RedisCacheStore implements CacheStore {
       this.redis,
       'write-if-newer',
       [entry.key, this.keys.meta(entry.key)],
-      [entry.value, entry.ttlSeconds, entry.version, now, Math.round(entry.durationMs), size, entry.source, entry.ttlSeconds + META_GRACE_SECONDS],
+      [
+        entry.value,
+        entry.ttlSeconds,
+        entry.version,
+        now,
+        Math.round(entry.durationMs),
+        size,
+        entry.source,
+        entry.ttlSeconds + META_GRACE_SECONDS,
+      ],
     )) as [number, string, string, string, number];
     const [written, stored, replacedVersion, replacedReads, replacedExpired] = reply;
     return {
       written: written === 1,
       storedVersion: Number(stored),
       ...(replacedVersion !== ''
-        ? { replaced: { version: Number(replacedVersion), reads: Number(replacedReads), expired: replacedExpired === 1 } }
+        ? {
+            replaced: {
+              version: Number(replacedVersion),
+              reads: Number(replacedReads),
+              expired: replacedExpired === 1,
+            },
+          }
         : {}),
     };
   }
@@ -88,7 +103,9 @@ export class RedisCacheStore implements CacheStore {
     // One script call per key: on a cluster the keys live in different slots.
     const now = Date.now();
     const existed = await Promise.all(
-      keys.map((key) => callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [now, META_GRACE_SECONDS])),
+      keys.map((key) =>
+        callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [now, META_GRACE_SECONDS]),
+      ),
     );
     return existed.reduce<number>((sum, n) => sum + Number(n), 0);
   }

@@ -11,11 +11,14 @@ export function parseConfigText(text: string, source: string): WarmingConfig {
   try {
     raw = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    const detail = err instanceof YAMLParseError ? err.message.split('\n')[0] : err instanceof Error ? err.message : String(err);
+    const detail =
+      err instanceof YAMLParseError ? err.message.split('\n')[0] : err instanceof Error ? err.message : String(err);
     throw new ConfigError(`${source}: not valid ${yaml ? 'YAML' : 'JSON'}: ${detail}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`${source}: the config must be an object with "tasks", "patterns", "userPreload" or "optimizer"`);
+    throw new ConfigError(
+      `${source}: the config must be an object with "tasks", "patterns", "userPreload" or "optimizer"`,
+    );
   }
   try {
     return parseWarmingConfig(raw);
@@ -32,7 +35,9 @@ export function loadConfigFile(path: string): WarmingConfig {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(err)})`);
+    throw new ConfigError(
+      code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(err)})`,
+    );
   }
   return parseConfigText(text, path);
 }

@@ -110,7 +110,9 @@ export class WarmingClient {
     const config = parseWarmingConfig(input);
     config.tasks.forEach((task, i) => {
       if (task.cacheKey.startsWith(this.keys.prefix)) {
-        throw new ConfigError(`tasks[${i}].cacheKey: "${task.cacheKey}" is under the reserved prefix "${this.keys.prefix}"`);
+        throw new ConfigError(
+          `tasks[${i}].cacheKey: "${task.cacheKey}" is under the reserved prefix "${this.keys.prefix}"`,
+        );
       }
     });
     await this.ensureSearchAttributes();
@@ -144,8 +146,13 @@ export class WarmingClient {
   private async applyTask(spec: TaskSpec): Promise<ApplyReport['tasks'][number]> {
     const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(taskWorkflowId(spec.taskId));
     if (await this.isRunning(handle)) {
-      const result = await this.withWorker(handle.executeUpdate(applyTaskUpdate, { args: [spec] }), `apply ${spec.taskId}`);
-      return result.changed ? { taskId: spec.taskId, action: 'updated', fields: result.fields } : { taskId: spec.taskId, action: 'unchanged' };
+      const result = await this.withWorker(
+        handle.executeUpdate(applyTaskUpdate, { args: [spec] }),
+        `apply ${spec.taskId}`,
+      );
+      return result.changed
+        ? { taskId: spec.taskId, action: 'updated', fields: result.fields }
+        : { taskId: spec.taskId, action: 'unchanged' };
     }
     await this.temporal.workflow.start(warmTaskWorkflow, {
       workflowId: taskWorkflowId(spec.taskId),
@@ -207,7 +214,9 @@ export class WarmingClient {
         throw err;
       }
     });
-    return statuses.filter((s): s is TaskStatus => s !== undefined).sort((a, b) => b.priority - a.priority || a.taskId.localeCompare(b.taskId));
+    return statuses
+      .filter((s): s is TaskStatus => s !== undefined)
+      .sort((a, b) => b.priority - a.priority || a.taskId.localeCompare(b.taskId));
   }
 
   /** One task's status (the workflow's `status` query). */
@@ -237,9 +246,14 @@ export class WarmingClient {
     return this.warmMany(await this.listTasks('WarmCritical = true'), 'critical pass', options);
   }
 
-  private async warmMany(tasks: TaskStatus[], reason: string, options: { parallel?: number; wait?: boolean }): Promise<WarmRunReport> {
+  private async warmMany(
+    tasks: TaskStatus[],
+    reason: string,
+    options: { parallel?: number; wait?: boolean },
+  ): Promise<WarmRunReport> {
     const parallel = options.parallel ?? 1;
-    if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`parallel must be a positive integer (got ${parallel})`);
+    if (!Number.isInteger(parallel) || parallel < 1)
+      throw new Error(`parallel must be a positive integer (got ${parallel})`);
     const started = Date.now();
     const results = await mapLimit(tasks, parallel, async (task): Promise<TaskWarmReport> => {
       const base = { taskId: task.taskId, priority: task.priority, critical: task.critical };
@@ -247,9 +261,19 @@ export class WarmingClient {
       try {
         const outcome = await this.warm(task.taskId, { reason, wait: options.wait });
         if (!outcome) return { ...base, ok: true, durationMs: Date.now() - taskStarted };
-        return { ...base, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.error ? { error: outcome.error } : {}) };
+        return {
+          ...base,
+          ok: outcome.ok,
+          durationMs: outcome.durationMs,
+          ...(outcome.error ? { error: outcome.error } : {}),
+        };
       } catch (err) {
-        return { ...base, ok: false, durationMs: Date.now() - taskStarted, error: err instanceof Error ? err.message : String(err) };
+        return {
+          ...base,
+          ok: false,
+          durationMs: Date.now() - taskStarted,
+          error: err instanceof Error ? err.message : String(err),
+        };
       }
     });
     const succeeded = results.filter((r) => r.ok).length;
@@ -272,7 +296,10 @@ export class WarmingClient {
   }
 
   /** Deletes every key tagged `tag`; with `rewarm`, warms the tasks carrying the tag again. */
-  async invalidateTag(tag: string, options: { rewarm?: boolean } = {}): Promise<{ keys: string[]; rewarm?: WarmRunReport }> {
+  async invalidateTag(
+    tag: string,
+    options: { rewarm?: boolean } = {},
+  ): Promise<{ keys: string[]; rewarm?: WarmRunReport }> {
     const keys = await this.store.invalidateTag(tag);
     if (!options.rewarm) return { keys };
     return { keys, rewarm: await this.warmByTag(tag, { parallel: this.concurrency }) };
@@ -301,7 +328,12 @@ export class WarmingClient {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${what}: no worker answered on task queue ${this.taskQueue} within ${this.workerTimeoutMs} ms (is a worker running?)`)),
+        () =>
+          reject(
+            new Error(
+              `${what}: no worker answered on task queue ${this.taskQueue} within ${this.workerTimeoutMs} ms (is a worker running?)`,
+            ),
+          ),
         this.workerTimeoutMs,
       );
     });
@@ -325,10 +357,17 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
   }
   const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
   const ownsRedis = !options.redis;
-  return new WarmingClient(temporalClient, redis, options.taskQueue ?? env.taskQueue, options.prefix ?? env.prefix, options, async () => {
-    if (ownsRedis) redis.disconnect();
-    await connection?.close();
-  });
+  return new WarmingClient(
+    temporalClient,
+    redis,
+    options.taskQueue ?? env.taskQueue,
+    options.prefix ?? env.prefix,
+    options,
+    async () => {
+      if (ownsRedis) redis.disconnect();
+      await connection?.close();
+    },
+  );
 }
 
 /** Quotes a value for a Temporal visibility query. */

@@ -38,7 +38,9 @@ export function loaderSchema(allowedPlaceholders: readonly string[]) {
     z.strictObject({
       type: z.literal('http'),
       url: urlTemplate(allowedPlaceholders),
-      headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string().max(8192)).optional(),
+      headers: z
+        .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string().max(8192))
+        .optional(),
       /** Per-request timeout; default 30. */
       timeoutSeconds: z.number().positive().max(600).optional(),
     }),
@@ -78,7 +80,11 @@ export const taskSchema = z.strictObject({
   priority: z.number().int().min(0).max(1000).default(10),
   critical: z.boolean().default(false),
   /** Default 60. Fractions are allowed down to 0.01 (0.6 s) for tests and demos. */
-  intervalMinutes: z.number().min(0.01).max(7 * 24 * 60).default(60),
+  intervalMinutes: z
+    .number()
+    .min(0.01)
+    .max(7 * 24 * 60)
+    .default(60),
   /** Let the optimiser re-plan the interval from access frequency; default true. */
   adaptive: z.boolean().default(true),
 });
@@ -126,15 +132,26 @@ export const userPreloadSchema = z.strictObject({
     })
     .optional(),
   /** A user preloaded this recently is skipped unless `force`; default 5. */
-  skipIfWarmedWithinMinutes: z.number().min(0).max(24 * 60).default(5),
+  skipIfWarmedWithinMinutes: z
+    .number()
+    .min(0)
+    .max(24 * 60)
+    .default(5),
   /** A per-user workflow with no login for this long completes; default 30. */
-  idleMinutes: z.number().min(0.05).max(7 * 24 * 60).default(30),
+  idleMinutes: z
+    .number()
+    .min(0.05)
+    .max(7 * 24 * 60)
+    .default(30),
 });
 
 export const intervalRuleSchema = z.strictObject({
   /** Applies when the access frequency (per minute) is strictly above this. */
   aboveFrequency: z.number().min(0),
-  intervalMinutes: z.number().min(0.01).max(7 * 24 * 60),
+  intervalMinutes: z
+    .number()
+    .min(0.01)
+    .max(7 * 24 * 60),
 });
 
 export const DEFAULT_INTERVAL_RULES = [
@@ -145,8 +162,17 @@ export const DEFAULT_INTERVAL_RULES = [
 export const DEFAULT_COLD_INTERVAL_MINUTES = 120;
 
 export const optimizerSchema = z.strictObject({
-  everyMinutes: z.number().min(0.01).max(24 * 60).default(15),
-  windowMinutes: z.number().int().min(1).max(24 * 60).default(60),
+  everyMinutes: z
+    .number()
+    .min(0.01)
+    .max(24 * 60)
+    .default(15),
+  windowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   patternWarming: z.boolean().default(true),
   criticalWarming: z.boolean().default(true),
   topN: z.number().int().min(0).max(100_000).default(10),
@@ -158,10 +184,15 @@ export const optimizerSchema = z.strictObject({
     .min(1)
     .default(DEFAULT_INTERVAL_RULES.map((rule) => ({ ...rule })))
     .refine(
-      (rules) => rules.every((rule, i) => i === 0 || (rules[i - 1] as typeof rule).aboveFrequency > rule.aboveFrequency),
+      (rules) =>
+        rules.every((rule, i) => i === 0 || (rules[i - 1] as typeof rule).aboveFrequency > rule.aboveFrequency),
       'rules must be ordered by aboveFrequency, highest first',
     ),
-  coldIntervalMinutes: z.number().min(0.01).max(7 * 24 * 60).default(DEFAULT_COLD_INTERVAL_MINUTES),
+  coldIntervalMinutes: z
+    .number()
+    .min(0.01)
+    .max(7 * 24 * 60)
+    .default(DEFAULT_COLD_INTERVAL_MINUTES),
 });
 
 export const warmingConfigSchema = z
@@ -177,11 +208,19 @@ export const warmingConfigSchema = z
     config.tasks.forEach((task, i) => {
       const sameId = firstById.get(task.taskId);
       if (sameId !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['tasks', i, 'taskId'], message: `"${task.taskId}" is a duplicate of tasks[${sameId}]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tasks', i, 'taskId'],
+          message: `"${task.taskId}" is a duplicate of tasks[${sameId}]`,
+        });
       } else firstById.set(task.taskId, i);
       const sameKey = firstByKey.get(task.cacheKey);
       if (sameKey !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['tasks', i, 'cacheKey'], message: `"${task.cacheKey}" is already owned by tasks[${sameKey}]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tasks', i, 'cacheKey'],
+          message: `"${task.cacheKey}" is already owned by tasks[${sameKey}]`,
+        });
       } else firstByKey.set(task.cacheKey, i);
     });
   });

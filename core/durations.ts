@@ -5,7 +5,9 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 /** Parses `500ms`, `30s`, `15m`, `2h`, `7d`, `1w` (or a combination such as `1h30m`) into milliseconds. */
 export function parseDurationMs(text: string): number {
   const trimmed = text.trim();
-  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/.test(trimmed) ? trimmed.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g) : null;
+  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/.test(trimmed)
+    ? trimmed.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g)
+    : null;
   if (!parts) throw new Error(`"${text}" is not a duration (examples: 30s, 15m, 2h, 7d)`);
   let total = 0;
   for (const part of parts) {

@@ -20,7 +20,8 @@ export function templateProblem(template: string, allowed: readonly string[]): s
   }
   const unknown = templateFields(template).filter((name) => !allowed.includes(name));
   if (unknown.length > 0) {
-    const hint = allowed.length > 0 ? `; allowed: ${allowed.map((a) => `{${a}}`).join(', ')}` : '; none are allowed here';
+    const hint =
+      allowed.length > 0 ? `; allowed: ${allowed.map((a) => `{${a}}`).join(', ')}` : '; none are allowed here';
     return `uses unknown placeholder ${unknown.map((u) => `{${u}}`).join(', ')}${hint}`;
   }
   return undefined;

@@ -67,7 +67,7 @@ export function redisServerPath(): string {
   }
   const onPath = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   if (onPath.status === 0 && onPath.stdout.trim()) return onPath.stdout.trim();
-  throw new Error('no redis-server found: run `npm run bootstrap` (it installs Debian\'s redis-server)');
+  throw new Error("no redis-server found: run `npm run bootstrap` (it installs Debian's redis-server)");
 }
 
 export interface TemporalDevServerOptions {
@@ -107,9 +107,15 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     mkdirSync(resolve(options.dbFile, '..'), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'] });
+  const child = spawn(temporalCliPath(), args, {
+    stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'],
+  });
   const server = await awaitListening(child, 'Temporal dev server', port, options.startTimeoutMs ?? 60_000);
-  return { ...server, address: `127.0.0.1:${port}`, ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}) };
+  return {
+    ...server,
+    address: `127.0.0.1:${port}`,
+    ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+  };
 }
 
 export interface RedisServerOptions {
@@ -131,13 +137,20 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     args.push('--save', '', '--appendonly', 'no');
   }
   args.push(...(options.extraArgs ?? []));
-  const child = spawn(redisServerPath(), args, { stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'] });
+  const child = spawn(redisServerPath(), args, {
+    stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'],
+  });
   const server = await awaitListening(child, 'redis-server', port, 15_000);
   return { ...server, url: `redis://127.0.0.1:${port}` };
 }
 
 /** Waits until the child listens on `port`; fails with its output if it exits first. */
-async function awaitListening(child: ChildProcess, name: string, port: number, timeoutMs: number): Promise<LocalServer> {
+async function awaitListening(
+  child: ChildProcess,
+  name: string,
+  port: number,
+  timeoutMs: number,
+): Promise<LocalServer> {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
@@ -146,7 +159,8 @@ async function awaitListening(child: ChildProcess, name: string, port: number, t
   child.once('error', (err) => (exited = `could not start: ${err.message}`));
   const deadline = Date.now() + timeoutMs;
   while (!(await isPortInUse(port))) {
-    if (exited) throw new Error(`${name} ${exited}${output ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    if (exited)
+      throw new Error(`${name} ${exited}${output ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${name} did not listen on port ${port} within ${timeoutMs} ms`);
@@ -189,5 +203,7 @@ export async function waitForTemporal(address: string, namespace = 'default', ti
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new Error(`Temporal at ${address} did not serve namespace ${namespace} within ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(
+    `Temporal at ${address} did not serve namespace ${namespace} within ${timeoutMs} ms: ${String(lastError)}`,
+  );
 }

@@ -33,7 +33,14 @@ export default async function globalSetup(): Promise<void> {
     mkdirSync(tmp, { recursive: true });
     const { code } = await bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows'),
-      logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: console.warn,
+        error: console.error,
+      },
     });
     const bundlePath = join(tmp, `workflow-bundle-${process.pid}.js`);
     writeFileSync(bundlePath, code);

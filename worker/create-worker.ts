@@ -81,7 +81,9 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
     const main = await Worker.create({
       ...common,
       taskQueue,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      ...(options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : { workflowsPath: require.resolve('../workflows') }),
       maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
     });
     const critical = await Worker.create({

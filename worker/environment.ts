@@ -86,7 +86,9 @@ export function createRedis({ url, cluster = false }: RedisOptions): Redis | Clu
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 function nonEmpty(value: string | undefined, name: string): string | undefined {

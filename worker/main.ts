@@ -20,7 +20,9 @@ async function run(): Promise<void> {
       maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
     },
   });
-  console.log(`worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`);
+  console.log(
+    `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`,
+  );
   await worker.run();
   console.log('worker drained and stopped');
 }

@@ -174,7 +174,12 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     },
     {
       validator: (next) => {
-        if (typeof next !== 'object' || next === null || typeof next.cacheKey !== 'string' || typeof next.loader !== 'object') {
+        if (
+          typeof next !== 'object' ||
+          next === null ||
+          typeof next.cacheKey !== 'string' ||
+          typeof next.loader !== 'object'
+        ) {
           throw new Error('applyTask needs a validated task spec');
         }
         if (next.taskId !== spec.taskId) throw new Error(`applyTask for ${next.taskId} sent to task ${spec.taskId}`);
@@ -222,7 +227,15 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
         source: `task:${spec.taskId}`,
       });
       const finishedMs = Date.now();
-      outcome = { ok: true, trigger, ...(reason ? { reason } : {}), startedAt: iso(startedMs), finishedAt: iso(finishedMs), durationMs: finishedMs - startedMs, result };
+      outcome = {
+        ok: true,
+        trigger,
+        ...(reason ? { reason } : {}),
+        startedAt: iso(startedMs),
+        finishedAt: iso(finishedMs),
+        durationMs: finishedMs - startedMs,
+        result,
+      };
       state.warmCount++;
       state.lastWarmAt = iso(finishedMs);
       state.lastError = null;
@@ -231,7 +244,15 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
       if (isCancellation(err)) throw err;
       const finishedMs = Date.now();
       const error = describeFailure(err);
-      outcome = { ok: false, trigger, ...(reason ? { reason } : {}), startedAt: iso(startedMs), finishedAt: iso(finishedMs), durationMs: finishedMs - startedMs, error };
+      outcome = {
+        ok: false,
+        trigger,
+        ...(reason ? { reason } : {}),
+        startedAt: iso(startedMs),
+        finishedAt: iso(finishedMs),
+        durationMs: finishedMs - startedMs,
+        error,
+      };
       state.failureCount++;
       state.lastError = error;
       state.nextWarmAtMs = finishedMs + Math.min(state.intervalMinutes * 60_000, FAILURE_RETRY_MS);
@@ -281,7 +302,8 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
 
 function forceWarmProblem(payload: unknown): string | undefined {
   if (payload === undefined || payload === null) return undefined;
-  if (typeof payload !== 'object' || Array.isArray(payload)) return 'payload must be an object like { "reason": "..." }';
+  if (typeof payload !== 'object' || Array.isArray(payload))
+    return 'payload must be an object like { "reason": "..." }';
   const reason = (payload as { reason?: unknown }).reason;
   if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
     return `reason must be a string of at most ${MAX_REASON_LENGTH} characters`;
@@ -324,7 +346,8 @@ function describeFailure(err: unknown): string {
   let current: unknown = err;
   // The interesting message is at the bottom of the chain: ActivityFailure -> ApplicationFailure.
   while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  if (current instanceof ApplicationFailure) return current.type ? `${current.type}: ${current.message}` : current.message;
+  if (current instanceof ApplicationFailure)
+    return current.type ? `${current.type}: ${current.message}` : current.message;
   return current instanceof Error ? current.message : String(current);
 }
 

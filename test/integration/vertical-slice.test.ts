@@ -23,7 +23,15 @@ test('applying a task with an http loader writes the key to Redis with its TTL, 
   const body = JSON.stringify({ products: [1, 2, 3], marker: taskId });
   origin.route('/products', () => ({ body }));
   const config = parseWarmingConfig({
-    tasks: [{ taskId, cacheKey, loader: { type: 'http', url: `${origin.url}/products` }, ttlSeconds: 3600, intervalMinutes: 60 }],
+    tasks: [
+      {
+        taskId,
+        cacheKey,
+        loader: { type: 'http', url: `${origin.url}/products` },
+        ttlSeconds: 3600,
+        intervalMinutes: 60,
+      },
+    ],
   });
 
   const report = await stack.warming.apply(config);
@@ -38,7 +46,15 @@ test('applying a task with an http loader writes the key to Redis with its TTL, 
     const s = await stack.warming.status(taskId);
     return s.warmCount === 1 ? s : undefined;
   });
-  expect(status).toMatchObject({ taskId, cacheKey, intervalMinutes: 60, critical: false, priority: 10, paused: false, failureCount: 0 });
+  expect(status).toMatchObject({
+    taskId,
+    cacheKey,
+    intervalMinutes: 60,
+    critical: false,
+    priority: 10,
+    paused: false,
+    failureCount: 0,
+  });
   expect(Date.parse(status.nextWarmAt as string) - Date.parse(status.lastWarmAt as string)).toBe(60 * 60_000);
   expect(origin.hitsFor('/products')).toBe(1);
 });
