@@ -69,6 +69,24 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Asserts that `read` keeps returning the same value for `durationMs`. Only for proving that
+ * something does NOT happen (a paused schedule); effects are awaited with waitFor.
+ */
+export async function expectUnchangedFor<T>(durationMs: number, read: () => Promise<T>): Promise<void> {
+  const first = await read();
+  const deadline = Date.now() + durationMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await read();
+    if (JSON.stringify(now) !== JSON.stringify(first)) {
+      throw new Error(
+        `expected no change for ${durationMs} ms, but ${JSON.stringify(first)} became ${JSON.stringify(now)}`,
+      );
+    }
+  }
+}
+
 export interface TestStack {
   taskQueue: string;
   prefix: string;

@@ -1,0 +1,263 @@
+// The per-task schedule against a real Temporal dev server and Redis: scheduled and forced warms,
+// failures that keep the good value, ordering, idempotent apply, pause, removal, continue-as-new.
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { parseTask, type TaskInput } from '../../core/config-schema';
+import { TaskNotFoundError } from '../../client/warming-client';
+import { statusQuery, taskWorkflowId, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
+import { createTestStack, expectUnchangedFor, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+
+let stack: TestStack;
+let origin: TestOrigin;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  origin = await startTestOrigin();
+  stack.startWorker();
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await origin?.close();
+});
+
+/** A task whose origin route answers `v<hit>` so each load is distinguishable. */
+function counterTask(overrides: Partial<TaskInput> = {}): { taskId: string; path: string; task: TaskInput } {
+  const taskId = uniqueName('task');
+  const path = `/${taskId}`;
+  origin.route(path, (_req, hit) => ({ body: `v${hit}` }));
+  return {
+    taskId,
+    path,
+    task: {
+      taskId,
+      cacheKey: `${taskId}:value`,
+      loader: { type: 'http', url: `${origin.url}${path}` },
+      ttlSeconds: 600,
+      intervalMinutes: 60,
+      ...overrides,
+    },
+  };
+}
+
+async function statusWhen(
+  taskId: string,
+  ok: (s: Awaited<ReturnType<TestStack['warming']['status']>>) => boolean,
+  what: string,
+) {
+  return waitFor(what, async () => {
+    const status = await stack.warming.status(taskId);
+    return ok(status) ? status : undefined;
+  });
+}
+
+test('warms on start and then on every interval', async () => {
+  const { taskId, path, task } = counterTask({ intervalMinutes: 0.02 });
+  await stack.warming.apply({ tasks: [task] });
+  const status = await statusWhen(taskId, (s) => s.warmCount >= 3, 'three scheduled warms');
+  expect(status.failureCount).toBe(0);
+  expect(origin.hitsFor(path)).toBeGreaterThanOrEqual(3);
+  const triggers = status.lastResult?.trigger;
+  expect(triggers).toBe('schedule');
+});
+
+test('a forceWarm signal warms at once, with or without a payload', async () => {
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const handle = stack.temporal.workflow.getHandle(taskWorkflowId(taskId));
+  await handle.signal('forceWarm');
+  await statusWhen(taskId, (s) => s.warmCount === 2, 'a warm forced without payload');
+  await handle.signal('forceWarm', { reason: 'deploy' });
+  const status = await statusWhen(taskId, (s) => s.warmCount === 3, 'a warm forced with a reason');
+  expect(status.lastResult).toMatchObject({ ok: true, trigger: 'force', reason: 'deploy' });
+  expect(await stack.redis.get(task.cacheKey)).toBe('v3');
+});
+
+test('a malformed forceWarm payload is dropped and the workflow keeps running', async () => {
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const handle = stack.temporal.workflow.getHandle(taskWorkflowId(taskId));
+  await handle.signal('forceWarm', { reason: 42 });
+  await handle.signal('forceWarm', 'now please');
+  // A valid request after the bad ones is served, and only it: the bad ones warmed nothing.
+  const outcome = await stack.warming.warm(taskId, { reason: 'after bad signals' });
+  expect(outcome?.ok).toBe(true);
+  const status = await stack.warming.status(taskId);
+  expect(status.warmCount).toBe(2);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+});
+
+test('the warmNow update waits for the warm and returns its metadata, never the value', async () => {
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const outcome = await stack.warming.warm(taskId, { reason: 'test' });
+  expect(outcome).toMatchObject({
+    ok: true,
+    trigger: 'update',
+    reason: 'test',
+    result: { cacheKey: task.cacheKey, written: true, sizeBytes: 2 },
+  });
+  expect(JSON.stringify(outcome)).not.toContain('"v2"');
+  expect(await stack.redis.get(task.cacheKey)).toBe('v2');
+});
+
+test('keeps the stale value when the origin rejects the load, and counts the failure', async () => {
+  const { taskId, path, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  origin.route(path, () => ({ status: 404, body: 'gone' }));
+  const outcome = await stack.warming.warm(taskId);
+  expect(outcome?.ok).toBe(false);
+  expect(outcome?.error).toMatch(/OriginRejected: GET .* answered 404/);
+  expect(await stack.redis.get(task.cacheKey)).toBe('v1');
+  expect(await stack.redis.ttl(task.cacheKey)).toBeGreaterThan(500);
+  const status = await stack.warming.status(taskId);
+  expect(status).toMatchObject({ warmCount: 1, failureCount: 1 });
+  expect(status.lastError).toMatch(/404/);
+});
+
+test('retries a transient origin failure and then stores the value', async () => {
+  const taskId = uniqueName('flaky');
+  const path = `/${taskId}`;
+  origin.route(path, (_req, hit) => (hit <= 2 ? { status: 503, body: 'busy' } : { body: 'finally' }));
+  await stack.warming.apply({
+    tasks: [{ taskId, cacheKey: `${taskId}:v`, loader: { type: 'http', url: `${origin.url}${path}` }, ttlSeconds: 60 }],
+  });
+  const status = await statusWhen(taskId, (s) => s.warmCount === 1, 'the warm after two 503s');
+  expect(status.failureCount).toBe(0);
+  expect(status.lastResult?.result?.attempt).toBe(3);
+  expect(await stack.redis.get(`${taskId}:v`)).toBe('finally');
+});
+
+test('concurrent forced warms lose no request and leave the newest load stored', async () => {
+  const { taskId, path, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const outcomes = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => stack.warming.warm(taskId, { reason: `burst ${i}` })),
+  );
+  expect(outcomes.every((o) => o?.ok)).toBe(true);
+  // Every caller got a warm that started after its request: the last finished warm is the newest load.
+  const hits = origin.hitsFor(path);
+  expect(await stack.redis.get(task.cacheKey)).toBe(`v${hits}`);
+  const versions = outcomes.map((o) => o?.result?.version ?? 0);
+  expect(Math.max(...versions)).toBe((await stack.warming.status(taskId)).lastResult?.result?.version);
+  // Bursts coalesce: fewer loads than requests, but at least one after the first warm.
+  expect(hits).toBeGreaterThanOrEqual(2);
+  expect(hits).toBeLessThanOrEqual(11);
+});
+
+test('applying the same config twice changes nothing; a changed interval takes effect at once', async () => {
+  const { taskId, task } = counterTask();
+  const first = await stack.warming.apply({ tasks: [task] });
+  expect(first.tasks).toEqual([{ taskId, action: 'created' }]);
+  const before = await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+
+  const again = await stack.warming.apply({ tasks: [task] });
+  expect(again.tasks).toEqual([{ taskId, action: 'unchanged' }]);
+  const same = await stack.warming.status(taskId);
+  expect(same).toMatchObject({ warmCount: 1, nextWarmAt: before.nextWarmAt, intervalMinutes: 60 });
+
+  const changed = await stack.warming.apply({ tasks: [{ ...task, intervalMinutes: 30, tags: ['t1'] }] });
+  expect(changed.tasks).toEqual([{ taskId, action: 'updated', fields: ['intervalMinutes', 'tags'] }]);
+  const after = await stack.warming.status(taskId);
+  expect(after.intervalMinutes).toBe(30);
+  expect(after.tags).toEqual(['t1']);
+  expect(Date.parse(after.nextWarmAt as string) - Date.parse(after.lastWarmAt as string)).toBe(30 * 60_000);
+});
+
+test('concurrent applies of one task make exactly one workflow', async () => {
+  const { taskId, task } = counterTask();
+  const reports = await Promise.all([stack.warming.apply({ tasks: [task] }), stack.warming.apply({ tasks: [task] })]);
+  expect(reports.flatMap((r) => r.tasks.map((t) => t.action)).sort()).toEqual(expect.arrayContaining(['created']));
+  const runs = await waitFor('the task in visibility', async () => {
+    const found = [];
+    for await (const w of stack.temporal.workflow.list({ query: `WorkflowId = '${taskWorkflowId(taskId)}'` }))
+      found.push(w);
+    return found.length > 0 ? found : undefined;
+  });
+  expect(runs).toHaveLength(1);
+});
+
+test('pause stops scheduled warms but not forced ones; resume restarts the schedule', async () => {
+  const { taskId, task } = counterTask({ intervalMinutes: 0.02 });
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount >= 1, 'the first warm');
+  await stack.warming.pause(taskId);
+  const paused = await statusWhen(taskId, (s) => s.paused && s.state === 'paused', 'paused');
+  expect(paused.nextWarmAt).toBeNull();
+  const forced = await stack.warming.warm(taskId);
+  expect(forced?.ok).toBe(true);
+  const count = (await stack.warming.status(taskId)).warmCount;
+  // Proving an absence needs time to pass: watch for three intervals that no scheduled warm comes.
+  await expectUnchangedFor(3_600, async () => (await stack.warming.status(taskId)).warmCount);
+  expect((await stack.warming.status(taskId)).lastResult?.trigger).toBe('update');
+  await stack.warming.resume(taskId);
+  const resumed = await statusWhen(
+    taskId,
+    (s) => s.lastResult?.trigger === 'schedule' && s.warmCount > count,
+    'a scheduled warm after resume',
+  );
+  expect(resumed.paused).toBe(false);
+});
+
+test('remove ends the workflow cleanly and the task is gone', async () => {
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const final = await stack.warming.remove(taskId);
+  expect(final).toMatchObject({ taskId, state: 'removed', warmCount: 1 });
+  const description = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).describe();
+  expect(description.status.name).toBe('COMPLETED');
+  await expect(stack.warming.status(taskId)).rejects.toBeInstanceOf(TaskNotFoundError);
+  // The value stays until its TTL.
+  expect(await stack.redis.get(task.cacheKey)).toBe('v1');
+});
+
+test('an update to a removed task is refused by its validator', async () => {
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const handle = stack.temporal.workflow.getHandle(taskWorkflowId(taskId));
+  await handle.signal('remove');
+  const rejected = await handle.executeUpdate(warmNowUpdate, { args: [{}] }).catch((err: unknown) => err);
+  // Either the validator refused it, or the workflow had already completed.
+  expect(rejected).toBeInstanceOf(Error);
+  if (rejected instanceof WorkflowUpdateFailedError) expect(String(rejected.cause?.message)).toMatch(/being removed/);
+});
+
+test('continues as new before the history grows large, carrying its counters', async () => {
+  const taskId = uniqueName('long');
+  const path = `/${taskId}`;
+  origin.route(path, (_req, hit) => ({ body: `v${hit}` }));
+  const spec = parseTask({
+    taskId,
+    cacheKey: `${taskId}:v`,
+    loader: { type: 'http', url: `${origin.url}${path}` },
+    ttlSeconds: 60,
+    intervalMinutes: 0.01,
+  });
+  const handle = await stack.temporal.workflow.start(warmTaskWorkflow, {
+    workflowId: taskWorkflowId(taskId),
+    taskQueue: stack.taskQueue,
+    args: [{ spec, historyEventsLimit: 40 }],
+  });
+  const status = await waitFor(
+    'two continue-as-new generations',
+    async () => {
+      const s = await handle.query(statusQuery);
+      return s.generation >= 2 ? s : undefined;
+    },
+    { timeoutMs: 45_000 },
+  );
+  const { events } = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).fetchHistory();
+  expect(events?.length ?? 0).toBeLessThan(60);
+  // Counters carried across runs: more warms than any single run of <= 40 events could hold.
+  expect(status.warmCount).toBeGreaterThanOrEqual(status.generation * 3);
+  expect(status.warmCount).toBe(origin.hitsFor(path));
+  expect(status.since < (await handle.describe()).startTime.toISOString()).toBe(true);
+  await handle.terminate('test done');
+});
