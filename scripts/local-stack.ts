@@ -78,6 +78,11 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   /** Forwarded to stdout/stderr of this process when true. */
   inheritOutput?: boolean;
+  /**
+   * Own process group, so a terminal's Ctrl-C reaches only the parent, which then stops the
+   * server after what depends on it (the demo). The parent must stop it, or kill it on exit.
+   */
+  detached?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -108,7 +113,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     args.push('--db-filename', options.dbFile);
   }
   const child = spawn(temporalCliPath(), args, {
-    stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'],
+    stdio: stdio(options.inheritOutput),
+    detached: options.detached ?? false,
   });
   const server = await awaitListening(child, 'Temporal dev server', port, options.startTimeoutMs ?? 60_000);
   return {
@@ -125,6 +131,8 @@ export interface RedisServerOptions {
   /** Extra redis-server arguments, e.g. ['--requirepass', 'secret']. */
   extraArgs?: string[];
   inheritOutput?: boolean;
+  /** See TemporalDevServerOptions.detached. */
+  detached?: boolean;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -138,10 +146,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
   args.push(...(options.extraArgs ?? []));
   const child = spawn(redisServerPath(), args, {
-    stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'],
+    stdio: stdio(options.inheritOutput),
+    detached: options.detached ?? false,
   });
   const server = await awaitListening(child, 'redis-server', port, 15_000);
   return { ...server, url: `redis://127.0.0.1:${port}` };
+}
+
+function stdio(inherit = false): ['ignore', 'inherit' | 'pipe', 'inherit' | 'pipe'] {
+  return ['ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'];
 }
 
 /** Waits until the child listens on `port`; fails with its output if it exits first. */

@@ -72,9 +72,9 @@ export function createRedis({ url, cluster = false }: RedisOptions): Redis | Clu
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new Error(`REDIS_URL must start with redis:// or rediss:// (got ${parsed.protocol}//)`);
   }
-  if (!cluster) return new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
+  if (!cluster) return reportErrors(new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 }), url);
   const tls = parsed.protocol === 'rediss:' ? {} : undefined;
-  return new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
+  const clusterClient = new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
     enableAutoPipelining: true,
     redisOptions: {
       ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
@@ -83,6 +83,23 @@ export function createRedis({ url, cluster = false }: RedisOptions): Redis | Clu
       maxRetriesPerRequest: 3,
     },
   });
+  return reportErrors(clusterClient, url);
+}
+
+/**
+ * ioredis reconnects by itself; without a listener every failed attempt is an "Unhandled error
+ * event". Say it once per distinct problem per minute instead, with the password redacted.
+ */
+export function reportErrors<T extends Redis | Cluster>(client: T, url: string): T {
+  const lastSaid = new Map<string, number>();
+  const where = url.replace(/\/\/([^@/]*)@/, '//***@');
+  client.on('error', (err: Error) => {
+    const now = Date.now();
+    if (now - (lastSaid.get(err.message) ?? 0) < 60_000) return;
+    lastSaid.set(err.message, now);
+    console.warn(`redis ${where}: ${err.message} (retrying)`);
+  });
+  return client;
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -1,0 +1,261 @@
+// `npm run demo`: the whole system on the embedded default. A Temporal dev server with its UI
+// (http://localhost:8233, state in .data/), a local Redis, the worker, a slow demo origin,
+// examples/warming.config.json applied, simulated reads, live progress and final stats.
+// `-- --duration S` stops by itself after S seconds; Ctrl-C stops everything it started.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { resolve } from 'node:path';
+import { loadConfigFile } from '../client/config-file';
+import { formatTable, formatTime } from '../client/format-table';
+import { createWarmingClient, type WarmingClient } from '../client/warming-client';
+import { formatDurationMs } from '../core/durations';
+import type { TaskStatus } from '../workflows/definitions';
+import { createWorker } from '../worker/create-worker';
+import { createRedis } from '../worker/environment';
+import { startDemoOrigin, type DemoOrigin } from './demo-origin';
+import { isPortInUse, startRedisServer, startTemporalDevServer, waitForTemporal } from './local-stack';
+
+const ROOT = resolve(__dirname, __dirname.includes(`${'/dist/'}`) ? '../..' : '..');
+const PORTS = { temporal: 7233, ui: 8233, redis: 6379, origin: 8080 } as const;
+const PROGRESS_EVERY_MS = 3_000;
+
+interface DemoArgs {
+  durationSeconds?: number;
+}
+
+function parseArgs(argv: string[]): DemoArgs {
+  const args: DemoArgs = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    if (flag === '--duration') {
+      const value = inline ?? argv[++i];
+      const seconds = Number(value);
+      if (value === undefined || !Number.isFinite(seconds) || seconds <= 0) {
+        throw new Error(`--duration needs a positive number of seconds (got ${value ?? 'nothing'})`);
+      }
+      args.durationSeconds = seconds;
+    } else if (flag === '--help' || flag === '-h') {
+      console.log('usage: npm run demo [-- --duration SECONDS]');
+      process.exit(0);
+    } else {
+      throw new Error(`unknown argument ${arg} (usage: npm run demo [-- --duration SECONDS])`);
+    }
+  }
+  return args;
+}
+
+function say(message: string): void {
+  console.log(`demo: ${message}`);
+}
+
+/** Zipf-like pick in [0, n): low ids are read far more often, as real catalogues are. */
+function zipfPick(n: number): number {
+  return Math.min(n - 1, Math.floor(Math.pow(n + 1, Math.random()) - 1));
+}
+
+/** Simulated application traffic: reads through the cache (cache-aside on a miss). */
+class ReadSimulator {
+  reads = 0;
+  hits = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: ReturnType<typeof createRedis>,
+    private readonly originUrl: string,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick().catch(() => undefined), 50);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    const roll = Math.random();
+    const key =
+      roll < 0.3
+        ? 'catalog:products'
+        : roll < 0.45
+          ? 'prices:current'
+          : roll < 0.55
+            ? 'page:home'
+            : roll < 0.6
+              ? 'config:feature-flags'
+              : `product:${zipfPick(500)}`;
+    this.reads++;
+    const value = await this.redis.get(key);
+    if (value !== null) {
+      this.hits++;
+      return;
+    }
+    // A miss: the application loads from the origin itself (what warming saves it from).
+    if (key.startsWith('product:')) {
+      const response = await fetch(`${this.originUrl}/products/${key.slice('product:'.length)}`);
+      if (response.ok) await this.redis.set(key, await response.text(), 'EX', 600);
+    }
+  }
+}
+
+/** If this process dies without cleaning up, its detached servers must not outlive it. */
+function killOnExit(pid: number): void {
+  process.once('exit', () => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already stopped
+    }
+  });
+}
+
+async function tasksSnapshot(warming: WarmingClient): Promise<TaskStatus[]> {
+  try {
+    return await warming.listTasks();
+  } catch {
+    return [];
+  }
+}
+
+async function run(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const busy: string[] = [];
+  for (const [name, port] of Object.entries(PORTS)) {
+    if (await isPortInUse(port)) busy.push(`${port} (${name})`);
+  }
+  if (busy.length > 0) {
+    throw new Error(
+      `port ${busy.join(', ')} already in use: stop what listens there (another demo, a local Temporal or Redis) and retry`,
+    );
+  }
+
+  // The demo owns shutdown order (final stats need the worker), so the runtime must not stop it on SIGINT.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((resolveStop) => (wake = resolveStop));
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping`);
+    wake();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
+
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((err: unknown) => say(`cleanup: ${String(err)}`));
+  };
+
+  try {
+    say(
+      `starting the Temporal dev server on :${PORTS.temporal} with its UI at http://localhost:${PORTS.ui} (state in .data/temporal.db)`,
+    );
+    // Detached: Ctrl-C reaches only this process, which stops the worker before the servers.
+    const temporal = await startTemporalDevServer({
+      port: PORTS.temporal,
+      uiPort: PORTS.ui,
+      dbFile: resolve(ROOT, '.data/temporal.db'),
+      detached: true,
+    });
+    killOnExit(temporal.pid);
+    cleanups.push(() => temporal.stop());
+    const redisServer = await startRedisServer({
+      port: PORTS.redis,
+      dataDir: resolve(ROOT, '.data/redis'),
+      detached: true,
+    });
+    killOnExit(redisServer.pid);
+    cleanups.push(() => redisServer.stop());
+    say(`Redis on ${redisServer.url} (saved to .data/redis on exit)`);
+    await waitForTemporal(temporal.address);
+    const origin: DemoOrigin = await startDemoOrigin({ port: PORTS.origin });
+    cleanups.push(() => origin.close());
+    say(`demo origin on ${origin.url} (answers in 20-450 ms, like a database behind an API)`);
+
+    process.env.TEMPORAL_ADDRESS = temporal.address;
+    process.env.REDIS_URL = redisServer.url;
+    const worker = await createWorker();
+    const running = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    say(`worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue}`);
+
+    const warming = await createWarmingClient();
+    cleanups.push(() => warming.close());
+    const configPath = resolve(ROOT, 'examples/warming.config.json');
+    const report = await warming.apply(loadConfigFile(configPath));
+    say(
+      `applied examples/warming.config.json: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged`,
+    );
+
+    const readerRedis = createRedis({ url: redisServer.url });
+    cleanups.push(async () => readerRedis.disconnect());
+    const reads = new ReadSimulator(readerRedis, origin.url);
+    reads.start();
+    cleanups.push(async () => reads.stop());
+
+    const started = Date.now();
+    const deadline = args.durationSeconds ? started + args.durationSeconds * 1000 : Infinity;
+    if (args.durationSeconds) say(`running for ${args.durationSeconds} s (Ctrl-C stops earlier)`);
+    else say('running until Ctrl-C; open http://localhost:8233 to watch the workflows');
+
+    while (!stopping && Date.now() < deadline) {
+      await Promise.race([
+        stopped,
+        new Promise((r) => setTimeout(r, Math.min(PROGRESS_EVERY_MS, Math.max(0, deadline - Date.now())))),
+      ]);
+      if (stopping) break;
+      const tasks = await tasksSnapshot(warming);
+      const warms = tasks.reduce((sum, t) => sum + t.warmCount, 0);
+      const failures = tasks.reduce((sum, t) => sum + t.failureCount, 0);
+      const hitRatio = reads.reads ? Math.round((100 * reads.hits) / reads.reads) : 0;
+      const elapsed = Math.round((Date.now() - started) / 1000);
+      console.log(
+        `[${String(elapsed).padStart(4)}s] tasks ${tasks.length} | warms ${warms} ok, ${failures} failed | reads ${reads.reads} (hit ${hitRatio}%) | origin calls ${origin.requests}`,
+      );
+    }
+
+    reads.stop();
+    const tasks = await tasksSnapshot(warming);
+    console.log('\nFinal task status:');
+    console.log(
+      formatTable(
+        ['TASK', 'KEY', 'INTERVAL', 'CRITICAL', 'WARMS', 'FAILS', 'LAST WARM', 'LAST DURATION'],
+        tasks.map((t) => [
+          t.taskId,
+          t.cacheKey,
+          `${t.intervalMinutes}m`,
+          t.critical ? 'yes' : 'no',
+          String(t.warmCount),
+          String(t.failureCount),
+          formatTime(t.lastWarmAt),
+          t.lastResult ? formatDurationMs(t.lastResult.durationMs) : '-',
+        ]),
+      ),
+    );
+    const present = tasks.length > 0 ? await readerRedis.exists(...tasks.map((t) => t.cacheKey)) : 0;
+    const hitRatio = reads.reads ? ((100 * reads.hits) / reads.reads).toFixed(1) : '0';
+    console.log(
+      `\n${present}/${tasks.length} task keys in Redis; ${reads.reads} simulated reads, ${hitRatio}% hits; ${origin.requests} origin calls`,
+    );
+    for (const [route, count] of [...origin.byRoute.entries()].sort()) console.log(`  ${route.padEnd(28)} ${count}`);
+    if (present < tasks.length || tasks.length === 0)
+      throw new Error(`only ${present} of ${tasks.length} task keys are in Redis`);
+  } finally {
+    await cleanup();
+  }
+  say('stopped everything it started; state kept in .data/ for the next run');
+}
+
+run().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
