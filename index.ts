@@ -1,0 +1,11 @@
+// The package's main export: what applications, auth services and operators import.
+export { createWarmingClient, WarmingClient, TaskNotFoundError } from './client/warming-client';
+export type { WarmingClientOptions, ApplyReport, WarmRunReport, TaskWarmReport } from './client/warming-client';
+export { loadConfigFile, parseConfigText } from './client/config-file';
+export { createWorker } from './worker/create-worker';
+export type { CreateWorkerOptions, WarmingWorker } from './worker/create-worker';
+export type { CustomLoader, LoaderContext, LoaderRegistry } from './activities/loaders';
+export type { WarmingLimits } from './activities/limits';
+export { ConfigError, parseWarmingConfig } from './core/config-schema';
+export type { WarmingConfig, WarmingConfigInput, TaskSpec, TaskInput } from './core/config-schema';
+export type { TaskStatus, WarmOutcome, ForceWarm } from './workflows/definitions';
