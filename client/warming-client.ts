@@ -192,9 +192,10 @@ export class WarmingClient {
     });
   }
 
-  /** Ids of every running task workflow, optionally filtered by a visibility query clause. */
+  /** Ids of this task queue's running task workflows, optionally filtered by a visibility query clause. */
   async listTaskIds(filter?: string): Promise<string[]> {
-    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running'${filter ? ` AND ${filter}` : ''}`;
+    // Only this deployment's tasks: others may share the namespace on their own task queue.
+    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(this.taskQueue)}${filter ? ` AND ${filter}` : ''}`;
     const ids: string[] = [];
     for await (const execution of this.temporal.workflow.list({ query })) {
       const taskId = taskIdFromWorkflowId(execution.workflowId);

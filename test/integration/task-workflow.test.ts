@@ -2,7 +2,7 @@
 // failures that keep the good value, ordering, idempotent apply, pause, removal, continue-as-new.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { parseTask, type TaskInput } from '../../core/config-schema';
-import { TaskNotFoundError } from '../../client/warming-client';
+import { createWarmingClient, TaskNotFoundError } from '../../client/warming-client';
 import { statusQuery, taskWorkflowId, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
 import { createTestStack, expectUnchangedFor, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
@@ -260,4 +260,18 @@ test('continues as new before the history grows large, carrying its counters', a
   expect(status.warmCount).toBe(origin.hitsFor(path));
   expect(status.since < (await handle.describe()).startTime.toISOString()).toBe(true);
   await handle.terminate('test done');
+});
+
+test("listing shows only this deployment's task queue, not other deployments in the namespace", async () => {
+  const other = await createWarmingClient({
+    client: stack.temporal,
+    redis: stack.redis,
+    taskQueue: uniqueName('other-tq'),
+    prefix: stack.prefix,
+  });
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await waitFor('the task listed on its own queue', async () => (await stack.warming.listTaskIds()).includes(taskId));
+  expect(await other.listTaskIds()).not.toContain(taskId);
+  await other.close();
 });
