@@ -1,10 +1,12 @@
 // The per-task schedule against a real Temporal dev server and Redis: scheduled and forced warms,
 // failures that keep the good value, ordering, idempotent apply, pause, removal, continue-as-new.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { spawnSync } from 'node:child_process';
+import { temporalCliPath } from '../../scripts/local-stack';
 import { parseTask, type TaskInput } from '../../core/config-schema';
 import { createWarmingClient, TaskNotFoundError } from '../../client/warming-client';
 import { statusQuery, taskWorkflowId, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
-import { createTestStack, expectUnchangedFor, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { createTestStack, expectUnchangedFor, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 let stack: TestStack;
@@ -274,4 +276,18 @@ test("listing shows only this deployment's task queue, not other deployments in 
   await waitFor('the task listed on its own queue', async () => (await stack.warming.listTaskIds()).includes(taskId));
   expect(await other.listTaskIds()).not.toContain(taskId);
   await other.close();
+});
+
+test('the documented Temporal CLI command `temporal workflow signal --name forceWarm` forces a warm', async () => {
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const { status, stderr } = spawnSync(
+    temporalCliPath(),
+    ['workflow', 'signal', '--address', testServers().temporalAddress, '--workflow-id', taskWorkflowId(taskId), '--name', 'forceWarm', '--input', '{"reason":"cli"}'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+  const after = await statusWhen(taskId, (s) => s.warmCount === 2, 'the CLI-forced warm');
+  expect(after.lastResult).toMatchObject({ trigger: 'force', reason: 'cli' });
 });
