@@ -3,7 +3,7 @@
 // stderr and a non-zero exit (2 for a bad command line, 1 for everything else).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../core/config-schema';
-import { formatDurationMs } from '../core/durations';
+import { formatDurationMs, parseDurationMs } from '../core/durations';
 import type { TaskStatus, WarmOutcome } from '../workflows/definitions';
 import { readEnvironment } from '../worker/environment';
 import { loadConfigFile } from './config-file';
@@ -33,6 +33,14 @@ function positiveIntArg(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
     throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function durationArg(value: string): number {
+  try {
+    return parseDurationMs(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function printJson(value: unknown): void {
@@ -230,6 +238,56 @@ export function buildProgram(): Command {
       console.log(`deleted ${result.keys.length} key${result.keys.length === 1 ? '' : 's'} tagged ${opts.tag}`);
       if (result.rewarm) printRun(result.rewarm, `tag ${opts.tag}`);
       if (result.rewarm && result.rewarm.failed > 0) throw new Error(`${result.rewarm.failed} re-warms failed`);
+    });
+
+  program
+    .command('stats')
+    .description('warming statistics from Temporal history: counts, durations, efficiency')
+    .option('--task <task>', 'only this task', taskIdArg)
+    .option('--since <duration>', 'only warms in this recent window, e.g. 30m, 24h, 7d', durationArg)
+    .option('--json', 'print the statistics as JSON')
+    .action(async (opts: { task?: string; since?: number; json?: boolean }) => {
+      const stats = await withClient((client) =>
+        client.stats({
+          ...(opts.task ? { taskId: opts.task } : {}),
+          ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
+        }),
+      );
+      if (opts.json) return printJson(stats);
+      const ms = (n: number) => formatDurationMs(n);
+      console.log(
+        formatTable(
+          [
+            'TASK',
+            'WARMS',
+            'OK',
+            'FAILED',
+            'AVG',
+            'P50',
+            'P95',
+            'FASTEST',
+            'SLOWEST',
+            'USEFUL',
+            'WASTED',
+            'EFFICIENCY',
+          ],
+          [...Object.entries(stats.byTask), ['(all)', stats] as const].map(([taskId, c]) => [
+            taskId,
+            String(c.totalWarmings),
+            String(c.succeeded),
+            String(c.failed),
+            ms(c.avgDurationMs),
+            ms(c.p50DurationMs),
+            ms(c.p95DurationMs),
+            ms(c.fastestMs),
+            ms(c.slowestMs),
+            String(c.useful),
+            String(c.wasted),
+            c.useful + c.wasted > 0 ? `${c.efficiencyScore}%` : '-',
+          ]),
+        ),
+      );
+      console.log(`user preloads: ${stats.userPreloads}${stats.since ? `; since ${stats.since}` : ''}`);
     });
 
   return program;

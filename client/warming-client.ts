@@ -29,6 +29,7 @@ import {
   type WarmOutcome,
 } from '../workflows';
 import { createRedis, readEnvironment, temporalConnectOptions } from '../worker/environment';
+import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
 
 export interface WarmingClientOptions {
   /** An existing Temporal client (not closed by `close()`); by default one is built from the environment. */
@@ -304,6 +305,15 @@ export class WarmingClient {
     const keys = await this.store.invalidateTag(tag);
     if (!options.rewarm) return { keys };
     return { keys, rewarm: await this.warmByTag(tag, { parallel: this.concurrency }) };
+  }
+
+  /**
+   * Warming statistics derived from Temporal history (every warm of this queue's tasks, across
+   * continue-as-new runs and removed tasks), with each warm's efficiency from Redis metadata.
+   * The seed's `get_warming_stats` (overall) and `get_warming_performance` (per task: `byTask`).
+   */
+  stats(options: StatsOptions = {}): Promise<WarmingStats> {
+    return readWarmingStats(this.temporal, this.taskQueue, this.store, options);
   }
 
   async close(): Promise<void> {

@@ -199,3 +199,36 @@ test('an unreachable Temporal gives one line and exit 1', async () => {
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
   expect(result.stderr).toMatch(/^warmctl: /);
 });
+
+test("stats --json has the contract fields and counts this deployment's warms", async () => {
+  const suffix = uniqueName('st');
+  await runWarmctlBinary(['apply', '-f', writeConfig(`${suffix}.json`, { tasks: tasksFor(suffix).slice(1) })], env);
+  await waitFor('the task warmed', async () => (await stack.redis.exists(`prices:${suffix}`)) === 1);
+  const result = await waitFor('stats with the task', async () => {
+    const run = await runWarmctlBinary(['stats', '--json', '--since', '10m'], env);
+    const stats = JSON.parse(run.stdout) as Record<string, unknown> & {
+      byTask: Record<string, Record<string, unknown>>;
+    };
+    return stats.byTask[`prices-${suffix}`] ? stats : undefined;
+  });
+  for (const field of [
+    'totalWarmings',
+    'succeeded',
+    'failed',
+    'avgDurationMs',
+    'p95DurationMs',
+    'fastestMs',
+    'slowestMs',
+    'efficiencyScore',
+    'userPreloads',
+    'byTask',
+  ]) {
+    expect(result).toHaveProperty(field);
+  }
+  expect(result.byTask[`prices-${suffix}`]).toMatchObject({ totalWarmings: 1, succeeded: 1, failed: 0 });
+  const table = await runWarmctlBinary(['stats', '--task', `prices-${suffix}`], env);
+  expect(table.stdout).toMatch(new RegExp(`prices-${suffix}\\s+1\\s+1\\s+0`));
+  const bad = await runWarmctlBinary(['stats', '--since', 'yesterday'], env);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/not a duration/);
+});
