@@ -5,8 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { temporalCliPath } from '../../scripts/local-stack';
 import { parseTask, type TaskInput } from '../../core/config-schema';
 import { createWarmingClient, TaskNotFoundError } from '../../client/warming-client';
-import { statusQuery, taskWorkflowId, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
-import { createTestStack, expectUnchangedFor, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { statusQuery, taskWorkflowId, WARM_TASK_ID, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
+import {
+  createTestStack,
+  expectUnchangedFor,
+  testServers,
+  uniqueName,
+  waitFor,
+  type TestStack,
+} from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 let stack: TestStack;
@@ -284,10 +291,56 @@ test('the documented Temporal CLI command `temporal workflow signal --name force
   await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
   const { status, stderr } = spawnSync(
     temporalCliPath(),
-    ['workflow', 'signal', '--address', testServers().temporalAddress, '--workflow-id', taskWorkflowId(taskId), '--name', 'forceWarm', '--input', '{"reason":"cli"}'],
+    [
+      'workflow',
+      'signal',
+      '--address',
+      testServers().temporalAddress,
+      '--workflow-id',
+      taskWorkflowId(taskId),
+      '--name',
+      'forceWarm',
+      '--input',
+      '{"reason":"cli"}',
+    ],
     { encoding: 'utf8', timeout: 30_000 },
   );
   expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
   const after = await statusWhen(taskId, (s) => s.warmCount === 2, 'the CLI-forced warm');
   expect(after.lastResult).toMatchObject({ trigger: 'force', reason: 'cli' });
+});
+
+test('the Temporal UI gets a summary naming the key and live details with interval and last result', async () => {
+  const { taskId, task } = counterTask({ name: 'Catalog for the UI', intervalMinutes: 45 });
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const handle = stack.temporal.workflow.getHandle(taskWorkflowId(taskId));
+  const description = await handle.describe();
+  expect(await description.staticSummary()).toContain(task.cacheKey);
+  expect(await description.staticDetails()).toContain(`${origin.url}/`);
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toContain('every 45 min');
+  expect(metadata.currentDetails).toMatch(/last warm: .*ok in \d+ ms/);
+  expect(description.typedSearchAttributes.get(WARM_TASK_ID)).toBe(taskId);
+});
+
+test('cached values never enter workflow history', async () => {
+  const taskId = uniqueName('secret');
+  const marker = `SECRET-${uniqueName('marker')}`;
+  origin.route(`/${taskId}`, () => ({ body: JSON.stringify({ token: marker }) }));
+  await stack.warming.apply({
+    tasks: [
+      { taskId, cacheKey: `${taskId}:v`, loader: { type: 'http', url: `${origin.url}/${taskId}` }, ttlSeconds: 60 },
+    ],
+  });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  await stack.warming.warm(taskId);
+  expect(await stack.redis.get(`${taskId}:v`)).toContain(marker);
+  const history = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).fetchHistory();
+  // Every payload (inputs, results, updates, search attributes), decoded from base64.
+  const text = [...JSON.stringify(history).matchAll(/"data":"([^"]*)"/g)]
+    .map((m) => Buffer.from(m[1] as string, 'base64').toString('utf8'))
+    .join('\n');
+  expect(text).toContain(`${taskId}:v`); // payloads are decoded: the key name is there...
+  expect(text).not.toContain(marker); // ...the value is not.
 });
