@@ -9,3 +9,8 @@ export type { WarmingLimits } from './activities/limits';
 export { ConfigError, parseWarmingConfig } from './core/config-schema';
 export type { WarmingConfig, WarmingConfigInput, TaskSpec, TaskInput } from './core/config-schema';
 export type { TaskStatus, WarmOutcome, ForceWarm } from './workflows/definitions';
+export { createCacheClient, CacheClient } from './client/cache-client';
+export type { CacheClientOptions, GetOrComputeOptions, Computed } from './client/cache-client';
+export { RedisUsageTracker } from './activities/usage-tracker';
+export type { UsageStore, KeyUsage, UsageTrackerOptions } from './activities/usage-tracker';
+export { accessFrequencyPerMinute, intervalForFrequency } from './core/interval-policy';

@@ -23,6 +23,16 @@ export interface RedisKeys {
   tag(tag: string): string;
   /** The applied declarative config (JSON). */
   config(): string;
+  /** Short lock a cache client holds while it computes `key`; same slot as the value. */
+  lock(key: string): string;
+  /**
+   * Sorted set of accesses in one minute (`epochMinute` = ms since epoch / 60 000, floored):
+   * member = cache key, score = count. Every bucket shares the `{usage}` slot, so a window is
+   * unioned in one command on Redis Cluster.
+   */
+  usageBucket(epochMinute: number): string;
+  /** Scratch sorted set for unioning usage buckets (same slot as the buckets); `id` makes it unique. */
+  usageScratch(id: string): string;
 }
 
 export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
@@ -34,5 +44,8 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     meta: (key) => `${prefix}meta:{${hashTagOf(key)}}:${key}`,
     tag: (tag) => `${prefix}tag:${tag}`,
     config: () => `${prefix}config`,
+    lock: (key) => `${prefix}lock:{${hashTagOf(key)}}:${key}`,
+    usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
+    usageScratch: (id) => `${prefix}{usage}:tmp:${id}`,
   };
 }

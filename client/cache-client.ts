@@ -1,0 +1,409 @@
+// createCacheClient: what applications read through. Reads are plain GETs; access counting is
+// buffered in memory and flushed in one batch, so counting adds little to a read.
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { callScript } from '../activities/lua-scripts';
+import { RedisCacheStore } from '../activities/redis-cache-store';
+import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../activities/redis-keys';
+import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../activities/usage-tracker';
+import { createRedis } from '../worker/environment';
+
+/** Written as the metadata `source` of values a cache client computes. */
+export const CACHE_CLIENT_SOURCE = 'cache-client';
+
+export interface CacheClientOptions {
+  /** Redis to connect to; default REDIS_URL or `redis://127.0.0.1:6379` (`rediss://` means TLS). */
+  redisUrl?: string;
+  /** Treat `redisUrl` as a seed node of a Redis Cluster; default REDIS_CLUSTER (1/true/yes). */
+  cluster?: boolean;
+  /** An existing connection to use instead of `redisUrl` (not closed by `close()`). */
+  redis?: Redis | Cluster;
+  /** Prefix of everything the system keeps besides values; default WARMING_PREFIX or `cw:`. */
+  prefix?: string;
+  /** How often buffered access counts are written to Redis, in ms. Default 1 000. */
+  flushIntervalMs?: number;
+  /** Distinct keys buffered before a flush starts early, bounding memory. Default 10 000. */
+  maxBufferedKeys?: number;
+  /**
+   * How long a process may hold the lock for computing a missing key, in ms; other processes
+   * wait this long for its value before computing it themselves. Default 5 000.
+   */
+  lockMs?: number;
+  /** How often a process waiting on another's compute looks for the value, in ms. Default 20. */
+  lockPollMs?: number;
+  /** How long access buckets are kept, in minutes; at least the optimiser's window. Default 75. */
+  usageRetentionMinutes?: number;
+  /** Where flush and background-refresh failures are reported. Default `console`. */
+  logger?: { warn(message: string): void };
+}
+
+export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, 'redis' | 'redisUrl'>> &
+  Pick<CacheClientOptions, 'redis' | 'redisUrl'>;
+
+export interface GetOrComputeOptions {
+  /** TTL of a computed value, in seconds (a positive integer). */
+  ttlSeconds: number;
+  /** Tags for `invalidateByTags`. Default none. */
+  tags?: readonly string[];
+  /**
+   * When a hit has less than this many seconds left to live, return it and recompute it in the
+   * background (once per key at a time, across processes). Default 0: off.
+   */
+  staleWhileRevalidateSeconds?: number;
+}
+
+/** What `compute` may return: strings and bytes are stored as-is, any other JSON value JSON-encoded. */
+export type Computed = string | Buffer | Uint8Array | number | boolean | null | object;
+
+const DEFAULTS = {
+  flushIntervalMs: 1_000,
+  maxBufferedKeys: 10_000,
+  lockMs: 5_000,
+  lockPollMs: 20,
+  usageRetentionMinutes: DEFAULT_USAGE_RETENTION_MINUTES,
+} as const;
+
+/** Documented defaults (environment first), then checks that throw naming the field. */
+export function resolveCacheClientOptions(
+  options: CacheClientOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedCacheClientOptions {
+  if (options.redis && options.redisUrl !== undefined) throw new Error('pass redis or redisUrl, not both');
+  const resolved: ResolvedCacheClientOptions = {
+    ...DEFAULTS,
+    redisUrl: options.redis ? undefined : (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+    cluster: /^(1|true|yes)$/i.test(env.REDIS_CLUSTER ?? ''),
+    prefix: env.WARMING_PREFIX ?? DEFAULT_PREFIX,
+    logger: console,
+    ...withoutUndefined(options),
+  };
+  const positiveInt = (name: keyof typeof DEFAULTS) => {
+    const value = resolved[name];
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${value})`);
+  };
+  positiveInt('flushIntervalMs');
+  positiveInt('maxBufferedKeys');
+  positiveInt('lockMs');
+  positiveInt('lockPollMs');
+  positiveInt('usageRetentionMinutes');
+  if (resolved.redisUrl !== undefined && resolved.redisUrl.trim() === '') throw new Error('redisUrl must not be empty');
+  redisKeys(resolved.prefix); // throws naming the prefix when it is malformed
+  return resolved;
+}
+
+/**
+ * Connects a cache client. Options are checked before anything connects; an invalid one throws
+ * an Error naming it.
+ */
+export function createCacheClient(options: CacheClientOptions = {}): CacheClient {
+  const resolved = resolveCacheClientOptions(options);
+  const redis = resolved.redis ?? createRedis({ url: resolved.redisUrl as string, cluster: resolved.cluster });
+  return new CacheClient(redis, resolved, !resolved.redis);
+}
+
+interface Filled {
+  value: string;
+  /** True when the value was read from Redis rather than computed by this call. */
+  fromCache: boolean;
+}
+
+/** Reads through Redis, counting accesses; computes misses once across processes. */
+export class CacheClient {
+  readonly keys: RedisKeys;
+  /** Access counts in Redis: `topKeys` and `frequencies` for the optimiser and dashboards. */
+  readonly usage: RedisUsageTracker;
+  private readonly store: RedisCacheStore;
+  private readonly options: ResolvedCacheClientOptions;
+  /** Buffered accesses per key since the last flush. */
+  private accesses = new Map<string, number>();
+  /** Buffered hits per key since the last flush (the metadata `reads` field). */
+  private hits = new Map<string, number>();
+  private readonly computing = new Map<string, Promise<Filled>>();
+  private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly timer: NodeJS.Timeout;
+  private flushTail: Promise<void> = Promise.resolve();
+  private flushRunning = false;
+  /** Set while flushes fail, so a Redis outage is reported once, not every second. */
+  private flushFailing = false;
+  private closed = false;
+
+  constructor(
+    readonly redis: Redis | Cluster,
+    options: ResolvedCacheClientOptions,
+    private readonly ownsRedis: boolean,
+  ) {
+    this.options = options;
+    this.keys = redisKeys(options.prefix);
+    this.store = new RedisCacheStore(redis, this.keys); // also registers the Lua scripts
+    this.usage = new RedisUsageTracker(redis, this.keys, { retentionMinutes: options.usageRetentionMinutes });
+    this.timer = setInterval(() => {
+      if (!this.flushRunning && this.accesses.size > 0) void this.flush();
+    }, options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** The value at `key` as a string, or null on a miss. Counts one access. */
+  async get(key: string): Promise<string | null> {
+    this.checkOpen();
+    const value = await this.redis.get(key);
+    this.count(key, value !== null);
+    return value;
+  }
+
+  /** The value at `key` as bytes, or null on a miss. Counts one access. */
+  async getBuffer(key: string): Promise<Buffer | null> {
+    this.checkOpen();
+    const value = await this.redis.getBuffer(key);
+    this.count(key, value !== null);
+    return value;
+  }
+
+  /** Counts one access to `key` without reading it (for reads that bypass this client). */
+  recordAccess(key: string): void {
+    this.checkOpen();
+    this.count(key, false);
+  }
+
+  /**
+   * The value at `key`, computing and storing it on a miss. Counts one access.
+   *
+   * A miss is computed once: concurrent calls in this process share one compute, and a short
+   * Redis lock (`lockMs`) makes other processes wait for its value rather than call the origin
+   * too; if it does not appear within `lockMs`, they compute it themselves. The value is written
+   * like a warm (version-checked, with metadata and tag index), so an older compute never
+   * overwrites a newer value or an invalidation. A failed compute rejects every caller waiting
+   * on it and frees the lock at once. The first caller's options win while a compute is shared.
+   *
+   * Returns the value as stored: strings as-is, bytes as UTF-8, other values JSON-encoded.
+   */
+  async getOrCompute(
+    key: string,
+    compute: () => Promise<Computed> | Computed,
+    options: GetOrComputeOptions,
+  ): Promise<string> {
+    this.checkOpen();
+    checkComputeOptions(options);
+    const swrMs = (options.staleWhileRevalidateSeconds ?? 0) * 1_000;
+    const [value, pttl] = await Promise.all([
+      this.redis.get(key),
+      swrMs > 0 ? this.redis.pttl(key) : Promise.resolve(-1),
+    ]);
+    if (value !== null) {
+      this.count(key, true);
+      if (pttl >= 0 && pttl < swrMs) this.refreshInBackground(key, compute, options, swrMs);
+      return value;
+    }
+    let filled = this.computing.get(key);
+    if (!filled) {
+      filled = this.fill(key, compute, options).finally(() => this.computing.delete(key));
+      this.computing.set(key, filled);
+    }
+    const result = await filled;
+    this.count(key, result.fromCache);
+    return result.value;
+  }
+
+  /**
+   * Deletes every key carrying any of `tags`, leaving tombstones so a load or compute that
+   * started earlier cannot write its value back. Returns the keys deleted.
+   */
+  async invalidateByTags(tags: readonly string[]): Promise<string[]> {
+    this.checkOpen();
+    const removed = await Promise.all(tags.map((tag) => this.store.invalidateTag(tag)));
+    return [...new Set(removed.flat())];
+  }
+
+  /**
+   * Writes the buffered access counts now (one pipelined batch). Never rejects: a failure is
+   * logged once per outage and the counts are kept for the next flush, up to `maxBufferedKeys`.
+   */
+  flush(): Promise<void> {
+    const next = this.flushTail.then(() => this.flushOnce());
+    this.flushTail = next;
+    return next;
+  }
+
+  /** Flushes counts, waits for background refreshes, and disconnects the connection it opened. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.refreshing.values(), ...this.computing.values()]);
+    await this.flush();
+    if (this.ownsRedis) this.redis.disconnect();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('cache client is closed');
+  }
+
+  private count(key: string, hit: boolean): void {
+    this.accesses.set(key, (this.accesses.get(key) ?? 0) + 1);
+    if (hit) this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
+    if (this.accesses.size >= this.options.maxBufferedKeys && !this.flushRunning) void this.flush();
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.accesses.size === 0 && this.hits.size === 0) return;
+    const accesses = this.accesses;
+    const hits = this.hits;
+    this.accesses = new Map();
+    this.hits = new Map();
+    this.flushRunning = true;
+    try {
+      // Metadata hashes live in their values' slots: separate commands, which ioredis
+      // autopipelines into one batch per node.
+      const results = await Promise.allSettled([
+        this.usage.record(accesses),
+        ...[...hits].map(([key, n]) => callScript(this.redis, 'record-reads', [this.keys.meta(key)], [n])),
+      ]);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failure) {
+        this.flushFailing = false;
+        return;
+      }
+      if (!this.flushFailing) {
+        this.flushFailing = true;
+        this.options.logger.warn(
+          `cache client: could not record access counts (will retry): ${describe(failure.reason)}`,
+        );
+      }
+      // Keep what failed for the next flush, unless that would grow the buffer without bound.
+      if (results[0]?.status === 'rejected') requeue(this.accesses, accesses, this.options.maxBufferedKeys);
+      [...hits].forEach((entry, i) => {
+        if (results[i + 1]?.status === 'rejected') requeue(this.hits, new Map([entry]), this.options.maxBufferedKeys);
+      });
+    } finally {
+      this.flushRunning = false;
+    }
+  }
+
+  /** Computes a missing key under the cross-process lock, or waits for whoever holds it. */
+  private async fill(
+    key: string,
+    compute: () => Promise<Computed> | Computed,
+    options: GetOrComputeOptions,
+  ): Promise<Filled> {
+    const lockKey = this.keys.lock(key);
+    const deadline = Date.now() + this.options.lockMs;
+    for (;;) {
+      const token = randomUUID();
+      if (await this.lock(lockKey, token)) {
+        try {
+          // Whoever held the lock before may have stored the value just before releasing it.
+          const stored = await this.redis.get(key);
+          if (stored !== null) return { value: stored, fromCache: true };
+          return await this.computeAndWrite(key, compute, options);
+        } finally {
+          await this.unlock(lockKey, token);
+        }
+      }
+      // Another process is computing: wait for its value, or for its lock to go away.
+      while (Date.now() < deadline) {
+        await delay(this.options.lockPollMs);
+        const [stored, locked] = await Promise.all([this.redis.get(key), this.redis.exists(lockKey)]);
+        if (stored !== null) return { value: stored, fromCache: true };
+        if (locked === 0) break;
+      }
+      if (Date.now() >= deadline) return this.computeAndWrite(key, compute, options);
+    }
+  }
+
+  private refreshInBackground(
+    key: string,
+    compute: () => Promise<Computed> | Computed,
+    options: GetOrComputeOptions,
+    swrMs: number,
+  ): void {
+    if (this.refreshing.has(key)) return;
+    const refresh = (async () => {
+      const lockKey = this.keys.lock(key);
+      const token = randomUUID();
+      // Someone else holding the lock is refreshing (or filling) it already.
+      if (!(await this.lock(lockKey, token))) return;
+      try {
+        const pttl = await this.redis.pttl(key);
+        if (pttl < 0 || pttl >= swrMs) return; // refreshed (or removed) meanwhile
+        await this.computeAndWrite(key, compute, options);
+      } finally {
+        await this.unlock(lockKey, token);
+      }
+    })()
+      .catch((err: unknown) => this.options.logger.warn(`cache client: refreshing "${key}" failed: ${describe(err)}`))
+      .finally(() => this.refreshing.delete(key));
+    this.refreshing.set(key, refresh);
+  }
+
+  private async computeAndWrite(
+    key: string,
+    compute: () => Promise<Computed> | Computed,
+    options: GetOrComputeOptions,
+  ): Promise<Filled> {
+    const version = Date.now();
+    const value = encode(await compute(), key);
+    const outcome = await this.store.writeIfNewer({
+      key,
+      value,
+      ttlSeconds: options.ttlSeconds,
+      version,
+      durationMs: Date.now() - version,
+      source: CACHE_CLIENT_SOURCE,
+      tags: options.tags ?? [],
+    });
+    const text = typeof value === 'string' ? value : value.toString('utf8');
+    if (outcome.written) return { value: text, fromCache: false };
+    // A newer value (or an invalidation) won: serve the newer value when there is one.
+    const stored = await this.redis.get(key);
+    return stored !== null ? { value: stored, fromCache: true } : { value: text, fromCache: false };
+  }
+
+  private async lock(lockKey: string, token: string): Promise<boolean> {
+    return (await this.redis.set(lockKey, token, 'PX', this.options.lockMs, 'NX')) === 'OK';
+  }
+
+  private async unlock(lockKey: string, token: string): Promise<void> {
+    await callScript(this.redis, 'release-lock', [lockKey], [token]);
+  }
+}
+
+function checkComputeOptions(options: GetOrComputeOptions): void {
+  const { ttlSeconds, tags = [], staleWhileRevalidateSeconds = 0 } = options;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+    throw new Error(`ttlSeconds must be a positive integer (got ${ttlSeconds})`);
+  }
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
+    throw new Error('tags must be an array of non-empty strings');
+  }
+  if (!Number.isFinite(staleWhileRevalidateSeconds) || staleWhileRevalidateSeconds < 0) {
+    throw new Error(`staleWhileRevalidateSeconds must be >= 0 (got ${staleWhileRevalidateSeconds})`);
+  }
+}
+
+/** The loaders' rule: strings and bytes as-is, any other JSON value JSON-encoded. */
+function encode(value: unknown, key: string): Buffer | string {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+    throw new TypeError(`compute for "${key}" returned ${typeof value}, not a storable value`);
+  }
+  return JSON.stringify(value);
+}
+
+function requeue(into: Map<string, number>, from: ReadonlyMap<string, number>, max: number): void {
+  for (const [key, n] of from) {
+    if (!into.has(key) && into.size >= max) continue; // dropped: counts are best effort
+    into.set(key, (into.get(key) ?? 0) + n);
+  }
+}
+
+function withoutUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

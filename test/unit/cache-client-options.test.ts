@@ -1,0 +1,48 @@
+import { createCacheClient, resolveCacheClientOptions } from '../../client/cache-client';
+
+describe('cache client options', () => {
+  test('documented defaults, with the environment before the built-in ones', () => {
+    const options = resolveCacheClientOptions({}, {});
+    expect(options).toEqual(
+      expect.objectContaining({
+        redisUrl: 'redis://127.0.0.1:6379',
+        cluster: false,
+        prefix: 'cw:',
+        flushIntervalMs: 1_000,
+        maxBufferedKeys: 10_000,
+        lockMs: 5_000,
+        lockPollMs: 20,
+        usageRetentionMinutes: 75,
+      }),
+    );
+    const fromEnv = resolveCacheClientOptions(
+      {},
+      { REDIS_URL: 'redis://cache:6380', REDIS_CLUSTER: 'yes', WARMING_PREFIX: 'app:' },
+    );
+    expect(fromEnv).toEqual(expect.objectContaining({ redisUrl: 'redis://cache:6380', cluster: true, prefix: 'app:' }));
+    const explicit = resolveCacheClientOptions(
+      { redisUrl: 'redis://x:1', prefix: 'p:', lockMs: 50 },
+      { REDIS_URL: 'redis://env:2' },
+    );
+    expect(explicit).toEqual(expect.objectContaining({ redisUrl: 'redis://x:1', prefix: 'p:', lockMs: 50 }));
+  });
+
+  test.each([
+    [{ flushIntervalMs: 0 }, /flushIntervalMs must be a positive integer/],
+    [{ flushIntervalMs: 1.5 }, /flushIntervalMs/],
+    [{ lockMs: -1 }, /lockMs/],
+    [{ lockPollMs: Number.NaN }, /lockPollMs/],
+    [{ maxBufferedKeys: 0 }, /maxBufferedKeys/],
+    [{ usageRetentionMinutes: 0 }, /usageRetentionMinutes/],
+    [{ prefix: 'has space' }, /prefix/],
+    [{ redisUrl: ' ' }, /redisUrl/],
+  ])('rejects %p naming the field, before connecting', (options, message) => {
+    expect(() => createCacheClient(options)).toThrow(message);
+  });
+
+  test('rejects both a connection and a URL', () => {
+    expect(() => resolveCacheClientOptions({ redisUrl: 'redis://x:1', redis: {} as never })).toThrow(
+      /redis or redisUrl/,
+    );
+  });
+});
