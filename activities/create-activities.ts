@@ -7,6 +7,7 @@ import type { CacheStore, WriteOutcome } from './cache-store';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
+import { createUserPreloadActivities, type AppliedConfigReader } from './user-preload-activities';
 
 export interface ActivityDeps {
   store: CacheStore;
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   limits?: Partial<WarmingLimits>;
   /** Shared per-origin limiter; one is made when absent. */
   limiter?: OriginLimiter;
+  /** Reads the applied config for user-preload settings; without it user preload fails, saying so. */
+  appliedConfig?: AppliedConfigReader;
 }
 
 /** One key to warm: where from, where to, for how long. Carries no value. */
@@ -47,6 +50,27 @@ export interface WarmKeyResult {
 
 const HEARTBEAT_EVERY_MS = 5_000;
 
+/** `task`, `pattern`, `user`...: the kind of writer, a low-cardinality metric tag. */
+function sourceKind(source: string): string {
+  return source.split(':', 1)[0] || 'other';
+}
+
+/** Warming counters on Temporal's metric meter, so they share the worker's Prometheus endpoint. */
+function recordWarmMetrics(
+  context: Context,
+  source: string,
+  outcome: 'written' | 'superseded' | 'failed',
+  durationMs: number,
+  sizeBytes = 0,
+) {
+  const meter = context.metricMeter.withTags({ source: sourceKind(source), outcome });
+  meter.createCounter('cache_warm_attempts', 'attempts', 'Warm attempts by writer kind and outcome').add(1);
+  meter
+    .createHistogram('cache_warm_duration', 'int', 'ms', 'Load plus write time of warm attempts')
+    .record(Math.max(0, Math.round(durationMs)));
+  if (sizeBytes > 0) meter.createCounter('cache_warm_bytes', 'bytes', 'Bytes written to Redis by warms').add(sizeBytes);
+}
+
 export function createActivities(deps: ActivityDeps) {
   const limits = resolveLimits(deps.limits);
   const limiter = deps.limiter ?? new OriginLimiter(limits);
@@ -54,6 +78,8 @@ export function createActivities(deps: ActivityDeps) {
   const { store } = deps;
 
   return {
+    ...createUserPreloadActivities({ loaders, appliedConfig: deps.appliedConfig }),
+
     /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */
     async warmKey(input: WarmKeyInput): Promise<WarmKeyResult> {
       const context = Context.current();
@@ -65,8 +91,8 @@ export function createActivities(deps: ActivityDeps) {
       }
       const heartbeat = () => context.heartbeat();
       const beat = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+      const started = Date.now();
       try {
-        const started = Date.now();
         const value = await loaders.load({
           spec: input.loader,
           vars: input.vars ?? {},
@@ -84,11 +110,19 @@ export function createActivities(deps: ActivityDeps) {
           tags: input.tags,
         });
         const finished = Date.now();
+        const sizeBytes = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+        recordWarmMetrics(
+          context,
+          input.source,
+          outcome.written ? 'written' : 'superseded',
+          finished - started,
+          outcome.written ? sizeBytes : 0,
+        );
         return {
           cacheKey: input.cacheKey,
           written: outcome.written,
           version: started,
-          sizeBytes: typeof value === 'string' ? Buffer.byteLength(value) : value.length,
+          sizeBytes,
           loadMs: loaded - started,
           writeMs: finished - loaded,
           durationMs: finished - started,
@@ -96,6 +130,9 @@ export function createActivities(deps: ActivityDeps) {
           attempt,
           ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
         };
+      } catch (err) {
+        recordWarmMetrics(context, input.source, 'failed', Date.now() - started);
+        throw err;
       } finally {
         clearInterval(beat);
       }

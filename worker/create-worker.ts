@@ -69,8 +69,15 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   };
 
   try {
-    const store = new RedisCacheStore(redis, redisKeys(options.prefix ?? env.prefix));
-    const activities = createActivities({ store, loaders: options.loaders, limits, limiter });
+    const keys = redisKeys(options.prefix ?? env.prefix);
+    const store = new RedisCacheStore(redis, keys);
+    const activities = createActivities({
+      store,
+      loaders: options.loaders,
+      limits,
+      limiter,
+      appliedConfig: { readAppliedConfig: () => redis.get(keys.config()), reservedPrefix: keys.prefix },
+    });
     const common = {
       connection,
       namespace,

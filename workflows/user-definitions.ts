@@ -1,0 +1,122 @@
+// The user-preload side's signal, query, result types and workflow ids: what the auth service's
+// client, warmctl and the two user workflows share. Clients import these through workflows/index.ts.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { userSessionWorkflowId } from './ids';
+
+/** `userLoggedIn` payload, as the auth service sends it. */
+export interface UserLoggedIn {
+  userId: string;
+  /** Preload even if the user was preloaded within `skipIfWarmedWithinMinutes`; default false. */
+  force?: boolean;
+  /** Load the user's recent forms too; default true. */
+  preloadForms?: boolean;
+}
+
+/** The kinds of user data a preload loads. */
+export type PreloadSourceName = 'session' | 'navigation' | 'forms';
+
+/** One key a preload wrote (or failed to): metadata only, never the value. */
+export interface PreloadKeyResult {
+  cacheKey: string;
+  /** Set for form items. */
+  formId?: string;
+  ok: boolean;
+  /** False when a newer value was already stored and kept. */
+  written?: boolean;
+  sizeBytes?: number;
+  durationMs: number;
+  error?: string;
+}
+
+/** One source of a preload. A failed source never stops the others. */
+export interface PreloadSourceResult {
+  source: PreloadSourceName;
+  ok: boolean;
+  durationMs: number;
+  /** The keys of this source; for forms, one per picked form. */
+  keys: PreloadKeyResult[];
+  /** For forms: the ids picked from the list, most recent first. */
+  formIds?: string[];
+  /** Why the source failed (for forms: the list, or how many items failed and the first reason). */
+  error?: string;
+}
+
+/** What `preloadUserWorkflow` returns: ids, keys, sizes and timings only. */
+export interface PreloadUserResult {
+  userId: string;
+  /** True when every configured source succeeded. */
+  ok: boolean;
+  /** The sources that failed, in a stable order. */
+  failed: PreloadSourceName[];
+  /** Configured sources this preload left out on purpose (`preloadForms: false`). */
+  skipped: PreloadSourceName[];
+  sources: PreloadSourceResult[];
+  /** Keys written by this preload (a key kept because a newer value was stored is not listed). */
+  keysWritten: string[];
+  force: boolean;
+  preloadForms: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
+
+/** A preload as the session workflow remembers it. */
+export interface PreloadSummary {
+  workflowId: string;
+  ok: boolean;
+  failed: PreloadSourceName[];
+  keysWritten: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
+
+/** The per-user workflow's `status` query answer. */
+export interface UserSessionStatus {
+  userId: string;
+  state: 'idle' | 'preloading';
+  /** Well-formed `userLoggedIn` signals received (this run chain). */
+  logins: number;
+  /** Preloads started. */
+  preloads: number;
+  /** Preloads in which some source failed, or that could not run at all. */
+  failedPreloads: number;
+  /** Logins not preloaded because the user was preloaded within the skip window. */
+  skipped: number;
+  /** Logins served by a preload already running or queued. */
+  coalesced: number;
+  /** Malformed `userLoggedIn` signals, logged and dropped. */
+  rejected: number;
+  lastLoginAt: string | null;
+  lastPreloadAt: string | null;
+  lastResult: PreloadSummary | null;
+  lastError: string | null;
+  /** Why the last malformed signal was dropped. */
+  lastRejection: string | null;
+  /** When the workflow completes if no login arrives, ISO-8601. */
+  closesAt: string;
+  since: string;
+  /** How many times the workflow continued as new. */
+  generation: number;
+}
+
+/** The auth service's login report (`temporal workflow signal-with-start --signal-name userLoggedIn`). */
+export const userLoggedInSignal = defineSignal<[UserLoggedIn]>('userLoggedIn');
+export const userSessionStatusQuery = defineQuery<UserSessionStatus>('status');
+
+const SESSION_PREFIX = userSessionWorkflowId('');
+
+/** The user id inside a `user-session:` workflow id, or undefined for other ids. */
+export function userIdFromSessionWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith(SESSION_PREFIX) && workflowId.length > SESSION_PREFIX.length
+    ? workflowId.slice(SESSION_PREFIX.length)
+    : undefined;
+}
+
+/**
+ * `preload-user:<userId>:<startedAtMs>`: one preload of a user. `startedAtMs` is the workflow time
+ * the preload started, so ids never repeat for a user, even across the session's idle closes.
+ */
+export function preloadUserWorkflowId(userId: string, startedAtMs: number): string {
+  return `preload-user:${userId}:${startedAtMs}`;
+}

@@ -1,0 +1,296 @@
+// userSessionWorkflow: one per user (`user-session:<userId>`), started or signalled by the auth
+// service's signal-with-start. It dedupes logins (coalescing while a preload runs, skipping recent
+// ones), runs each preload as a child workflow, and completes when idle so open workflows and
+// history stay bounded.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  isCancellation,
+  log,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/create-activities';
+import type { UserPreloadSettings } from '../activities/user-preload-activities';
+import { userIdProblem, userLoggedInProblem } from '../core/user-login';
+import { preloadUserWorkflow } from './preload-user';
+import {
+  preloadUserWorkflowId,
+  userIdFromSessionWorkflowId,
+  userLoggedInSignal,
+  userSessionStatusQuery,
+  type PreloadUserResult,
+  type PreloadSummary,
+  type UserLoggedIn,
+  type UserSessionStatus,
+} from './user-definitions';
+
+/** Logins waiting to be served: merged, so a burst becomes one preload. */
+interface PendingLogins {
+  force: boolean;
+  preloadForms: boolean;
+}
+
+/** Counters and dedupe state carried across continue-as-new. */
+export interface CarriedUserSessionState {
+  logins: number;
+  preloads: number;
+  failedPreloads: number;
+  skipped: number;
+  coalesced: number;
+  rejected: number;
+  lastLoginAtMs: number;
+  lastPreloadAt: string | null;
+  /** When the last preload in which every source succeeded finished: the skip window's start. */
+  lastCompleteAtMs: number | null;
+  /** Whether that preload was asked to load forms (a later login that wants forms is not skipped otherwise). */
+  lastCompleteIncludedForms: boolean;
+  lastResult: PreloadSummary | null;
+  lastError: string | null;
+  lastRejection: string | null;
+  /** From the settings last read: how long to stay open without logins, and the skip window. */
+  idleMs: number;
+  skipMs: number;
+  pending: PendingLogins | null;
+  since: string;
+  generation: number;
+}
+
+export interface UserSessionInput {
+  /** Defaults to the user in the workflow id, which wins when both are given and differ. */
+  userId?: string;
+  carried?: CarriedUserSessionState;
+  /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
+  historyEventsLimit?: number;
+}
+
+const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
+/** Idle time before the settings have been read once (the config's own default). */
+const DEFAULT_IDLE_MS = 30 * 60_000;
+const MAX_REASON_LENGTH = 300;
+
+/** Settings come from Redis on every served login, so a re-applied config takes effect at once. */
+const { readUserPreloadSettings } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5 },
+});
+
+export async function userSessionWorkflow(input: UserSessionInput = {}): Promise<UserSessionStatus> {
+  const userId = resolveUserId(input);
+  const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
+  const state: CarriedUserSessionState = input.carried ?? {
+    logins: 0,
+    preloads: 0,
+    failedPreloads: 0,
+    skipped: 0,
+    coalesced: 0,
+    rejected: 0,
+    lastLoginAtMs: Date.now(),
+    lastPreloadAt: null,
+    lastCompleteAtMs: null,
+    lastCompleteIncludedForms: false,
+    lastResult: null,
+    lastError: null,
+    lastRejection: null,
+    idleMs: DEFAULT_IDLE_MS,
+    skipMs: 0,
+    pending: null,
+    since: new Date().toISOString(),
+    generation: 0,
+  };
+  /** The batch being served right now (settings read, then the child), or null. */
+  let serving: PendingLogins | null = null;
+
+  // Stay open through the skip window too: a new run would not know the user was just preloaded.
+  const closesAtMs = () => Math.max(state.lastLoginAtMs + state.idleMs, (state.lastCompleteAtMs ?? 0) + state.skipMs);
+
+  const status = (): UserSessionStatus => ({
+    userId,
+    state: serving ? 'preloading' : 'idle',
+    logins: state.logins,
+    preloads: state.preloads,
+    failedPreloads: state.failedPreloads,
+    skipped: state.skipped,
+    coalesced: state.coalesced,
+    rejected: state.rejected,
+    lastLoginAt: state.logins > 0 ? iso(state.lastLoginAtMs) : null,
+    lastPreloadAt: state.lastPreloadAt,
+    lastResult: state.lastResult,
+    lastError: state.lastError,
+    lastRejection: state.lastRejection,
+    closesAt: iso(closesAtMs()),
+    since: state.since,
+    generation: state.generation,
+  });
+
+  setHandler(userSessionStatusQuery, status);
+
+  // Never throws: a malformed payload must not fail the workflow task, so it is logged and dropped.
+  setHandler(userLoggedInSignal, (payload: unknown) => {
+    const problem = userLoggedInProblem(payload, userId);
+    if (problem) {
+      state.rejected++;
+      state.lastRejection = problem.slice(0, MAX_REASON_LENGTH);
+      log.warn('userLoggedIn signal dropped', { problem: state.lastRejection });
+      return;
+    }
+    const login = payload as UserLoggedIn;
+    const wanted: PendingLogins = { force: login.force === true, preloadForms: login.preloadForms !== false };
+    state.logins++;
+    state.lastLoginAtMs = Date.now();
+    // A login the running preload already covers joins it; a forced one (or one wanting forms the
+    // running preload leaves out) queues one more preload after it.
+    const covered = serving !== null && !wanted.force && (!wanted.preloadForms || serving.preloadForms);
+    if (covered) {
+      state.coalesced++;
+    } else if (state.pending) {
+      state.coalesced++;
+      state.pending = {
+        force: state.pending.force || wanted.force,
+        preloadForms: state.pending.preloadForms || wanted.preloadForms,
+      };
+    } else {
+      state.pending = wanted;
+    }
+  });
+
+  async function serve(batch: PendingLogins): Promise<void> {
+    let settings: UserPreloadSettings;
+    try {
+      settings = await readUserPreloadSettings();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      state.failedPreloads++;
+      state.lastError = describeFailure(err);
+      log.warn('user preload not started: no settings', { error: state.lastError });
+      return;
+    }
+    state.idleMs = settings.preload.idleMinutes * 60_000;
+    state.skipMs = settings.preload.skipIfWarmedWithinMinutes * 60_000;
+    const recent = state.lastCompleteAtMs !== null && Date.now() - state.lastCompleteAtMs < state.skipMs;
+    if (!batch.force && recent && (!batch.preloadForms || state.lastCompleteIncludedForms)) {
+      state.skipped++;
+      return;
+    }
+    const startedMs = Date.now();
+    const workflowId = preloadUserWorkflowId(userId, startedMs);
+    state.preloads++;
+    state.lastPreloadAt = iso(startedMs);
+    try {
+      const result = await executeChild(preloadUserWorkflow, {
+        workflowId,
+        args: [
+          {
+            userId,
+            settings: settings.preload,
+            reservedPrefix: settings.reservedPrefix,
+            preloadForms: batch.preloadForms,
+            force: batch.force,
+          },
+        ],
+        // A stuck preload must not hold the user's logins forever.
+        workflowExecutionTimeout: '10m',
+        staticSummary: 'User preload on login',
+      });
+      state.lastResult = summarize(workflowId, result);
+      if (result.ok) {
+        state.lastCompleteAtMs = Date.now();
+        state.lastCompleteIncludedForms = batch.preloadForms;
+        state.lastError = null;
+      } else {
+        state.failedPreloads++;
+        state.lastError = `sources failed: ${result.failed.join(', ')}`;
+      }
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      state.failedPreloads++;
+      state.lastError = describeFailure(err);
+      log.warn('user preload failed', { workflowId, error: state.lastError });
+    }
+  }
+
+  for (;;) {
+    if (state.pending) {
+      const batch = state.pending;
+      state.pending = null;
+      serving = batch;
+      try {
+        await serve(batch);
+      } finally {
+        serving = null;
+      }
+      continue;
+    }
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength >= historyEventsLimit) {
+      await condition(allHandlersFinished);
+      if (!state.pending) {
+        await continueAsNew<typeof userSessionWorkflow>({
+          userId,
+          carried: { ...state, generation: state.generation + 1 },
+          historyEventsLimit,
+        });
+      }
+      continue;
+    }
+    const untilClose = closesAtMs() - Date.now();
+    if (untilClose <= 0) {
+      // A login that arrives while closing is still served: re-check after the handlers ran. One
+      // that arrives after completion starts a new run through signal-with-start.
+      await condition(allHandlersFinished);
+      if (!state.pending) break;
+      continue;
+    }
+    await condition(() => state.pending !== null, untilClose);
+  }
+
+  return status();
+}
+
+/** The workflow's user: from its id (`user-session:<userId>`), else from the input. */
+function resolveUserId(input: UserSessionInput): string {
+  const fromId = userIdFromSessionWorkflowId(workflowInfo().workflowId);
+  const candidate = fromId ?? input.userId;
+  const problem = userIdProblem(candidate);
+  if (problem) {
+    throw ApplicationFailure.nonRetryable(`userSessionWorkflow needs a valid user: ${problem}`, 'BadInput');
+  }
+  if (fromId !== undefined && input.userId !== undefined && input.userId !== fromId) {
+    log.warn('userSessionWorkflow input names another user than its workflow id; using the id');
+  }
+  return candidate as string;
+}
+
+function summarize(workflowId: string, result: PreloadUserResult): PreloadSummary {
+  return {
+    workflowId,
+    ok: result.ok,
+    failed: result.failed,
+    keysWritten: result.keysWritten.length,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    durationMs: result.durationMs,
+  };
+}
+
+function describeFailure(err: unknown): string {
+  let current: unknown = err;
+  // The interesting message is at the bottom of the chain: ActivityFailure/ChildWorkflowFailure -> cause.
+  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause) {
+    current = current.cause;
+  }
+  if (current instanceof ApplicationFailure) {
+    return current.type ? `${current.type}: ${current.message}` : current.message;
+  }
+  return current instanceof Error ? current.message : String(current);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
