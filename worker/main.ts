@@ -1,5 +1,6 @@
 // `npm run worker`: a worker for the environment (see worker/environment.ts) that runs until
 // SIGINT/SIGTERM, drains in-flight warms and exits 0.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseConfigText } from '../client/config-file';
 import { createWorker } from './create-worker';
@@ -7,6 +8,15 @@ import { intFromEnv, readEnvironment } from './environment';
 
 async function run(): Promise<void> {
   const env = readEnvironment();
+  const metricsAddress = process.env.WARMING_METRICS_ADDRESS;
+  if (metricsAddress !== undefined && !/^[\w.:[\]-]+:\d{1,5}$/.test(metricsAddress)) {
+    throw new Error(`WARMING_METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9464 (got "${metricsAddress}")`);
+  }
+  // Temporal's runtime serves its own metrics and the warming counters on one Prometheus endpoint.
+  Runtime.install({
+    logger: new DefaultLogger(logLevel(process.env.WARMING_LOG_LEVEL)),
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+  });
   if (existsSync(env.configPath)) {
     // Fail fast on a broken config file; the schedule itself comes from `warmctl apply`.
     parseConfigText(readFileSync(env.configPath, 'utf8'), env.configPath);
@@ -25,6 +35,15 @@ async function run(): Promise<void> {
   );
   await worker.run();
   console.log('worker drained and stopped');
+}
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+function logLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {
+  if (value === undefined || value === '') return 'INFO';
+  const level = LOG_LEVELS.find((l) => l === value.toUpperCase());
+  if (!level) throw new Error(`WARMING_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value}")`);
+  return level;
 }
 
 function redactUrl(url: string): string {

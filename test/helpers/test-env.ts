@@ -93,9 +93,10 @@ export interface TestStack {
   redis: Redis;
   temporal: Client;
   warming: WarmingClient;
-  worker: WarmingWorker;
-  /** Starts the worker in the background. */
-  startWorker(): void;
+  /** The running worker (after startWorker). */
+  readonly worker: WarmingWorker;
+  /** Creates and starts a worker in the background. */
+  startWorker(): Promise<void>;
   /** Stops the worker (if started) and waits for it to drain. */
   stopWorker(): Promise<void>;
   /** Stops everything this stack opened. */
@@ -133,29 +134,33 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
       workflowBundle: { codePath: servers.workflowBundlePath },
       shutdownGraceTime: '5s',
     });
-  const stack: TestStack & { running?: Promise<void> } = {
+  let worker: WarmingWorker | undefined;
+  let running: Promise<void> | undefined;
+  const stack: TestStack = {
     taskQueue,
     prefix,
     redis,
     temporal,
     warming,
-    worker: await makeWorker(),
-    startWorker() {
-      if (stack.running) throw new Error('worker already running');
-      stack.running = stack.worker.run();
+    get worker(): WarmingWorker {
+      if (!worker) throw new Error('no worker: call startWorker() first');
+      return worker;
+    },
+    async startWorker() {
+      if (running) throw new Error('worker already running');
+      // Created only when started: a created worker holds the connection until it has run.
+      worker = await makeWorker();
+      running = worker.run();
     },
     async stopWorker() {
-      if (!stack.running) return;
-      stack.worker.shutdown();
-      await stack.running;
-      stack.running = undefined;
-      stack.worker = await makeWorker();
+      if (!running || !worker) return;
+      worker.shutdown();
+      await running;
+      running = undefined;
+      worker = undefined;
     },
     async close() {
-      if (stack.running) {
-        stack.worker.shutdown();
-        await stack.running;
-      }
+      await stack.stopWorker();
       await warming.close();
       await connection.close();
       await nativeConnection.close();

@@ -15,7 +15,7 @@ beforeAll(async () => {
   });
   slowOrigin = await startTestOrigin();
   fastOrigin = await startTestOrigin();
-  stack.startWorker();
+  await stack.startWorker();
 });
 
 afterAll(async () => {

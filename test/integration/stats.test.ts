@@ -11,7 +11,7 @@ let origin: TestOrigin;
 beforeAll(async () => {
   stack = await createTestStack();
   origin = await startTestOrigin();
-  stack.startWorker();
+  await stack.startWorker();
 });
 
 afterAll(async () => {
@@ -49,7 +49,7 @@ test('stats agree exactly with the warms the origin served, per task and overall
   await stack.warming.warm(bad.taskId);
   // A new worker picks up where the old one stopped; history, not the worker, holds the counts.
   await stack.stopWorker();
-  stack.startWorker();
+  await stack.startWorker();
   await stack.warming.warm(good.taskId);
 
   const stats = await stack.warming.stats({ taskId: undefined });

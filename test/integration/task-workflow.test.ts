@@ -22,7 +22,7 @@ let origin: TestOrigin;
 beforeAll(async () => {
   stack = await createTestStack();
   origin = await startTestOrigin();
-  stack.startWorker();
+  await stack.startWorker();
 });
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ beforeAll(async () => {
     '/prices': () => ({ body: 'prices' }),
   });
   env = { TEMPORAL_TASK_QUEUE: stack.taskQueue, WARMING_PREFIX: stack.prefix };
-  stack.startWorker();
+  await stack.startWorker();
 });
 
 afterAll(async () => {
