@@ -14,3 +14,5 @@ export type { CacheClientOptions, GetOrComputeOptions, Computed } from './client
 export { RedisUsageTracker } from './activities/usage-tracker';
 export type { UsageStore, KeyUsage, UsageTrackerOptions } from './activities/usage-tracker';
 export { accessFrequencyPerMinute, intervalForFrequency } from './core/interval-policy';
+export { notifyUserLoggedIn } from './client/notify-user-logged-in';
+export type { NotifyUserLoggedInOptions } from './client/notify-user-logged-in';

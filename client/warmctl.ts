@@ -6,7 +6,10 @@ import { ConfigError } from '../core/config-schema';
 import { formatDurationMs, parseDurationMs } from '../core/durations';
 import type { TaskStatus, WarmOutcome } from '../workflows/definitions';
 import { readEnvironment } from '../worker/environment';
+import { userIdProblem } from '../core/user-login';
+import { userSessionWorkflowId } from '../workflows/ids';
 import { loadConfigFile } from './config-file';
+import { notifyUserLoggedIn } from './notify-user-logged-in';
 import { formatTable, formatTime } from './format-table';
 import { createWarmingClient, type WarmingClient, type WarmRunReport } from './warming-client';
 
@@ -25,6 +28,12 @@ function taskIdArg(value: string): string {
 function tagArg(value: string): string {
   if (!TAG.test(value))
     throw new InvalidArgumentError('a tag is 1-64 letters, digits, . _ : - (starting with a letter or digit)');
+  return value;
+}
+
+function userIdArg(value: string): string {
+  const problem = userIdProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
   return value;
 }
 
@@ -224,6 +233,29 @@ export function buildProgram(): Command {
     .action(async (taskId: string) => {
       const final = await withClient((client) => client.remove(taskId, 'warmctl remove'));
       console.log(`removed ${taskId} after ${final.warmCount} warms (${final.failureCount} failed)`);
+    });
+
+  program
+    .command('login')
+    .description("report a login exactly as the auth service does: preload the user's session, navigation and forms")
+    .argument('<user>', 'user id', userIdArg)
+    .option('--force', 'preload even if the user was preloaded within skipIfWarmedWithinMinutes')
+    .option('--no-forms', "leave the user's forms out")
+    .option('--json', 'print what was sent as JSON')
+    .action(async (userId: string, opts: { force?: boolean; forms: boolean; json?: boolean }) => {
+      const options = { ...(opts.force ? { force: true } : {}), ...(opts.forms ? {} : { preloadForms: false }) };
+      await withClient((client) =>
+        notifyUserLoggedIn(client.temporal, userId, { ...options, taskQueue: client.taskQueue }),
+      );
+      if (opts.json)
+        return printJson({
+          workflowId: userSessionWorkflowId(userId),
+          signal: 'userLoggedIn',
+          payload: { userId, ...options },
+        });
+      console.log(
+        `reported the login of ${userId}${opts.force ? ' (force)' : ''}${opts.forms ? '' : ', without forms'}`,
+      );
     });
 
   program

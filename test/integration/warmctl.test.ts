@@ -232,3 +232,44 @@ test("stats --json has the contract fields and counts this deployment's warms", 
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/not a duration/);
 });
+
+test('login sends userLoggedIn as the auth service does; --no-forms leaves forms out; a bad user id exits 2', async () => {
+  const user = uniqueName('u');
+  origin.route(`/users/${user}/session`, () => ({ body: `session of ${user}` }));
+  origin.route(`/users/${user}/navigation`, () => ({ body: '[]' }));
+  origin.route(`/users/${user}/forms`, () => ({ body: '["f1"]' }));
+  const userPreload = {
+    session: {
+      loader: { type: 'http', url: `${origin.url}/users/{userId}/session` },
+      key: 'sess:{userId}',
+      ttlSeconds: 60,
+    },
+    navigation: {
+      loader: { type: 'http', url: `${origin.url}/users/{userId}/navigation` },
+      key: 'nav:{userId}',
+      ttlSeconds: 60,
+    },
+    forms: {
+      list: { type: 'http', url: `${origin.url}/users/{userId}/forms` },
+      item: { type: 'http', url: `${origin.url}/forms/{formId}` },
+      key: 'form:{formId}',
+      ttlSeconds: 60,
+    },
+  };
+  expect(
+    (await runWarmctlBinary(['apply', '-f', writeConfig(`${user}.json`, { tasks: [], userPreload })], env)).code,
+  ).toBe(0);
+  const sent = await runWarmctlBinary(['login', user, '--no-forms', '--json'], env);
+  expect(sent.code).toBe(0);
+  expect(JSON.parse(sent.stdout)).toEqual({
+    workflowId: `user-session:${user}`,
+    signal: 'userLoggedIn',
+    payload: { userId: user, preloadForms: false },
+  });
+  await waitFor('the session preloaded', async () => (await stack.redis.get(`sess:${user}`)) === `session of ${user}`);
+  expect(await stack.redis.exists(`nav:${user}`)).toBe(1);
+  expect(origin.hitsFor(`/users/${user}/forms`)).toBe(0);
+  const bad = await runWarmctlBinary(['login', 'two words'], env);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+});
