@@ -32,5 +32,7 @@ test('starts no more loads per second per origin than the rate', async () => {
   // The first five go at once; the sixth waits for the bucket to refill a second later.
   expect(starts.filter((t) => t - first < 500)).toHaveLength(5);
   expect((starts[5] as number) - first).toBeGreaterThanOrEqual(500);
+  // Exact at any instant: no one-second window holds more than five starts.
+  for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(5);
   await limiter.stop();
 });
