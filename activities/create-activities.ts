@@ -7,7 +7,11 @@ import type { CacheStore, WriteOutcome } from './cache-store';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
+import { createOptimizerActivities } from './optimizer-activities';
+import type { RedisKeys } from './redis-keys';
+import type { UsageStore } from './usage-tracker';
 import { createUserPreloadActivities, type AppliedConfigReader } from './user-preload-activities';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface ActivityDeps {
   store: CacheStore;
@@ -18,6 +22,8 @@ export interface ActivityDeps {
   limiter?: OriginLimiter;
   /** Reads the applied config for user-preload settings; without it user preload fails, saying so. */
   appliedConfig?: AppliedConfigReader;
+  /** The optimiser's view of Redis: applied config, planned intervals, usage counters. */
+  optimizer: { redis: Redis | Cluster; keys: RedisKeys; usage: UsageStore };
 }
 
 /** One key to warm: where from, where to, for how long. Carries no value. */
@@ -79,6 +85,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     ...createUserPreloadActivities({ loaders, appliedConfig: deps.appliedConfig }),
+    ...createOptimizerActivities({ ...deps.optimizer, store, loaders }),
 
     /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */
     async warmKey(input: WarmKeyInput): Promise<WarmKeyResult> {

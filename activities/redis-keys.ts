@@ -31,6 +31,8 @@ export interface RedisKeys {
    * unioned in one command on Redis Cluster.
    */
   usageBucket(epochMinute: number): string;
+  /** Hash of task id -> interval (minutes) the optimiser last planned for it. */
+  plannedIntervals(): string;
   /** Scratch sorted set for unioning usage buckets (same slot as the buckets); `id` makes it unique. */
   usageScratch(id: string): string;
 }
@@ -46,6 +48,7 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     config: () => `${prefix}config`,
     lock: (key) => `${prefix}lock:{${hashTagOf(key)}}:${key}`,
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
+    plannedIntervals: () => `${prefix}planned`,
     usageScratch: (id) => `${prefix}{usage}:tmp:${id}`,
   };
 }

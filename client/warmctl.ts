@@ -259,6 +259,60 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('optimize')
+    .description('run one optimiser cycle now: re-plan adaptive intervals, warm hot keys, critical pass')
+    .option('--json', 'print the cycle report as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await withClient((client) => client.optimize());
+      if (opts.json) return printJson(report);
+      console.log(
+        `cycle ${report.cycle}: ${report.tasksOptimized} of ${report.adaptiveTasks} adaptive tasks re-planned in ${formatDurationMs(report.durationMs)}`,
+      );
+      if (report.changes.length > 0) {
+        console.log(
+          formatTable(
+            ['TASK', 'KEY', 'ACCESSES/MIN', 'INTERVAL'],
+            report.changes.map((c) => [
+              c.taskId,
+              c.cacheKey,
+              String(c.accessesPerMinute),
+              `${c.fromMinutes}m -> ${c.toMinutes}m`,
+            ]),
+          ),
+        );
+      }
+      const p = report.patternKeys;
+      console.log(
+        `hot keys ${report.hotKeys}: ${report.taskWarms.length} task warms forced, ${p.warmed} pattern keys warmed in ${p.batches} batches` +
+          `${p.failed ? `, ${p.failed} failed` : ''}${report.unmatchedHotKeys ? `, ${report.unmatchedHotKeys} hot keys match no task or pattern` : ''}`,
+      );
+      if (report.skippedTasks.length > 0) console.log(`not running (skipped): ${report.skippedTasks.join(', ')}`);
+    });
+
+  program
+    .command('optimizer')
+    .description('inspect, stop or restart the background optimiser')
+    .argument('<action>', 'status, pause or resume', (value: string) => {
+      if (!['status', 'pause', 'resume'].includes(value))
+        throw new InvalidArgumentError('must be status, pause or resume');
+      return value as 'status' | 'pause' | 'resume';
+    })
+    .option('--json', 'print the status as JSON')
+    .action(async (action: 'status' | 'pause' | 'resume', opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        if (action !== 'status') {
+          await client.pauseOptimizer(action === 'pause');
+          return console.log(`optimizer ${action === 'pause' ? 'paused' : 'resumed'}`);
+        }
+        const status = await client.optimizerStatus();
+        if (opts.json) return printJson(status);
+        console.log(
+          `optimizer ${status.paused ? 'paused' : 'running'}: ${status.cycles} cycles, every ${status.everyMinutes} min, next ${status.nextCycleAt ?? '-'}`,
+        );
+      });
+    });
+
+  program
     .command('invalidate')
     .description('delete every key with a tag; with --rewarm, warm the tasks that own them again')
     .requiredOption('--tag <tag>', 'the tag', tagArg)
@@ -320,6 +374,27 @@ export function buildProgram(): Command {
         ),
       );
       console.log(`user preloads: ${stats.userPreloads}${stats.since ? `; since ${stats.since}` : ''}`);
+    });
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report: warm durations, useful vs wasted, intervals, preload latency')
+    .requiredOption('--html <file>', 'the HTML file to write (replaced if it exists)')
+    .option('--task <task>', 'only this task (user preloads are left out)', taskIdArg)
+    .option('--since <duration>', 'only this recent window, e.g. 30m, 24h, 7d', durationArg)
+    .action(async (opts: { html: string; task?: string; since?: number }) => {
+      checkReportPath(opts.html);
+      const data = await withClient((client) =>
+        client.reportData({
+          ...(opts.task ? { taskId: opts.task } : {}),
+          ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
+        }),
+      );
+      writeReportFile(opts.html, renderHtmlReport(data));
+      const s = data.stats;
+      console.log(
+        `wrote ${opts.html}: ${s.totalWarmings} warms of ${Object.keys(s.byTask).length} tasks, ${s.userPreloads} user preloads`,
+      );
     });
 
   return program;

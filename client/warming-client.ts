@@ -1,6 +1,13 @@
 // createWarmingClient: the Temporal side for operators and applications. Applies config, forces
 // warms, reads status, pauses and removes tasks. `warmctl` is a thin shell over it.
-import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowNotFoundError,
+  WorkflowUpdateStage,
+  type WorkflowHandle,
+  type WorkflowUpdateHandle,
+} from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisCacheStore } from '../activities/redis-cache-store';
@@ -25,11 +32,18 @@ import {
   WARM_TASK_ID,
   warmNowUpdate,
   warmTaskWorkflow,
+  configAppliedSignal,
+  optimizerStatusQuery,
+  optimizerWorkflow,
+  runCycleUpdate,
+  type CycleReport,
+  type OptimizerStatus,
   type TaskStatus,
   type WarmOutcome,
 } from '../workflows';
 import { createRedis, readEnvironment, temporalConnectOptions } from '../worker/environment';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
+import { readReportData, type ReportData } from './report-data';
 
 export interface WarmingClientOptions {
   /** An existing Temporal client (not closed by `close()`); by default one is built from the environment. */
@@ -44,6 +58,8 @@ export interface WarmingClientOptions {
   workerTimeoutMs?: number;
   /** Parallel Temporal calls for bulk operations (apply, list). Default 16. */
   concurrency?: number;
+  /** The optimiser's workflow id. Default WARMING_OPTIMIZER_ID or `warm-optimizer`. */
+  optimizerWorkflowId?: string;
 }
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'removed';
@@ -93,6 +109,7 @@ export class WarmingClient {
     readonly redis: Redis | Cluster,
     readonly taskQueue: string,
     prefix: string,
+    readonly optimizerWorkflowId: string,
     options: Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency'>,
     private readonly onClose: () => Promise<void>,
   ) {
@@ -119,6 +136,10 @@ export class WarmingClient {
     await this.ensureSearchAttributes();
     await this.redis.set(this.keys.config(), JSON.stringify(config));
     const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, (task) => this.applyTask(task));
+    // A created or changed task starts from its configured interval: the optimiser re-plans it.
+    const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
+    if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
+    await this.notifyOptimizer();
     if (options.prune) {
       const wanted = new Set(config.tasks.map((task) => task.taskId));
       const running = await this.listTaskIds();
@@ -172,6 +193,41 @@ export class WarmingClient {
       ],
     });
     return { taskId: spec.taskId, action: 'created' };
+  }
+
+  /** Starts the optimiser if it is not running, and tells it to re-read its settings. */
+  private async notifyOptimizer(): Promise<WorkflowHandle<typeof optimizerWorkflow>> {
+    return this.temporal.workflow.signalWithStart(optimizerWorkflow, {
+      workflowId: this.optimizerWorkflowId,
+      taskQueue: this.taskQueue,
+      args: [{}],
+      signal: configAppliedSignal,
+      signalArgs: [],
+      staticSummary: 'Re-plans adaptive intervals, warms hot keys, runs the critical pass',
+    });
+  }
+
+  /** Runs one optimiser cycle now (starting the optimiser if needed) and returns its report. */
+  async optimize(): Promise<CycleReport> {
+    const handle = await this.notifyOptimizer();
+    return this.updateWhenAccepted(
+      handle.startUpdate(runCycleUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      'optimize',
+    );
+  }
+
+  /** The optimiser's status: paused, cycles, next cycle, last report. */
+  async optimizerStatus(): Promise<OptimizerStatus> {
+    const handle = this.temporal.workflow.getHandle<typeof optimizerWorkflow>(this.optimizerWorkflowId);
+    if (!(await this.isRunning(handle)))
+      throw new Error(`the optimiser (${this.optimizerWorkflowId}) is not running: apply a config first`);
+    return this.withWorker(handle.query(optimizerStatusQuery), 'optimizer status');
+  }
+
+  /** Stops (true) or restarts (false) the optimiser's background cycles; `optimize` still works. */
+  async pauseOptimizer(paused: boolean): Promise<void> {
+    const handle = await this.notifyOptimizer();
+    await handle.signal(paused ? pauseSignal : resumeSignal);
   }
 
   /** Registers the custom search attributes when the namespace lacks them (idempotent). */
@@ -235,7 +291,10 @@ export class WarmingClient {
       await handle.signal(forceWarmSignal, payload);
       return undefined;
     }
-    return handle.executeUpdate(warmNowUpdate, { args: [payload] });
+    return this.updateWhenAccepted(
+      handle.startUpdate(warmNowUpdate, { args: [payload], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      `warm ${taskId}`,
+    );
   }
 
   /** Warms every task carrying `tag`. */
@@ -309,11 +368,20 @@ export class WarmingClient {
 
   /**
    * Warming statistics derived from Temporal history (every warm of this queue's tasks, across
-   * continue-as-new runs and removed tasks), with each warm's efficiency from Redis metadata.
+   * continue-as-new runs and removed tasks), with each warm's efficiency from Redis metadata, and
+   * the queue's user preloads (count, latency, failed sources; left out with a task filter).
    * The seed's `get_warming_stats` (overall) and `get_warming_performance` (per task: `byTask`).
    */
   stats(options: StatsOptions = {}): Promise<WarmingStats> {
     return readWarmingStats(this.temporal, this.taskQueue, this.store, options);
+  }
+
+  /**
+   * What `warmctl report --html` draws: the same statistics plus each warm, each task's interval
+   * history and each user preload in the window (render it with `renderHtmlReport`).
+   */
+  reportData(options: StatsOptions = {}): Promise<ReportData> {
+    return readReportData(this.temporal, this.taskQueue, this.store, options);
   }
 
   async close(): Promise<void> {
@@ -333,6 +401,15 @@ export class WarmingClient {
       if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
+  }
+
+  /**
+   * Sends an update, waiting at most workerTimeoutMs for a worker to accept it, then as long as
+   * the work takes (a cycle over 10 000 keys is slow, not stuck).
+   */
+  private async updateWhenAccepted<Ret>(started: Promise<WorkflowUpdateHandle<Ret>>, what: string): Promise<Ret> {
+    const accepted = await this.withWorker(started, what);
+    return accepted.result();
   }
 
   private async withWorker<T>(work: Promise<T>, what: string): Promise<T> {
@@ -373,6 +450,7 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
     redis,
     options.taskQueue ?? env.taskQueue,
     options.prefix ?? env.prefix,
+    options.optimizerWorkflowId ?? env.optimizerWorkflowId,
     options,
     async () => {
       if (ownsRedis) redis.disconnect();

@@ -9,6 +9,7 @@ import type { LoaderRegistry } from '../activities/loaders';
 import { OriginLimiter } from '../activities/origin-limiter';
 import { RedisCacheStore } from '../activities/redis-cache-store';
 import { redisKeys } from '../activities/redis-keys';
+import { RedisUsageTracker } from '../activities/usage-tracker';
 import { criticalTaskQueue } from '../workflows/ids';
 import { createRedis, readEnvironment, temporalConnectOptions } from './environment';
 
@@ -77,6 +78,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       limits,
       limiter,
       appliedConfig: { readAppliedConfig: () => redis.get(keys.config()), reservedPrefix: keys.prefix },
+      optimizer: { redis, keys, usage: new RedisUsageTracker(redis, keys) },
     });
     const common = {
       connection,

@@ -4,6 +4,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Cluster, Redis } from 'ioredis';
 import { DEFAULT_PREFIX } from '../activities/redis-keys';
+import { OPTIMIZER_WORKFLOW_ID } from '../workflows/ids';
 
 export interface Environment {
   /** TEMPORAL_ADDRESS (or the profile's), default `localhost:7233`. */
@@ -20,6 +21,8 @@ export interface Environment {
   configPath: string;
   /** WARMING_PREFIX, default `cw:`: everything but cached values lives under it. */
   prefix: string;
+  /** WARMING_OPTIMIZER_ID, default `warm-optimizer`: for deployments sharing one namespace. */
+  optimizerWorkflowId: string;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -32,6 +35,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     redisCluster: flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER'),
     configPath: nonEmpty(env.WARMING_CONFIG, 'WARMING_CONFIG') ?? 'warming.config.json',
     prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
+    optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
   };
 }
 

@@ -79,3 +79,50 @@ export const resumeSignal = defineSignal('resume');
 /** Ends the schedule cleanly; the workflow completes with its final status. */
 export const removeSignal = defineSignal<[RemoveTask?]>('remove');
 export const statusQuery = defineQuery<TaskStatus>('status');
+
+/** `setInterval` payload: the optimiser's re-plan of an adaptive task. */
+export interface SetInterval {
+  intervalMinutes: number;
+  reason?: string;
+}
+
+/** Re-plans an adaptive task's interval (ignored for non-adaptive tasks); takes effect at once. */
+export const setIntervalSignal = defineSignal<[SetInterval]>('setInterval');
+
+/** What one optimiser cycle did; `warmctl optimize` prints it. */
+export interface CycleReport {
+  cycle: number;
+  trigger: 'schedule' | 'request';
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** Adaptive tasks considered. */
+  adaptiveTasks: number;
+  /** Adaptive tasks whose interval this cycle changed. */
+  tasksOptimized: number;
+  changes: { taskId: string; cacheKey: string; accessesPerMinute: number; fromMinutes: number; toMinutes: number }[];
+  /** Changes for tasks that are not running (removed since the config was applied). */
+  skippedTasks: string[];
+  hotKeys: number;
+  /** Hot or critical task keys that were missing or about to expire: forced through their task. */
+  taskWarms: { taskId: string; reason: string }[];
+  patternKeys: { warmed: number; superseded: number; failed: number; batches: number };
+  /** Hot keys that match no task and no pattern. */
+  unmatchedHotKeys: number;
+}
+
+export interface OptimizerStatus {
+  paused: boolean;
+  cycles: number;
+  everyMinutes: number;
+  nextCycleAt: string | null;
+  lastCycle: CycleReport | null;
+  since: string;
+  generation: number;
+}
+
+/** Runs one optimiser cycle now and returns its report. */
+export const runCycleUpdate = defineUpdate<CycleReport, []>('runCycle');
+/** Tells the optimiser a config was applied, so it re-reads its settings. */
+export const configAppliedSignal = defineSignal('configApplied');
+export const optimizerStatusQuery = defineQuery<OptimizerStatus>('status');

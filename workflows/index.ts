@@ -6,3 +6,4 @@ export { warmTaskWorkflow, type WarmTaskInput, type CarriedTaskState } from './w
 export * from './user-definitions';
 export { userSessionWorkflow, type UserSessionInput, type CarriedUserSessionState } from './user-session';
 export { preloadUserWorkflow, type PreloadUserInput } from './preload-user';
+export { optimizerWorkflow, type OptimizerInput, type OptimizerState } from './optimizer';

@@ -26,6 +26,7 @@ import {
   pauseSignal,
   removeSignal,
   resumeSignal,
+  setIntervalSignal,
   statusQuery,
   warmNowUpdate,
   type ApplyTaskResult,
@@ -199,6 +200,16 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
   });
   setHandler(removeSignal, () => {
     removed = true;
+  });
+  setHandler(setIntervalSignal, (payload) => {
+    const minutes = (payload as { intervalMinutes?: unknown } | undefined)?.intervalMinutes;
+    if (typeof minutes !== 'number' || !(minutes >= 0.01 && minutes <= 7 * 24 * 60)) {
+      return void log.warn('setInterval signal dropped', {
+        problem: 'intervalMinutes must be a number from 0.01 to 10080',
+      });
+    }
+    if (!spec.adaptive) return void log.info('setInterval ignored: the task is not adaptive', { taskId: spec.taskId });
+    if (minutes !== state.intervalMinutes) setInterval(minutes);
   });
 
   function setInterval(minutes: number) {

@@ -119,7 +119,15 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
   const redis = new Redis(servers.redisUrl, { enableAutoPipelining: true });
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const temporal = new Client({ connection });
-  const warming = await createWarmingClient({ client: temporal, redis, taskQueue, prefix, workerTimeoutMs: 20_000 });
+  // Each stack has its own optimiser: the default id `warm-optimizer` is one per namespace.
+  const warming = await createWarmingClient({
+    client: temporal,
+    redis,
+    taskQueue,
+    prefix,
+    workerTimeoutMs: 20_000,
+    optimizerWorkflowId: uniqueName('optimizer'),
+  });
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
   const makeWorker = () =>
     createWorker({

@@ -17,7 +17,11 @@ beforeAll(async () => {
     '/catalog': () => ({ body: '{"products":[]}' }),
     '/prices': () => ({ body: 'prices' }),
   });
-  env = { TEMPORAL_TASK_QUEUE: stack.taskQueue, WARMING_PREFIX: stack.prefix };
+  env = {
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    WARMING_PREFIX: stack.prefix,
+    WARMING_OPTIMIZER_ID: stack.warming.optimizerWorkflowId,
+  };
   await stack.startWorker();
 });
 

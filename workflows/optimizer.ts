@@ -1,0 +1,207 @@
+// optimizerWorkflow (id `warm-optimizer`): every `everyMinutes` it re-plans adaptive tasks'
+// intervals from access frequency (signalling only tasks whose interval changes), warms hot keys
+// that are missing or about to expire (task keys through their task, pattern keys in batches),
+// and runs a critical pass. Can be paused, resumed, inspected, and asked for a cycle now.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OptimizerActivities } from '../activities/optimizer-activities';
+import {
+  configAppliedSignal,
+  forceWarmSignal,
+  optimizerStatusQuery,
+  pauseSignal,
+  resumeSignal,
+  runCycleUpdate,
+  setIntervalSignal,
+  type CycleReport,
+  type OptimizerStatus,
+} from './definitions';
+import { taskWorkflowId } from './ids';
+
+export interface OptimizerState {
+  paused: boolean;
+  cycles: number;
+  everyMinutes: number;
+  nextCycleAtMs: number | null;
+  lastCycle: CycleReport | null;
+  since: string;
+  generation: number;
+}
+
+export interface OptimizerInput {
+  carried?: OptimizerState;
+  /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
+  historyEventsLimit?: number;
+}
+
+/** Keys per warmBatch activity, and batches in flight at once. */
+const BATCH_SIZE = 500;
+const PARALLEL_BATCHES = 4;
+
+const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCandidates, patternTemplate } =
+  proxyActivities<OptimizerActivities>({
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  });
+const { warmBatch } = proxyActivities<OptimizerActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+});
+
+export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<void> {
+  const state: OptimizerState = input.carried ?? {
+    paused: false,
+    cycles: 0,
+    everyMinutes: 15,
+    nextCycleAtMs: null,
+    lastCycle: null,
+    since: new Date().toISOString(),
+    generation: 0,
+  };
+  const historyEventsLimit = input.historyEventsLimit ?? 10_000;
+  let requested = 0;
+  let served = 0;
+  let settingsStale = state.nextCycleAtMs === null;
+  let wake = false;
+
+  setHandler(optimizerStatusQuery, (): OptimizerStatus => ({
+    paused: state.paused,
+    cycles: state.cycles,
+    everyMinutes: state.everyMinutes,
+    nextCycleAt: state.paused || state.nextCycleAtMs === null ? null : new Date(state.nextCycleAtMs).toISOString(),
+    lastCycle: state.lastCycle,
+    since: state.since,
+    generation: state.generation,
+  }));
+  setHandler(pauseSignal, () => void ((state.paused = true), (wake = true)));
+  setHandler(resumeSignal, () => void ((state.paused = false), (wake = true)));
+  setHandler(configAppliedSignal, () => void ((settingsStale = true), (wake = true)));
+  setHandler(runCycleUpdate, async () => {
+    const ticket = ++requested;
+    wake = true;
+    await condition(() => served >= ticket);
+    return state.lastCycle as CycleReport;
+  });
+
+  async function cycle(trigger: CycleReport['trigger']): Promise<void> {
+    const servingUpTo = requested;
+    const startedMs = Date.now();
+    const settings = await readOptimizerSettings();
+    state.everyMinutes = settings.everyMinutes;
+
+    const plan = await planIntervals();
+    const skippedTasks: string[] = [];
+    const applied: CycleReport['changes'] = [];
+    await Promise.all(
+      plan.changes.map(async (change) => {
+        try {
+          await getExternalWorkflowHandle(taskWorkflowId(change.taskId)).signal(setIntervalSignal, {
+            intervalMinutes: change.toMinutes,
+            reason: `optimizer: ${change.accessesPerMinute} accesses/min`,
+          });
+          applied.push(change);
+        } catch {
+          skippedTasks.push(change.taskId);
+        }
+      }),
+    );
+    await recordPlannedIntervals(applied);
+
+    const candidates = await findWarmCandidates();
+    const taskWarms: CycleReport['taskWarms'] = [];
+    await Promise.all(
+      candidates.tasks.map(async (candidate) => {
+        try {
+          // Through the task's workflow, so the warm counts toward that task.
+          await getExternalWorkflowHandle(taskWorkflowId(candidate.taskId)).signal(forceWarmSignal, {
+            reason: `optimizer: ${candidate.reason}`,
+          });
+          taskWarms.push({ taskId: candidate.taskId, reason: candidate.reason });
+        } catch {
+          skippedTasks.push(candidate.taskId);
+        }
+      }),
+    );
+
+    const patternKeys = { warmed: 0, superseded: 0, failed: 0, batches: 0 };
+    for (const group of candidates.patterns) {
+      const template = await patternTemplate(group.patternIndex);
+      const batches: Record<string, string>[][] = [];
+      for (let i = 0; i < group.vars.length; i += BATCH_SIZE) batches.push(group.vars.slice(i, i + BATCH_SIZE));
+      for (let i = 0; i < batches.length; i += PARALLEL_BATCHES) {
+        const results = await Promise.all(
+          batches.slice(i, i + PARALLEL_BATCHES).map((vars) => warmBatch({ template, vars })),
+        );
+        for (const result of results) {
+          patternKeys.warmed += result.written;
+          patternKeys.superseded += result.superseded;
+          patternKeys.failed += result.failed;
+          patternKeys.batches++;
+          if (result.failed > 0)
+            log.warn('pattern keys failed to load', { match: group.match, failures: result.failures });
+        }
+      }
+    }
+
+    const finishedMs = Date.now();
+    state.cycles++;
+    state.lastCycle = {
+      cycle: state.cycles,
+      trigger,
+      startedAt: new Date(startedMs).toISOString(),
+      finishedAt: new Date(finishedMs).toISOString(),
+      durationMs: finishedMs - startedMs,
+      adaptiveTasks: plan.adaptiveTasks,
+      tasksOptimized: applied.length,
+      changes: applied.sort((a, b) => a.taskId.localeCompare(b.taskId)),
+      skippedTasks: skippedTasks.sort(),
+      hotKeys: candidates.hotKeys,
+      taskWarms: taskWarms.sort((a, b) => a.taskId.localeCompare(b.taskId)),
+      patternKeys,
+      unmatchedHotKeys: candidates.unmatched,
+    };
+    state.nextCycleAtMs = finishedMs + state.everyMinutes * 60_000;
+    served = servingUpTo;
+  }
+
+  for (;;) {
+    if (settingsStale) {
+      settingsStale = false;
+      const settings = await readOptimizerSettings();
+      state.everyMinutes = settings.everyMinutes;
+      const base = state.lastCycle ? Date.parse(state.lastCycle.finishedAt) : Date.now();
+      state.nextCycleAtMs = base + state.everyMinutes * 60_000;
+    }
+    if (served < requested) {
+      await cycle('request');
+      continue;
+    }
+    if (!state.paused && state.nextCycleAtMs !== null && Date.now() >= state.nextCycleAtMs) {
+      await cycle('schedule');
+      continue;
+    }
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyEventsLimit) {
+      await condition(allHandlersFinished);
+      if (served >= requested)
+        await continueAsNew<typeof optimizerWorkflow>({
+          carried: { ...state, generation: state.generation + 1 },
+          historyEventsLimit,
+        });
+      continue;
+    }
+    wake = false;
+    const waitMs =
+      state.paused || state.nextCycleAtMs === null ? undefined : Math.max(1, state.nextCycleAtMs - Date.now());
+    if (waitMs === undefined) await condition(() => wake);
+    else await condition(() => wake, waitMs);
+  }
+}
