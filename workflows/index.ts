@@ -7,3 +7,4 @@ export * from './user-definitions';
 export { userSessionWorkflow, type UserSessionInput, type CarriedUserSessionState } from './user-session';
 export { preloadUserWorkflow, type PreloadUserInput } from './preload-user';
 export { optimizerWorkflow, type OptimizerInput, type OptimizerState } from './optimizer';
+export { bulkWarmWorkflow, type BulkWarmInput, type BulkWarmResult } from './bulk-warm';

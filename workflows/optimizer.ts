@@ -7,7 +7,6 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,6 +24,7 @@ import {
   type OptimizerStatus,
 } from './definitions';
 import { taskWorkflowId } from './ids';
+import { warmInBatches } from './warm-in-batches';
 
 export interface OptimizerState {
   paused: boolean;
@@ -42,20 +42,11 @@ export interface OptimizerInput {
   historyEventsLimit?: number;
 }
 
-/** Keys per warmBatch activity, and batches in flight at once. */
-const BATCH_SIZE = 500;
-const PARALLEL_BATCHES = 4;
-
 const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCandidates, patternTemplate } =
   proxyActivities<OptimizerActivities>({
     startToCloseTimeout: '2m',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
   });
-const { warmBatch } = proxyActivities<OptimizerActivities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
-});
 
 export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<void> {
   const state: OptimizerState = input.carried ?? {
@@ -134,22 +125,11 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
 
     const patternKeys = { warmed: 0, superseded: 0, failed: 0, batches: 0 };
     for (const group of candidates.patterns) {
-      const template = await patternTemplate(group.patternIndex);
-      const batches: Record<string, string>[][] = [];
-      for (let i = 0; i < group.vars.length; i += BATCH_SIZE) batches.push(group.vars.slice(i, i + BATCH_SIZE));
-      for (let i = 0; i < batches.length; i += PARALLEL_BATCHES) {
-        const results = await Promise.all(
-          batches.slice(i, i + PARALLEL_BATCHES).map((vars) => warmBatch({ template, vars })),
-        );
-        for (const result of results) {
-          patternKeys.warmed += result.written;
-          patternKeys.superseded += result.superseded;
-          patternKeys.failed += result.failed;
-          patternKeys.batches++;
-          if (result.failed > 0)
-            log.warn('pattern keys failed to load', { match: group.match, failures: result.failures });
-        }
-      }
+      const totals = await warmInBatches(await patternTemplate(group.patternIndex), group.vars);
+      patternKeys.warmed += totals.warmed;
+      patternKeys.superseded += totals.superseded;
+      patternKeys.failed += totals.failed;
+      patternKeys.batches += totals.batches;
     }
 
     const finishedMs = Date.now();

@@ -4,6 +4,7 @@
 import { RedisUsageTracker } from '../../activities/usage-tracker';
 import { createCacheClient, type CacheClient } from '../../client/cache-client';
 import type { WarmingConfigInput } from '../../core/config-schema';
+import { bulkWarmWorkflow } from '../../workflows';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
@@ -184,4 +185,27 @@ test('background cycles can be paused, resumed and inspected', async () => {
   expect(resumed.everyMinutes).toBe(1440);
   expect(Date.parse(resumed.nextCycleAt as string)).toBeGreaterThan(Date.now());
   expect(resumed.cycles).toBeGreaterThanOrEqual(1);
+});
+
+test('bulkWarmWorkflow warms an id range in fixed-size batches and reports totals', async () => {
+  const run = uniqueName('bulkwf');
+  origin.route(`/${run}`, () => ({ body: 'b' }));
+  const result = await stack.temporal.workflow.execute(bulkWarmWorkflow, {
+    workflowId: uniqueName('bulk-warm'),
+    taskQueue: stack.taskQueue,
+    args: [
+      {
+        template: {
+          key: `${run}:{id}`,
+          loader: { type: 'http', url: `${origin.url}/${run}?id={id}` },
+          ttlSeconds: 120,
+        },
+        idRange: { from: 0, to: 1_200 },
+        batchSize: 500,
+      },
+    ],
+  });
+  expect(result).toMatchObject({ keys: 1_200, warmed: 1_200, failed: 0, batches: 3 });
+  expect(await stack.redis.exists(`${run}:0`, `${run}:1199`)).toBe(2);
+  expect(await stack.redis.exists(`${run}:1200`)).toBe(0);
 });
