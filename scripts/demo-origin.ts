@@ -146,3 +146,22 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
       }),
   };
 }
+
+/** Standalone: `node dist/scripts/demo-origin.js` (the Docker Compose `origin` service). */
+async function main(): Promise<void> {
+  const port = Number(process.env.DEMO_ORIGIN_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`DEMO_ORIGIN_PORT must be a port number (got "${process.env.DEMO_ORIGIN_PORT}")`);
+  const origin = await startDemoOrigin({ port, host: process.env.DEMO_ORIGIN_HOST ?? '127.0.0.1' });
+  console.log(`demo origin listening on ${origin.url}`);
+  const stop = () => void origin.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`demo origin: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

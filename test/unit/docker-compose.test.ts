@@ -303,10 +303,26 @@ describe('docker-compose.yml', () => {
     for (const [name, containerPath] of wanted) {
       expect(containerPath).toBeDefined();
       const hostPath = hostPathOf(service(name), containerPath ?? '');
-      expect(hostPath).toBe(join(ROOT, 'examples', 'warming.config.json'));
+      expect(hostPath).toBe(join(ROOT, 'examples', 'docker', 'warming.config.json'));
       expect(existsSync(hostPath ?? '')).toBe(true);
       expect(() => parseConfigText(readFileSync(hostPath ?? '', 'utf8'), hostPath ?? '')).not.toThrow();
     }
+  });
+
+  test("the mounted example's loaders reach the origin service, and it matches the local example but for the host", () => {
+    const dockerConfig = readFileSync(join(ROOT, 'examples', 'docker', 'warming.config.json'), 'utf8');
+    const urls = [...dockerConfig.matchAll(/"url": "([^"]+)"/g)].map(
+      (m) => new URL((m[1] as string).replace(/[{}]/g, '')),
+    );
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) {
+      expect(url.hostname).toBe('origin');
+      expect(Number(url.port)).toBe(Number(environmentOf('origin').DEMO_ORIGIN_PORT));
+    }
+    expect(service('origin').command).toEqual(['node', 'dist/scripts/demo-origin.js']);
+    expect(existsSync(join(ROOT, 'scripts', 'demo-origin.ts'))).toBe(true);
+    const local = readFileSync(join(ROOT, 'examples', 'warming.config.json'), 'utf8');
+    expect(dockerConfig).toBe(local.replaceAll('http://127.0.0.1:8080', 'http://origin:8080'));
   });
 
   test('bind-mounts only paths that exist in the repository', () => {
