@@ -6,6 +6,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../client/config-file';
 import { formatTable, formatTime } from '../client/format-table';
+import { createCacheClient, type CacheClient } from '../client/cache-client';
+import { notifyUserLoggedIn } from '../client/notify-user-logged-in';
 import { createWarmingClient, type WarmingClient } from '../client/warming-client';
 import { formatDurationMs } from '../core/durations';
 import type { TaskStatus } from '../workflows/definitions';
@@ -17,6 +19,8 @@ import { isPortInUse, startRedisServer, startTemporalDevServer, waitForTemporal 
 const ROOT = resolve(__dirname, __dirname.includes(`${'/dist/'}`) ? '../..' : '..');
 const PORTS = { temporal: 7233, ui: 8233, redis: 6379, origin: 8080 } as const;
 const PROGRESS_EVERY_MS = 3_000;
+/** The example's optimiser runs every 15 minutes; the demo asks for a cycle more often to show it. */
+const OPTIMIZE_EVERY_MS = 20_000;
 
 interface DemoArgs {
   durationSeconds?: number;
@@ -53,48 +57,57 @@ function zipfPick(n: number): number {
   return Math.min(n - 1, Math.floor(Math.pow(n + 1, Math.random()) - 1));
 }
 
-/** Simulated application traffic: reads through the cache (cache-aside on a miss). */
-class ReadSimulator {
+/**
+ * Simulated application traffic: reads through the cache client (counted, so the optimiser sees
+ * what is hot), with product pages loaded cache-aside on a miss, and users logging in.
+ */
+class TrafficSimulator {
   reads = 0;
   hits = 0;
-  private timer?: NodeJS.Timeout;
+  logins = 0;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
-    private readonly redis: ReturnType<typeof createRedis>,
+    private readonly cache: CacheClient,
+    private readonly temporal: WarmingClient['temporal'],
     private readonly originUrl: string,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick().catch(() => undefined), 50);
+    this.timers.push(setInterval(() => void this.read().catch(() => undefined), 50));
+    this.timers.push(setInterval(() => void this.login().catch(() => undefined), 1_500));
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
   }
 
-  private async tick(): Promise<void> {
+  private async read(): Promise<void> {
     const roll = Math.random();
-    const key =
-      roll < 0.3
-        ? 'catalog:products'
-        : roll < 0.45
-          ? 'prices:current'
-          : roll < 0.55
-            ? 'page:home'
-            : roll < 0.6
-              ? 'config:feature-flags'
-              : `product:${zipfPick(500)}`;
+    const fixed = ['catalog:products', 'prices:current', 'page:home', 'config:feature-flags'];
+    const key = roll < 0.6 ? (fixed[Math.floor(roll / 0.15)] as string) : `product:${zipfPick(500)}`;
     this.reads++;
-    const value = await this.redis.get(key);
-    if (value !== null) {
-      this.hits++;
+    if (!key.startsWith('product:')) {
+      if ((await this.cache.get(key)) !== null) this.hits++;
       return;
     }
-    // A miss: the application loads from the origin itself (what warming saves it from).
-    if (key.startsWith('product:')) {
-      const response = await fetch(`${this.originUrl}/products/${key.slice('product:'.length)}`);
-      if (response.ok) await this.redis.set(key, await response.text(), 'EX', 600);
-    }
+    // A product page: cache-aside through the client (one origin call per miss storm).
+    let missed = false;
+    await this.cache.getOrCompute(
+      key,
+      async () => {
+        missed = true;
+        const response = await fetch(`${this.originUrl}/products/${key.slice('product:'.length)}`);
+        return response.text();
+      },
+      { ttlSeconds: 600, tags: ['product'] },
+    );
+    if (!missed) this.hits++;
+  }
+
+  private async login(): Promise<void> {
+    this.logins++;
+    await notifyUserLoggedIn(this.temporal, `user-${1 + zipfPick(40)}`);
   }
 }
 
@@ -195,9 +208,12 @@ async function run(): Promise<void> {
 
     const readerRedis = createRedis({ url: redisServer.url });
     cleanups.push(async () => readerRedis.disconnect());
-    const reads = new ReadSimulator(readerRedis, origin.url);
+    const cache = createCacheClient({ redis: readerRedis });
+    cleanups.push(() => cache.close());
+    const reads = new TrafficSimulator(cache, warming.temporal, origin.url);
     reads.start();
     cleanups.push(async () => reads.stop());
+    let nextOptimizeAt = Date.now() + OPTIMIZE_EVERY_MS;
 
     const started = Date.now();
     const deadline = args.durationSeconds ? started + args.durationSeconds * 1000 : Infinity;
@@ -216,8 +232,18 @@ async function run(): Promise<void> {
       const hitRatio = reads.reads ? Math.round((100 * reads.hits) / reads.reads) : 0;
       const elapsed = Math.round((Date.now() - started) / 1000);
       console.log(
-        `[${String(elapsed).padStart(4)}s] tasks ${tasks.length} | warms ${warms} ok, ${failures} failed | reads ${reads.reads} (hit ${hitRatio}%) | origin calls ${origin.requests}`,
+        `[${String(elapsed).padStart(4)}s] tasks ${tasks.length} | warms ${warms} ok, ${failures} failed | reads ${reads.reads} (hit ${hitRatio}%) | logins ${reads.logins} | origin calls ${origin.requests}`,
       );
+      if (Date.now() >= nextOptimizeAt && !stopping) {
+        nextOptimizeAt = Date.now() + OPTIMIZE_EVERY_MS;
+        await cache.flush();
+        const cycle = await warming.optimize();
+        const changes = cycle.changes.map((c) => `${c.taskId} ${c.fromMinutes}m->${c.toMinutes}m`).join(', ');
+        say(
+          `optimizer cycle ${cycle.cycle}: ${cycle.tasksOptimized} re-planned${changes ? ` (${changes})` : ''}; ` +
+            `${cycle.hotKeys} hot keys, ${cycle.patternKeys.warmed} pattern keys warmed, ${cycle.taskWarms.length} task warms`,
+        );
+      }
     }
 
     reads.stop();
@@ -240,8 +266,14 @@ async function run(): Promise<void> {
     );
     const present = tasks.length > 0 ? await readerRedis.exists(...tasks.map((t) => t.cacheKey)) : 0;
     const hitRatio = reads.reads ? ((100 * reads.hits) / reads.reads).toFixed(1) : '0';
+    await cache.flush();
+    const stats = await warming.stats({ sinceMs: started });
     console.log(
-      `\n${present}/${tasks.length} task keys in Redis; ${reads.reads} simulated reads, ${hitRatio}% hits; ${origin.requests} origin calls`,
+      `\n${present}/${tasks.length} task keys in Redis; ${reads.reads} simulated reads, ${hitRatio}% hits; ${reads.logins} logins; ${origin.requests} origin calls`,
+    );
+    console.log(
+      `warming stats (from Temporal history, this run): ${stats.totalWarmings} warms, ${stats.succeeded} ok, ${stats.failed} failed, ` +
+        `avg ${formatDurationMs(stats.avgDurationMs)}, p95 ${formatDurationMs(stats.p95DurationMs)}, efficiency ${stats.useful + stats.wasted > 0 ? `${stats.efficiencyScore}%` : '- (no warm replaced yet)'}, user preloads ${stats.userPreloads}`,
     );
     for (const [route, count] of [...origin.byRoute.entries()].sort()) console.log(`  ${route.padEnd(28)} ${count}`);
     if (present < tasks.length || tasks.length === 0)
