@@ -376,27 +376,6 @@ export function buildProgram(): Command {
       console.log(`user preloads: ${stats.userPreloads}${stats.since ? `; since ${stats.since}` : ''}`);
     });
 
-  program
-    .command('report')
-    .description('write a self-contained HTML report: warm durations, useful vs wasted, intervals, preload latency')
-    .requiredOption('--html <file>', 'the HTML file to write (replaced if it exists)')
-    .option('--task <task>', 'only this task (user preloads are left out)', taskIdArg)
-    .option('--since <duration>', 'only this recent window, e.g. 30m, 24h, 7d', durationArg)
-    .action(async (opts: { html: string; task?: string; since?: number }) => {
-      checkReportPath(opts.html);
-      const data = await withClient((client) =>
-        client.reportData({
-          ...(opts.task ? { taskId: opts.task } : {}),
-          ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
-        }),
-      );
-      writeReportFile(opts.html, renderHtmlReport(data));
-      const s = data.stats;
-      console.log(
-        `wrote ${opts.html}: ${s.totalWarmings} warms of ${Object.keys(s.byTask).length} tasks, ${s.userPreloads} user preloads`,
-      );
-    });
-
   return program;
 }
 
