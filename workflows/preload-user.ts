@@ -1,17 +1,12 @@
 // preloadUserWorkflow: one login's preload, a child of the user's session workflow. Session,
 // navigation and forms load in parallel, each through its own activities, so a failing source
 // never stops the others. Returns metadata only: ids, keys, sizes and timings, never user data.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  isCancellation,
-  proxyActivities,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
 import type { LoaderSpec, UserPreloadSpec } from '../core/config-schema';
 import { expandTemplate } from '../core/key-template';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult, PreloadUserResult } from './user-definitions';
+import { describeFailure } from './describe-failure';
 
 export interface PreloadUserInput {
   userId: string;
@@ -140,14 +135,4 @@ export async function preloadUserWorkflow(input: PreloadUserInput): Promise<Prel
     finishedAt: new Date(finishedMs).toISOString(),
     durationMs: finishedMs - startedMs,
   };
-}
-
-function describeFailure(err: unknown): string {
-  let current: unknown = err;
-  // The interesting message is at the bottom of the chain: ActivityFailure -> ApplicationFailure.
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  if (current instanceof ApplicationFailure) {
-    return current.type ? `${current.type}: ${current.message}` : current.message;
-  }
-  return current instanceof Error ? current.message : String(current);
 }

@@ -3,10 +3,8 @@
 // ones), runs each preload as a child workflow, and completes when idle so open workflows and
 // history stay bounded.
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   executeChild,
@@ -30,6 +28,7 @@ import {
   type UserLoggedIn,
   type UserSessionStatus,
 } from './user-definitions';
+import { describeFailure } from './describe-failure';
 
 /** Logins waiting to be served: merged, so a burst becomes one preload. */
 interface PendingLogins {
@@ -277,18 +276,6 @@ function summarize(workflowId: string, result: PreloadUserResult): PreloadSummar
     finishedAt: result.finishedAt,
     durationMs: result.durationMs,
   };
-}
-
-function describeFailure(err: unknown): string {
-  let current: unknown = err;
-  // The interesting message is at the bottom of the chain: ActivityFailure/ChildWorkflowFailure -> cause.
-  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause) {
-    current = current.cause;
-  }
-  if (current instanceof ApplicationFailure) {
-    return current.type ? `${current.type}: ${current.message}` : current.message;
-  }
-  return current instanceof Error ? current.message : String(current);
 }
 
 function iso(ms: number): string {

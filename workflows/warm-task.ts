@@ -2,9 +2,7 @@
 // signal or update; pause, resume, re-apply and removal; continue-as-new carrying its counters.
 // Deterministic orchestration only: the warm itself is the warmKey activity.
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   isCancellation,
@@ -37,6 +35,7 @@ import {
 } from './definitions';
 import { criticalTaskQueue } from './ids';
 import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
+import { describeFailure } from './describe-failure';
 
 /** Counters and schedule state carried across continue-as-new. */
 export interface CarriedTaskState {
@@ -351,15 +350,6 @@ function details(s: TaskStatus): string {
     `- next warm: ${s.nextWarmAt ?? '-'}`,
     `- warms: ${s.warmCount}, failures: ${s.failureCount}`,
   ].join('\n');
-}
-
-function describeFailure(err: unknown): string {
-  let current: unknown = err;
-  // The interesting message is at the bottom of the chain: ActivityFailure -> ApplicationFailure.
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  if (current instanceof ApplicationFailure)
-    return current.type ? `${current.type}: ${current.message}` : current.message;
-  return current instanceof Error ? current.message : String(current);
 }
 
 function iso(ms: number): string {
