@@ -254,11 +254,13 @@ test('continues as new before the history grows large, carrying its counters', a
     taskQueue: stack.taskQueue,
     args: [{ spec, historyEventsLimit: 40 }],
   });
-  const status = await waitFor(
+  // The schedule keeps running while the test reads, so the origin's count is taken right after
+  // the query: it can be ahead by the one warm in flight, never behind.
+  const { status, hits } = await waitFor(
     'two continue-as-new generations',
     async () => {
       const s = await handle.query(statusQuery);
-      return s.generation >= 2 ? s : undefined;
+      return s.generation >= 2 ? { status: s, hits: origin.hitsFor(path) } : undefined;
     },
     { timeoutMs: 45_000 },
   );
@@ -266,7 +268,8 @@ test('continues as new before the history grows large, carrying its counters', a
   expect(events?.length ?? 0).toBeLessThan(60);
   // Counters carried across runs: more warms than any single run of <= 40 events could hold.
   expect(status.warmCount).toBeGreaterThanOrEqual(status.generation * 3);
-  expect(status.warmCount).toBe(origin.hitsFor(path));
+  expect(hits - status.warmCount).toBeGreaterThanOrEqual(0);
+  expect(hits - status.warmCount).toBeLessThanOrEqual(1);
   expect(status.since < (await handle.describe()).startTime.toISOString()).toBe(true);
   await handle.terminate('test done');
 });
