@@ -22,17 +22,29 @@ test('never runs more loads at once per origin than the cap, and origins do not 
 });
 
 test('starts no more loads per second per origin than the rate', async () => {
-  const limiter = new OriginLimiter({ originConcurrency: 100, originRatePerSecond: 5 });
-  const starts: number[] = [];
-  await Promise.all(
-    Array.from({ length: 8 }, () => limiter.schedule('http://a', async () => void starts.push(Date.now()))),
-  );
-  starts.sort((a, b) => a - b);
-  const first = starts[0] as number;
-  // The first five go at once; the sixth waits for the bucket to refill a second later.
-  expect(starts.filter((t) => t - first < 500)).toHaveLength(5);
-  expect((starts[5] as number) - first).toBeGreaterThanOrEqual(500);
-  // Exact at any instant: no one-second window holds more than five starts.
-  for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(5);
-  await limiter.stop();
+  // Fake clock: the window is checked exactly, and a loaded machine cannot stretch the gaps.
+  jest.useFakeTimers();
+  try {
+    const limiter = new OriginLimiter({ originConcurrency: 100, originRatePerSecond: 5 });
+    const starts: number[] = [];
+    const t0 = Date.now();
+    const all = Promise.all(
+      Array.from({ length: 12 }, () => limiter.schedule('http://a', async () => void starts.push(Date.now() - t0))),
+    );
+    await jest.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual([0, 0, 0, 0, 0]);
+    // The sixth waits until the first start is a full second old, not a millisecond less.
+    await jest.advanceTimersByTimeAsync(999);
+    expect(starts).toHaveLength(5);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(starts).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000]);
+    await jest.advanceTimersByTimeAsync(1000);
+    await all;
+    expect(starts.slice(10)).toEqual([2000, 2000]);
+    // No one-second window holds more than five starts.
+    for (const t of starts) expect(starts.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(5);
+    await limiter.stop();
+  } finally {
+    jest.useRealTimers();
+  }
 });
