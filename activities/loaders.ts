@@ -57,7 +57,13 @@ export class Loaders {
   load(request: LoadRequest): Promise<Buffer | string> {
     const { spec } = request;
     if (spec.type === 'http') {
-      const url = expandUrlTemplate(spec.url, request.vars);
+      let url: string;
+      try {
+        url = expandUrlTemplate(spec.url, request.vars);
+      } catch (err) {
+        // A missing or path-walking value will not get better on retry.
+        throw ApplicationFailure.nonRetryable((err as Error).message, FailureTypes.badInput);
+      }
       return this.limiter.schedule(new URL(url).origin, () =>
         this.fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request),
       );

@@ -29,6 +29,14 @@ function urlTemplate(allowed: readonly string[]) {
       if (parsed.username || parsed.password) {
         ctx.addIssue({ code: 'custom', message: 'url must not embed credentials; use headers' });
       }
+      // A value may choose a path or query, never the server. Compared through the URL parser, not
+      // by slicing text: `http:///{id}/x` puts the placeholder in the host once parsed.
+      if (parsed.host !== new URL(url.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'y')).host) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'url placeholders are allowed in the path and query only, not the host',
+        });
+      }
     });
 }
 
@@ -240,12 +248,13 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** `tasks[0].loader.url` from a zod issue path. */
+/** `tasks[0].loader.url` from a zod issue path; a key that is not an identifier is quoted: `headers["X Y"]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(clip(String(part), 64))}]`;
   }
   return out;
 }
@@ -254,9 +263,29 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function formatZodError(error: z.ZodError, root?: string): string {
   const [first, ...rest] = error.issues;
   if (!first) return 'invalid input';
-  const path = formatPath([...(root ? [root] : []), ...first.path]);
+  let issuePath: PropertyKey[] = [...(root ? [root] : []), ...first.path];
+  let message = first.message;
+  if (first.code === 'unrecognized_keys' && first.keys.length > 0) {
+    // Point at the unknown field itself: a typo never silently does nothing.
+    const [key, ...others] = first.keys;
+    issuePath = [...issuePath, key as string];
+    message = `unknown field${others.length > 0 ? ` (and ${others.length} more unknown)` : ''}`;
+  }
+  const path = formatPath(issuePath);
   const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
-  return `${path ? `${path}: ` : ''}${first.message}${more}`;
+  return oneLine(`${path ? `${path}: ` : ''}${clip(message, 300)}${more}`);
+}
+
+/** Control and line-separator characters escaped, so a message stays one line whatever the input held. */
+function oneLine(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Validates a whole config; throws ConfigError naming the first bad field. */

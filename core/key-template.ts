@@ -43,9 +43,22 @@ export function expandTemplate(
   });
 }
 
-/** Expands a URL template, percent-encoding every value so it cannot change the URL's shape. */
+/**
+ * Expands a URL template, percent-encoding every value so it cannot change the URL's shape.
+ * Throws when a value would make a whole path segment `.` or `..`: encoding keeps `/`, `?` and
+ * `#` out, but the URL parser resolves dot segments, which would walk up the origin's path.
+ */
 export function expandUrlTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return expandTemplate(template, vars, encodeURIComponent);
+  const url = expandTemplate(template, vars, encodeURIComponent);
+  // Values cannot add '/', '?' or '#' (they are encoded), so the segments line up one to one.
+  const pathOf = (text: string) => (text.split(/[?#]/, 1)[0] as string).split('/');
+  const templateSegments = pathOf(template);
+  pathOf(url).forEach((segment, i) => {
+    if (templateSegments[i]?.includes('{') && /^(?:\.|%2e){1,2}$/i.test(segment)) {
+      throw new Error(`template ${template}: a value would make the path segment "${segment}"`);
+    }
+  });
+  return url;
 }
 
 /**
