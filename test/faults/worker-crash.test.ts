@@ -1,0 +1,132 @@
+// Worker processes killed with SIGKILL in the middle of a warm, and several workers sharing one
+// queue: the warm still happens, the schedule goes on, and no scheduled warm runs twice.
+import { taskWorkflowId } from '../../workflows';
+import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
+
+jest.setTimeout(150_000);
+
+let stack: TestStack;
+let origin: TestOrigin;
+
+beforeAll(async () => {
+  stack = await createTestStack(); // clients only: the workers under test are separate processes
+  origin = await startTestOrigin();
+});
+
+afterAll(async () => {
+  await killWorkerProcesses();
+  await stack?.close();
+  await origin?.close();
+});
+
+function workerEnv(): Record<string, string> {
+  const servers = testServers();
+  return {
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    REDIS_URL: servers.redisUrl,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    WARMING_PREFIX: stack.prefix,
+  };
+}
+
+test('a warm cut off by SIGKILL completes within a minute of a new worker starting, and the schedule goes on', async () => {
+  const taskId = uniqueName('crash');
+  const path = `/${taskId}`;
+  // The first load is slow enough to kill the worker in the middle of it.
+  origin.route(path, (_req, hit) => ({ body: `v${hit}`, delayMs: hit === 1 ? 4_000 : 0 }));
+  const first = startWorkerProcess(workerEnv());
+  await first.polling();
+  await stack.warming.apply({
+    tasks: [
+      {
+        taskId,
+        cacheKey: `${taskId}:v`,
+        loader: { type: 'http', url: `${origin.url}${path}` },
+        ttlSeconds: 600,
+        intervalMinutes: 0.05,
+      },
+    ],
+  });
+  await waitFor('the first load in flight', () => origin.hitsFor(path) === 1 && origin.inFlight() > 0);
+  first.child.kill('SIGKILL');
+  expect(await first.exited).toBeNull(); // killed, not exited: nothing ran after the signal
+
+  const second = startWorkerProcess(workerEnv());
+  await second.polling();
+  const secondStartedAt = Date.now();
+  // The cut-off warm is retried on the new worker once its heartbeat times out (20 s).
+  await waitFor(
+    'the cut-off warm written by the new worker',
+    async () => (await stack.redis.get(`${taskId}:v`)) === 'v2',
+    {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+  );
+  expect(Date.now() - secondStartedAt).toBeLessThan(60_000);
+  const afterCrash = await stack.warming.status(taskId);
+  expect(afterCrash.failureCount).toBe(0);
+  expect(afterCrash.lastResult).toMatchObject({ ok: true, trigger: 'start', result: { attempt: 2, written: true } });
+
+  // The schedule goes on from there on the new worker.
+  const later = await waitFor(
+    'two more scheduled warms',
+    async () => {
+      const status = await stack.warming.status(taskId);
+      return status.warmCount >= 3 ? status : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(later.failureCount).toBe(0);
+  expect(later.lastResult?.trigger).toBe('schedule');
+  expect(second.alive()).toBe(true);
+  await stack.warming.remove(taskId, 'test done');
+  await second.stop();
+  expect(await second.exited).toBe(0);
+});
+
+test('three workers on one queue run each scheduled warm exactly once', async () => {
+  const workers = [startWorkerProcess(workerEnv()), startWorkerProcess(workerEnv()), startWorkerProcess(workerEnv())];
+  await Promise.all(workers.map((worker) => worker.polling()));
+  const tasks = ['normal', 'critical'].map((kind) => {
+    const taskId = uniqueName(`three-${kind}`);
+    origin.route(`/${taskId}`, (_req, hit) => ({ body: `v${hit}` }));
+    return {
+      taskId,
+      cacheKey: `${taskId}:v`,
+      loader: { type: 'http' as const, url: `${origin.url}/${taskId}` },
+      ttlSeconds: 600,
+      intervalMinutes: 0.02,
+      critical: kind === 'critical',
+    };
+  });
+  await stack.warming.apply({ tasks });
+  for (const task of tasks) {
+    await waitFor(
+      `eight scheduled warms of ${task.taskId}`,
+      async () => (await stack.warming.status(task.taskId)).warmCount >= 8,
+      { timeoutMs: 40_000 },
+    );
+  }
+  // Removing ends each schedule after any warm in progress, so the final counters are complete.
+  const finals = await Promise.all(tasks.map((task) => stack.warming.remove(task.taskId, 'test done')));
+  const identities = new Set<string>();
+  for (const [i, task] of tasks.entries()) {
+    const final = finals[i];
+    expect(final?.failureCount).toBe(0);
+    // Every warm the workflow counted loaded once, and nothing else loaded: no duplicates.
+    expect(origin.hitsFor(`/${task.taskId}`)).toBe(final?.warmCount);
+    expect(await stack.redis.get(task.cacheKey)).toBe(`v${final?.warmCount}`);
+    const { events } = await stack.temporal.workflow.getHandle(taskWorkflowId(task.taskId)).fetchHistory();
+    for (const event of events ?? []) {
+      const identity = event.activityTaskStartedEventAttributes?.identity;
+      if (identity) identities.add(identity);
+    }
+  }
+  // The warms really were spread over the processes (otherwise this proves nothing about them).
+  expect(identities.size).toBeGreaterThanOrEqual(2);
+  await Promise.all(workers.map((worker) => worker.stop()));
+  expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual([0, 0, 0]);
+});
