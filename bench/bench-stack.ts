@@ -1,0 +1,183 @@
+// Everything a bench run stands on: an in-memory Temporal dev server, its own redis-server, the
+// bench origin and the product's worker (`dist/worker/main.js`), each a child process on free
+// ports, stopped by stop() and killed outright if the bench process dies first.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  startRedisServer,
+  startTemporalDevServer,
+  stopProcess,
+  waitForTemporal,
+  type RedisServer,
+  type TemporalDevServer,
+} from '../scripts/local-stack';
+
+/** Limits the worker runs with; the baselines get the same ones. */
+export interface WorkerLimits {
+  /** Loads in flight per origin (WARMING_ORIGIN_CONCURRENCY). */
+  originConcurrency: number;
+  /** Loads started per second per origin; 0 = off (WARMING_ORIGIN_RATE_PER_SECOND). */
+  originRatePerSecond: number;
+  /** Concurrent normal activities (WARMING_MAX_ACTIVITIES). */
+  maxActivities: number;
+}
+
+export interface ChildHandle {
+  readonly pid: number;
+  /** The last lines it printed, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface BenchStack {
+  temporal: TemporalDevServer;
+  redis: RedisServer;
+  originUrl: string;
+  taskQueue: string;
+  /** Starts a worker process (the product's `npm run worker` entry) and waits until it polls. */
+  startWorker(limits: WorkerLimits): Promise<ChildHandle>;
+  /** Requests the origin has served so far. */
+  originRequests(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const pids = new Set<number>();
+let exitHookInstalled = false;
+
+/** If the bench dies without stopping its servers, they must not outlive it. */
+function killOnExit(pid: number): void {
+  pids.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of pids) {
+      try {
+        process.kill(child, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Spawns a node script and resolves once it prints a line matching `ready`. */
+function startNode(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  name: string,
+  timeoutMs: number,
+): Promise<{ handle: ChildHandle; match: RegExpExecArray }> {
+  const child: ChildProcess = spawn(process.execPath, [script], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  killOnExit(child.pid as number);
+  let output = '';
+  const handle: ChildHandle = {
+    pid: child.pid as number,
+    output: () => output.trim().split('\n').slice(-5).join(' | '),
+    stop: async () => {
+      await stopProcess(child, 30_000);
+      pids.delete(child.pid as number);
+    },
+  };
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} was not ready within ${timeoutMs} ms: ${handle.output()}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        // Keep draining its output so the child never blocks on a full pipe.
+        child.stdout?.on('data', (more: Buffer) => (output = (output + more.toString()).slice(-8000)));
+        resolveStart({ handle, match });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code ?? signal}: ${handle.output()}`));
+    });
+  });
+}
+
+/** Resident set size of a process, in MiB (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb) / 1024;
+}
+
+export async function startBenchStack(): Promise<BenchStack> {
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const server of started.reverse()) await server.stop().catch(() => undefined);
+    started.length = 0;
+  };
+  try {
+    const temporal = await startTemporalDevServer({});
+    killOnExit(temporal.pid);
+    started.push(temporal);
+    const redis = await startRedisServer({});
+    killOnExit(redis.pid);
+    started.push(redis);
+    const origin = await startNode(
+      join(__dirname, 'origin-server.js'),
+      process.env,
+      /listening (\d+)/,
+      'origin',
+      15_000,
+    );
+    started.push(origin.handle);
+    const originUrl = `http://127.0.0.1:${origin.match[1]}`;
+    await waitForTemporal(temporal.address);
+    const taskQueue = `bench-${process.pid}`;
+    return {
+      temporal,
+      redis,
+      originUrl,
+      taskQueue,
+      async startWorker(limits) {
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          TEMPORAL_ADDRESS: temporal.address,
+          TEMPORAL_NAMESPACE: 'default',
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          REDIS_URL: redis.url,
+          WARMING_CONFIG: resolve(__dirname, 'no-config.json'),
+          WARMING_LOG_LEVEL: 'WARN',
+          WARMING_ORIGIN_CONCURRENCY: String(limits.originConcurrency),
+          WARMING_ORIGIN_RATE_PER_SECOND: String(limits.originRatePerSecond),
+          WARMING_MAX_ACTIVITIES: String(limits.maxActivities),
+        };
+        delete env.TEMPORAL_PROFILE;
+        delete env.REDIS_CLUSTER;
+        delete env.WARMING_PREFIX;
+        const worker = await startNode(
+          resolve(__dirname, '../worker/main.js'),
+          env,
+          /worker polling/,
+          'worker',
+          180_000,
+        );
+        return worker.handle;
+      },
+      async originRequests() {
+        const response = await fetch(`${originUrl}/__stats`);
+        return ((await response.json()) as { requests: number }).requests;
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

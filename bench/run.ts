@@ -1,0 +1,190 @@
+// `npm run bench [-- --quick] [-- --only bulk,read,login,hit,scale]`: starts its own servers
+// (in-memory Temporal dev server, redis-server, the bench origin, the product's worker), runs
+// each workload against its baseline in the same run, writes bench/results/latest.json (the
+// contract's rows), latest.md (the table) and latest.svg (the ratio chart), and stops every
+// server it started, whatever happens.
+import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BenchContext } from './bench-context';
+import { formatMarkdown, type BenchRow, type TableMeta } from './bench-report';
+import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-stack';
+import { ratioChartSvg } from './ratio-chart';
+import { runBulkWarm } from './workloads/bulk-warm';
+import { runReadPath } from './workloads/read-path';
+
+const WORKLOADS = ['bulk', 'read', 'login', 'hit', 'scale'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+/** Worker limits for every workload; the baselines get the same cap. Rate limiting is off so the cap decides. */
+const LIMITS: WorkerLimits = { originConcurrency: 16, originRatePerSecond: 0, maxActivities: 20 };
+
+interface Args {
+  quick: boolean;
+  only: Set<Workload>;
+  outDir: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { quick: false, only: new Set(WORKLOADS), outDir: resolve(__dirname, '../../bench/results') };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = (argv[i] as string).split('=', 2) as [string, string | undefined];
+    if (flag === '--quick') args.quick = true;
+    else if (flag === '--only') {
+      const list = (inline ?? argv[++i] ?? '').split(',').filter(Boolean);
+      const unknown = list.filter((name) => !WORKLOADS.includes(name as Workload));
+      if (list.length === 0 || unknown.length > 0) {
+        throw new Error(`--only takes a comma list of ${WORKLOADS.join(', ')} (got "${list.join(',')}")`);
+      }
+      args.only = new Set(list as Workload[]);
+    } else if (flag === '--out') {
+      const dir = inline ?? argv[++i];
+      if (!dir) throw new Error('--out needs a directory');
+      args.outDir = resolve(dir);
+    } else if (flag === '--help' || flag === '-h') {
+      console.log(`usage: npm run bench [-- --quick] [--only ${WORKLOADS.join(',')}] [--out DIR]`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${argv[i]} (try --help)`);
+  }
+  return args;
+}
+
+function machineLine(): string {
+  const cpu = cpus();
+  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Linux ${release()}`;
+}
+
+function log(message: string): void {
+  console.log(`bench: ${message}`);
+}
+
+async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[]> {
+  const { quick } = ctx;
+  switch (name) {
+    case 'bulk':
+      return [
+        ...(await runBulkWarm(ctx, {
+          name: 'bulk-warm-10k',
+          keys: 10_000,
+          loaderDelayMs: 0,
+          repeats: quick ? 3 : 5,
+          batchSize: 500,
+          parallelBatches: 4,
+          withFloor: true,
+          warmUp: true,
+        })),
+        ...(await runBulkWarm(ctx, {
+          name: 'bulk-warm-10k-20ms',
+          keys: 10_000,
+          loaderDelayMs: 20,
+          repeats: quick ? 2 : 3,
+          batchSize: 500,
+          parallelBatches: 4,
+          withFloor: false,
+          warmUp: false,
+        })),
+      ];
+    case 'read':
+      return runReadPath(ctx, {
+        keys: 1_000,
+        latencyReads: quick ? 5_000 : 20_000,
+        throughputReads: quick ? 50_000 : 200_000,
+        inFlight: 64,
+        repeats: quick ? 3 : 5,
+      });
+    default:
+      log(`${name}: not implemented yet`);
+      return [];
+  }
+}
+
+async function run(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const startedMs = performance.now();
+  let stack: BenchStack | undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stack?.stop();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the servers`);
+      void stop().finally(() => process.exit(130));
+    });
+  }
+  const rows: BenchRow[] = [];
+  const failures: string[] = [];
+  try {
+    log(`${args.quick ? 'quick' : 'full'} run of ${[...args.only].join(', ')}; starting servers`);
+    stack = await startBenchStack();
+    const worker = await stack.startWorker(LIMITS);
+    log(
+      `Temporal ${stack.temporal.address} (in memory), Redis ${stack.redis.url}, origin ${stack.originUrl}, worker pid ${worker.pid}`,
+    );
+    const connection = await Connection.connect({ address: stack.temporal.address });
+    const client = new Client({ connection, namespace: 'default' });
+    const redis = new Redis(stack.redis.url);
+    const ctx: BenchContext = {
+      stack,
+      client,
+      redis,
+      quick: args.quick,
+      persistence: 'in-memory',
+      limits: LIMITS,
+      log,
+    };
+    try {
+      for (const name of WORKLOADS) {
+        if (!args.only.has(name)) continue;
+        const began = performance.now();
+        log(`${name}: running`);
+        try {
+          const produced = await runWorkload(name, ctx);
+          rows.push(...produced);
+          for (const row of produced)
+            log(`  ${row.name}: ${row.value} ${row.unit} vs ${row.baselineValue} (ratio ${row.ratio})`);
+        } catch (err) {
+          const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+          failures.push(`${name}: ${message}`);
+          log(`${name} FAILED: ${message}`);
+        }
+        log(`${name}: ${Math.round((performance.now() - began) / 1000)} s`);
+      }
+    } finally {
+      redis.disconnect();
+      await connection.close();
+      await worker.stop();
+    }
+  } finally {
+    await stop();
+  }
+  const meta: TableMeta = {
+    startedAt: startedAt.toISOString(),
+    mode: args.quick ? 'quick' : 'full',
+    temporalPersistence: 'in-memory',
+    machine: machineLine(),
+    durationSeconds: Math.round((performance.now() - startedMs) / 1000),
+  };
+  mkdirSync(args.outDir, { recursive: true });
+  writeFileSync(join(args.outDir, 'latest.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  writeFileSync(join(args.outDir, 'latest.md'), formatMarkdown(rows, meta));
+  writeFileSync(
+    join(args.outDir, 'latest.svg'),
+    ratioChartSvg(rows, `cache warmer vs baselines, ${meta.mode} run ${meta.startedAt.slice(0, 10)}`),
+  );
+  log(`wrote ${rows.length} rows to ${join(args.outDir, 'latest.json')} (${meta.durationSeconds} s)`);
+  console.log(formatMarkdown(rows, meta));
+  if (failures.length > 0) {
+    throw new Error(`${failures.length} workload(s) failed: ${failures.map((f) => f.split('\n')[0]).join('; ')}`);
+  }
+}
+
+run().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
