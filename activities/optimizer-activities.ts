@@ -12,6 +12,7 @@ import type { CacheStore, WriteEntry } from './cache-store';
 import { FailureTypes, type Loaders } from './loaders';
 import type { RedisKeys } from './redis-keys';
 import type { UsageStore } from './usage-tracker';
+import { isWrongType } from './redis-errors';
 
 export interface OptimizerActivityDeps {
   redis: Redis | Cluster;
@@ -99,6 +100,22 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
     }
   }
 
+  /** Task id -> last planned interval; stray data (not a hash, not a positive number) counts as unplanned. */
+  async function readPlannedIntervals(): Promise<Map<string, number>> {
+    let hash: Record<string, string>;
+    try {
+      hash = await redis.hgetall(keys.plannedIntervals());
+    } catch (err) {
+      if (isWrongType(err)) return new Map();
+      throw err;
+    }
+    return new Map(
+      Object.entries(hash)
+        .map(([taskId, text]) => [taskId, Number(text)] as const)
+        .filter(([, minutes]) => Number.isFinite(minutes) && minutes > 0),
+    );
+  }
+
   /** Which keys need a warm: missing, or expiring within `withinSeconds`. */
   async function needsWarm(
     cacheKeys: readonly string[],
@@ -135,12 +152,12 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
         adaptive.map((task) => task.cacheKey),
         windowMinutes,
       );
-      const planned = await redis.hgetall(keys.plannedIntervals());
+      const planned = await readPlannedIntervals();
       const changes: IntervalChange[] = [];
       for (const task of adaptive) {
         const accessesPerMinute = frequencies.get(task.cacheKey) ?? 0;
         const toMinutes = intervalForFrequency(accessesPerMinute, rules, coldIntervalMinutes);
-        const current = planned[task.taskId] !== undefined ? Number(planned[task.taskId]) : task.intervalMinutes;
+        const current = planned.get(task.taskId) ?? task.intervalMinutes;
         if (toMinutes !== current) {
           changes.push({
             taskId: task.taskId,
@@ -157,10 +174,16 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
     /** Remembers the intervals the optimiser told tasks to use. */
     async recordPlannedIntervals(changes: readonly Pick<IntervalChange, 'taskId' | 'toMinutes'>[]): Promise<void> {
       if (changes.length === 0) return;
-      await redis.hset(
-        keys.plannedIntervals(),
-        Object.fromEntries(changes.map((c) => [c.taskId, String(c.toMinutes)])),
-      );
+      const record = () =>
+        redis.hset(keys.plannedIntervals(), Object.fromEntries(changes.map((c) => [c.taskId, String(c.toMinutes)])));
+      try {
+        await record();
+      } catch (err) {
+        if (!isWrongType(err)) throw err;
+        // Stray data that is not a hash where the plan belongs: the plan is ours to rebuild.
+        await redis.del(keys.plannedIntervals());
+        await record();
+      }
     },
 
     /**

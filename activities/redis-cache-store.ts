@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CacheStore, KeyMeta, WriteEntry, WriteOutcome } from './cache-store';
 import { callScript, defineScripts } from './lua-scripts';
 import type { RedisKeys } from './redis-keys';
+import { isWrongType } from './redis-errors';
 
 /** Metadata outlives its value by a day so a late, older load still finds the newer version. */
 const META_GRACE_SECONDS = 24 * 3600;
@@ -25,19 +26,38 @@ export class RedisCacheStore implements CacheStore {
     // builds the connection) ioredis batches them into one round trip per node.
     const now = Date.now();
     const outcomes = await Promise.all(entries.map((entry) => this.writeOne(entry, now)));
-    const tagWrites: Promise<unknown>[] = [];
+    const byTag = new Map<string, { members: string[]; ttlSeconds: number }>();
     entries.forEach((entry, i) => {
       if (!outcomes[i]?.written) return;
       for (const tag of entry.tags) {
-        const tagKey = this.keys.tag(tag);
-        tagWrites.push(this.redis.sadd(tagKey, entry.key));
-        // Bounded memory: the index expires no earlier than its longest-lived member.
-        tagWrites.push(this.redis.expire(tagKey, entry.ttlSeconds + META_GRACE_SECONDS, 'NX'));
-        tagWrites.push(this.redis.expire(tagKey, entry.ttlSeconds + META_GRACE_SECONDS, 'GT'));
+        const index = byTag.get(tag) ?? { members: [], ttlSeconds: 0 };
+        index.members.push(entry.key);
+        index.ttlSeconds = Math.max(index.ttlSeconds, entry.ttlSeconds + META_GRACE_SECONDS);
+        byTag.set(tag, index);
       }
     });
-    await Promise.all(tagWrites);
+    await Promise.all(
+      [...byTag].map(([tag, index]) => this.indexTag(this.keys.tag(tag), index.members, index.ttlSeconds)),
+    );
     return outcomes;
+  }
+
+  /** Adds members to a tag's index; the index expires no earlier than its longest-lived member. */
+  private async indexTag(tagKey: string, members: string[], ttlSeconds: number): Promise<void> {
+    const write = () =>
+      Promise.all([
+        this.redis.sadd(tagKey, ...members),
+        this.redis.expire(tagKey, ttlSeconds, 'NX'),
+        this.redis.expire(tagKey, ttlSeconds, 'GT'),
+      ]);
+    try {
+      await write();
+    } catch (err) {
+      if (!isWrongType(err)) throw err;
+      // Stray data that is not a set under the system's prefix: the index is ours to rebuild.
+      await this.redis.del(tagKey);
+      await write();
+    }
   }
 
   private async writeOne(entry: WriteEntry, now: number): Promise<WriteOutcome> {
@@ -78,8 +98,14 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async getMeta(key: string): Promise<KeyMeta | null> {
-    const hash = await this.redis.hgetall(this.keys.meta(key));
-    if (!hash.version || hash.source === 'invalidated') return null;
+    let hash: Record<string, string>;
+    try {
+      hash = await this.redis.hgetall(this.keys.meta(key));
+    } catch (err) {
+      if (isWrongType(err)) return null; // stray data, not metadata (the next write replaces it)
+      throw err;
+    }
+    if (!hash.version || !Number.isFinite(Number(hash.version)) || hash.source === 'invalidated') return null;
     return {
       version: Number(hash.version),
       warmedAtMs: Number(hash.warmedAt),
@@ -95,8 +121,13 @@ export class RedisCacheStore implements CacheStore {
     return this.redis.ttl(key);
   }
 
-  keysForTag(tag: string): Promise<string[]> {
-    return this.redis.smembers(this.keys.tag(tag));
+  async keysForTag(tag: string): Promise<string[]> {
+    try {
+      return await this.redis.smembers(this.keys.tag(tag));
+    } catch (err) {
+      if (isWrongType(err)) return []; // stray data, not an index (the next warm rebuilds it)
+      throw err;
+    }
   }
 
   async deleteKeys(keys: readonly string[]): Promise<number> {
@@ -111,9 +142,11 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async invalidateTag(tag: string): Promise<string[]> {
-    const keys = await this.keysForTag(tag);
+    const members = await this.keysForTag(tag);
+    // Only cache keys: a stray member naming the system's own state (or nothing) is never deleted.
+    const keys = members.filter((key) => key !== '' && !key.startsWith(this.keys.prefix));
     await this.deleteKeys(keys);
-    if (keys.length > 0) await this.redis.srem(this.keys.tag(tag), ...keys);
+    if (members.length > 0) await this.redis.srem(this.keys.tag(tag), ...members);
     return keys;
   }
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { accessFrequencyPerMinute } from '../core/interval-policy';
 import type { RedisKeys } from './redis-keys';
+import { isWrongType } from './redis-errors';
 
 const MINUTE_MS = 60_000;
 
@@ -75,34 +76,42 @@ export class RedisUsageTracker implements UsageStore {
     const minute = epochMinute(atMs);
     const bucket = this.keys.usageBucket(minute);
     // One bucket, one slot: a plain pipeline is Cluster-safe and one round trip.
-    const pipeline = this.redis.pipeline();
-    for (const [key, count] of counts) {
-      if (count > 0) pipeline.zincrby(bucket, count, key);
+    const write = async () => {
+      const pipeline = this.redis.pipeline();
+      for (const [key, count] of counts) {
+        if (count > 0) pipeline.zincrby(bucket, count, key);
+      }
+      // Absolute expiry from the bucket's minute: the same for every writer, and a bucket recorded
+      // for a minute already past retention is gone at once.
+      pipeline.expireat(bucket, (minute + 1 + this.retentionMinutes) * 60);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([err]) => err);
+      if (failed?.[0]) throw failed[0];
+    };
+    try {
+      await write();
+    } catch (err) {
+      if (!isWrongType(err)) throw err;
+      // Stray data that is not a sorted set where this minute's bucket belongs: the bucket is ours.
+      await this.redis.del(bucket);
+      await write();
     }
-    // Absolute expiry from the bucket's minute: the same for every writer, and a bucket recorded
-    // for a minute already past retention is gone at once.
-    pipeline.expireat(bucket, (minute + 1 + this.retentionMinutes) * 60);
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
   }
 
   async topKeys(windowMinutes: number, n: number, nowMs: number = Date.now()): Promise<KeyUsage[]> {
     checkWindow(windowMinutes);
     if (!Number.isInteger(n) || n < 0) throw new Error(`n must be an integer >= 0 (got ${n})`);
     if (n === 0) return [];
-    const buckets = this.windowBuckets(windowMinutes, nowMs);
-    const scratch = this.keys.usageScratch(randomBytes(8).toString('hex'));
-    // A transaction in the {usage} slot: the scratch set never outlives the call.
-    const results = await this.redis
-      .multi()
-      .zunionstore(scratch, buckets.length, ...buckets)
-      .zrevrange(scratch, 0, n - 1, 'WITHSCORES')
-      .del(scratch)
-      .exec();
-    const [err, flat] = results?.[1] ?? [new Error('usage transaction was aborted'), null];
-    if (err) throw err;
-    const pairs = flat as string[];
+    let buckets = this.windowBuckets(windowMinutes, nowMs);
+    let pairs: string[];
+    try {
+      pairs = await this.unionTop(buckets, n);
+    } catch (err) {
+      if (!isWrongType(err)) throw err;
+      // Stray data where a bucket belongs: count the window without it rather than not at all.
+      buckets = await this.sortedSetsOnly(buckets);
+      pairs = buckets.length > 0 ? await this.unionTop(buckets, n) : [];
+    }
     const top: KeyUsage[] = [];
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const count = Number(pairs[i + 1]);
@@ -132,6 +141,7 @@ export class RedisUsageTracker implements UsageStore {
     }
     const results = (await pipeline.exec()) ?? [];
     results.forEach(([err, scores], i) => {
+      if (err && isWrongType(err)) return; // stray data where a bucket belongs: it counts nothing
       if (err) throw err;
       const chunk = chunks[i % chunks.length] as string[];
       (scores as (string | null)[]).forEach((score, j) => {
@@ -142,6 +152,33 @@ export class RedisUsageTracker implements UsageStore {
     });
     for (const [key, count] of totals) totals.set(key, accessFrequencyPerMinute(count, windowMinutes));
     return totals;
+  }
+
+  /** The `n` highest members of the union of `buckets`, as flat member/score pairs. */
+  private async unionTop(buckets: string[], n: number): Promise<string[]> {
+    const scratch = this.keys.usageScratch(randomBytes(8).toString('hex'));
+    // A transaction in the {usage} slot: the scratch set never outlives the call.
+    const results = await this.redis
+      .multi()
+      .zunionstore(scratch, buckets.length, ...buckets)
+      .zrevrange(scratch, 0, n - 1, 'WITHSCORES')
+      .del(scratch)
+      .exec();
+    if (!results) throw new Error('usage transaction was aborted');
+    for (const [err] of results) if (err) throw err;
+    return results[1]?.[1] as string[];
+  }
+
+  /** The buckets that are sorted sets (or absent), leaving out stray data of other types. */
+  private async sortedSetsOnly(buckets: string[]): Promise<string[]> {
+    const pipeline = this.redis.pipeline();
+    for (const bucket of buckets) pipeline.type(bucket);
+    const types = (await pipeline.exec()) ?? [];
+    return buckets.filter((_, i) => {
+      const [err, type] = types[i] ?? [null, 'none'];
+      if (err) throw err;
+      return type === 'zset' || type === 'none';
+    });
   }
 
   /** Bucket keys of the `windowMinutes` minutes ending with the one that contains `nowMs`. */

@@ -2,14 +2,20 @@
 -- KEYS[1] value key, KEYS[2] metadata hash (same hash slot).
 -- ARGV: value, ttlSeconds, version, warmedAtMs, durationMs, sizeBytes, source, metaTtlSeconds
 -- Returns { written (0/1), storedVersion, replacedVersion or '', replacedReads or '', replacedExpired (0/1) }.
-local current = redis.call('HGET', KEYS[2], 'version')
+-- Metadata that is not a hash, or has no numeric version, is not ours to trust: it is replaced
+-- (the key lives under the system's prefix), so stray data cannot block warming for good.
+local current = nil
+if redis.call('TYPE', KEYS[2])['ok'] == 'hash' then
+  current = redis.call('HGET', KEYS[2], 'version')
+  if not tonumber(current) then current = nil end
+end
 if current and tonumber(current) > tonumber(ARGV[3]) then
   return { 0, current, '', '', 0 }
 end
 local replacedReads = ''
 local replacedExpired = 0
 if current then
-  replacedReads = redis.call('HGET', KEYS[2], 'reads') or '0'
+  replacedReads = tostring(tonumber(redis.call('HGET', KEYS[2], 'reads')) or 0)
   if redis.call('EXISTS', KEYS[1]) == 0 then replacedExpired = 1 end
 end
 local ttl = tonumber(ARGV[2])

@@ -1,0 +1,136 @@
+// Unexpected data under the system's prefix (written by hand, an old version, another tool):
+// metadata that is not a hash or has no numeric version, a tag index that is not a set, a usage
+// bucket of the wrong type. Warms, reads, invalidation and the optimiser carry on, and the stray
+// data is replaced rather than trusted.
+import { createCacheClient } from '../../client/cache-client';
+import { redisKeys } from '../../activities/redis-keys';
+import { taskWorkflowId } from '../../workflows';
+import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+
+jest.setTimeout(60_000);
+
+let stack: TestStack;
+let origin: TestOrigin;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  origin = await startTestOrigin();
+  await stack.startWorker();
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await origin?.close();
+});
+
+async function applyTask(tags: string[] = []) {
+  const taskId = uniqueName('stray');
+  const cacheKey = `${taskId}:v`;
+  origin.route(`/${taskId}`, (_req, hit) => ({ body: `v${hit}` }));
+  await stack.warming.apply({
+    tasks: [
+      {
+        taskId,
+        cacheKey,
+        loader: { type: 'http', url: `${origin.url}/${taskId}` },
+        ttlSeconds: 600,
+        intervalMinutes: 600,
+        tags,
+      },
+    ],
+  });
+  await waitFor('the first warm', async () => (await stack.redis.get(cacheKey)) === 'v1');
+  return { taskId, cacheKey };
+}
+
+test.each([
+  ['a string', (redis: TestStack['redis'], key: string) => redis.set(key, 'not a hash')],
+  ['a list', (redis: TestStack['redis'], key: string) => redis.rpush(key, 'a', 'b')],
+  ['a hash with a non-numeric version', (redis: TestStack['redis'], key: string) => redis.hset(key, 'version', 'zzz')],
+])('metadata that is %s is replaced by the next warm', async (_what, plant) => {
+  const { taskId, cacheKey } = await applyTask();
+  const meta = redisKeys(stack.prefix).meta(cacheKey);
+  await stack.redis.del(meta);
+  await plant(stack.redis, meta);
+  const outcome = await stack.warming.warm(taskId, { reason: 'over stray metadata' });
+  expect(outcome).toMatchObject({ ok: true, result: { written: true } });
+  expect(await stack.redis.get(cacheKey)).toBe('v2');
+  expect(await stack.redis.type(meta)).toBe('hash');
+  expect(Number(await stack.redis.hget(meta, 'version'))).toBeGreaterThan(0);
+  expect(await stack.warming.status(taskId)).toMatchObject({ warmCount: 2, failureCount: 0 });
+});
+
+test('reads through the cache client over stray metadata are served and counted without error', async () => {
+  const { cacheKey } = await applyTask();
+  const meta = redisKeys(stack.prefix).meta(cacheKey);
+  await stack.redis.del(meta);
+  await stack.redis.set(meta, 'not a hash');
+  const warnings: string[] = [];
+  const client = createCacheClient({
+    redis: stack.redis,
+    prefix: stack.prefix,
+    logger: { warn: (message) => warnings.push(message) },
+  });
+  try {
+    expect(await client.get(cacheKey)).toBe('v1');
+    await client.flush();
+    expect(warnings).toEqual([]);
+    expect(await stack.redis.get(meta)).toBe('not a hash'); // a read never rewrites what it does not own
+  } finally {
+    await client.close();
+  }
+});
+
+test('a tag index that is not a set is rebuilt by the next warm, and invalidation skips it', async () => {
+  const tag = uniqueName('tag');
+  const tagKey = redisKeys(stack.prefix).tag(tag);
+  await stack.redis.set(tagKey, 'junk');
+  const { taskId, cacheKey } = await applyTask([tag]); // the first warm already met the junk
+  expect(await stack.redis.smembers(tagKey)).toEqual([cacheKey]);
+  expect(await stack.warming.status(taskId)).toMatchObject({ failureCount: 0 });
+
+  // Junk members naming the system's own keys (or nothing) are never deleted by invalidation.
+  const configKey = redisKeys(stack.prefix).config();
+  const configBefore = await stack.redis.get(configKey);
+  expect(configBefore).not.toBeNull();
+  await stack.redis.sadd(tagKey, configKey, '');
+  const { keys } = await stack.warming.invalidateTag(tag);
+  expect(keys).toEqual([cacheKey]);
+  expect(await stack.redis.get(cacheKey)).toBeNull();
+  expect(await stack.redis.get(configKey)).toBe(configBefore);
+  expect(await stack.redis.exists(tagKey)).toBe(0);
+
+  await stack.redis.set(tagKey, 'junk again');
+  expect(await stack.warming.invalidateTag(tag)).toEqual({ keys: [] });
+});
+
+test('usage buckets and planned intervals of the wrong type do not stop counting or the optimiser', async () => {
+  const { taskId, cacheKey } = await applyTask();
+  const keys = redisKeys(stack.prefix);
+  const minute = Math.floor(Date.now() / 60_000);
+  // This minute, the next (in case the minute turns during the test) and one earlier in the window.
+  await stack.redis.del(keys.usageBucket(minute), keys.usageBucket(minute + 1)); // earlier tests counted reads
+  for (const m of [minute, minute + 1]) await stack.redis.hset(keys.usageBucket(m), 'junk', '1');
+  await stack.redis.set(keys.usageBucket(minute - 5), 'junk');
+  await stack.redis.set(keys.plannedIntervals(), 'junk');
+  const warnings: string[] = [];
+  const client = createCacheClient({
+    redis: stack.redis,
+    prefix: stack.prefix,
+    logger: { warn: (message) => warnings.push(message) },
+  });
+  try {
+    for (let i = 0; i < 30; i++) await client.get(cacheKey);
+    await client.flush();
+    expect(warnings).toEqual([]);
+  } finally {
+    await client.close();
+  }
+  const report = await stack.warming.optimize();
+  // 30 reads in a 60-minute window: 0.5 per minute, so the 600-minute interval becomes 60.
+  expect(report.changes).toContainEqual(expect.objectContaining({ taskId, toMinutes: 60 }));
+  expect(await stack.redis.type(keys.plannedIntervals())).toBe('hash');
+  const description = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).describe();
+  expect(description.status.name).toBe('RUNNING');
+});
