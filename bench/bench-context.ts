@@ -13,6 +13,8 @@ export interface BenchContext {
   persistence: TemporalPersistence;
   /** The limits the running worker was started with; baselines use the same. */
   limits: WorkerLimits;
+  /** The worker process serving the task queue. */
+  workerPid: number;
   log(message: string): void;
 }
 
@@ -31,6 +33,17 @@ export async function alternate(
       await a(repeat);
     }
   }
+}
+
+/** The processes whose CPU a workload may account for. */
+export function processPids(ctx: BenchContext): Record<string, number> {
+  return {
+    worker: ctx.workerPid,
+    temporal: ctx.stack.temporal.pid,
+    redis: ctx.stack.redis.pid,
+    origin: ctx.stack.originPid,
+    bench: process.pid,
+  };
 }
 
 /** Milliseconds since `startMs` (performance.now()). */

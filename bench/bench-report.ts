@@ -4,10 +4,14 @@ import { round, roundSpread, type Spread } from './stats';
 /** Where Temporal keeps its state during the run: the file mode is several times slower. */
 export type TemporalPersistence = 'in-memory' | 'sqlite';
 
-/** A ratio target: `ratio <= value` or `ratio >= value`. */
+/**
+ * A target on the ratio (`ratio <= value`), or with `of: 'difference'` on value - baseline value
+ * in the row's unit (`login p99 at most 250 ms beyond the loaders' own`).
+ */
 export interface RatioTarget {
   op: '<=' | '>=';
   value: number;
+  of?: 'ratio' | 'difference';
 }
 
 export interface BenchParams {
@@ -53,7 +57,8 @@ export interface RowInput {
 export function makeRow(input: RowInput): BenchRow {
   const value = roundSpread(input.value);
   const baseline = input.baselineValue ? roundSpread(input.baselineValue) : null;
-  const ratio = baseline && baseline.median !== 0 ? round(input.value.median / input.baselineValue!.median, 3) : null;
+  const baselineMedian = input.baselineValue?.median ?? 0;
+  const ratio = baseline && baselineMedian !== 0 ? round(input.value.median / baselineMedian, 3) : null;
   return {
     name: input.name,
     value: value.median,
@@ -76,8 +81,18 @@ export function makeRow(input: RowInput): BenchRow {
 /** Whether the row meets its target; undefined when it has none or no ratio. */
 export function meetsTarget(row: BenchRow): boolean | undefined {
   const target = row.params.target;
-  if (!target || row.ratio === null) return undefined;
-  return target.op === '<=' ? row.ratio <= target.value : row.ratio >= target.value;
+  if (!target || row.ratio === null || row.baselineValue === null) return undefined;
+  const measured = target.of === 'difference' ? row.value - row.baselineValue : row.ratio;
+  return target.op === '<=' ? measured <= target.value : measured >= target.value;
+}
+
+/** A target for people: `<= 2` for a ratio, `diff <= 250 ms` for a difference. */
+export function formatTarget(row: BenchRow): string {
+  const target = row.params.target;
+  if (!target) return '-';
+  return target.of === 'difference'
+    ? `value - baseline ${target.op} ${target.value} ${row.unit}`
+    : `${target.op} ${target.value}`;
 }
 
 /** A number for people: three significant digits, thousands grouped. */
@@ -109,7 +124,6 @@ export function formatMarkdown(rows: readonly BenchRow[], meta: TableMeta): stri
   for (const row of rows) {
     const spread = row.params.spread;
     const baseSpread = row.params.baselineSpread;
-    const target = row.params.target;
     const met = meetsTarget(row);
     lines.push(
       [
@@ -121,7 +135,7 @@ export function formatMarkdown(rows: readonly BenchRow[], meta: TableMeta): stri
           ? '-'
           : `${formatNumber(row.baselineValue)}${baseSpread ? ` [${formatNumber(baseSpread.min)}-${formatNumber(baseSpread.max)}]` : ''}`,
         formatNumber(row.ratio),
-        target ? `${target.op} ${target.value}` : '-',
+        formatTarget(row),
         met === undefined ? '-' : met ? 'yes' : '**no**',
         '',
       ]

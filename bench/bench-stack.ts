@@ -34,6 +34,7 @@ export interface BenchStack {
   temporal: TemporalDevServer;
   redis: RedisServer;
   originUrl: string;
+  originPid: number;
   taskQueue: string;
   /** Starts a worker process (the product's `npm run worker` entry) and waits until it polls. */
   startWorker(limits: WorkerLimits): Promise<ChildHandle>;
@@ -116,6 +117,30 @@ export function rssMiB(pid: number): number {
   return Number(kb) / 1024;
 }
 
+/** CPU time (user + system) a process has used so far, in seconds (Linux, clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds used by each named process between two snapshots. */
+export class CpuMeter {
+  private readonly start: Map<string, number>;
+
+  constructor(private readonly pids: Readonly<Record<string, number>>) {
+    this.start = new Map(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  }
+
+  /** Seconds of CPU per process since construction. */
+  used(): Record<string, number> {
+    return Object.fromEntries(
+      Object.entries(this.pids).map(([name, pid]) => [name, cpuSeconds(pid) - (this.start.get(name) ?? 0)]),
+    );
+  }
+}
+
 export async function startBenchStack(): Promise<BenchStack> {
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
@@ -144,6 +169,7 @@ export async function startBenchStack(): Promise<BenchStack> {
       temporal,
       redis,
       originUrl,
+      originPid: origin.handle.pid,
       taskQueue,
       async startWorker(limits) {
         const env: NodeJS.ProcessEnv = {

@@ -55,7 +55,7 @@ export function ratioChartSvg(rows: readonly BenchRow[], title: string): string 
       )}</text>`,
     );
     const target = row.params.target;
-    if (target) {
+    if (target && target.of !== 'difference') {
       const tx = x(target.value).toFixed(1);
       parts.push(
         `<line x1="${tx}" y1="${y + 2}" x2="${tx}" y2="${y + ROW_HEIGHT - 2}" stroke="black" stroke-width="2"/>`,

@@ -13,6 +13,7 @@ import { formatMarkdown, type BenchRow, type TableMeta } from './bench-report';
 import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-stack';
 import { ratioChartSvg } from './ratio-chart';
 import { runBulkWarm } from './workloads/bulk-warm';
+import { runLoginPreload } from './workloads/login-preload';
 import { runReadPath } from './workloads/read-path';
 
 const WORKLOADS = ['bulk', 'read', 'login', 'hit', 'scale'] as const;
@@ -94,6 +95,13 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         inFlight: 64,
         repeats: quick ? 3 : 5,
       });
+    case 'login':
+      return runLoginPreload(ctx, {
+        loginsPerSecond: quick ? 10 : 20,
+        seconds: quick ? 10 : 60,
+        repeats: 2,
+        latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
+      });
     default:
       log(`${name}: not implemented yet`);
       return [];
@@ -136,6 +144,7 @@ async function run(): Promise<void> {
       quick: args.quick,
       persistence: 'in-memory',
       limits: LIMITS,
+      workerPid: worker.pid,
       log,
     };
     try {

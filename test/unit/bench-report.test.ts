@@ -1,4 +1,11 @@
-import { formatMarkdown, formatNumber, makeRow, meetsTarget, type RowInput } from '../../bench/bench-report';
+import {
+  formatMarkdown,
+  formatNumber,
+  formatTarget,
+  makeRow,
+  meetsTarget,
+  type RowInput,
+} from '../../bench/bench-report';
 import { axisBounds, ratioChartSvg } from '../../bench/ratio-chart';
 
 const input: RowInput = {
@@ -92,5 +99,16 @@ describe('ratioChartSvg', () => {
   test('spans every ratio in powers of two, always including 1', () => {
     expect(axisBounds([1.5, 0.3])).toEqual({ low: 0.25, high: 2 });
     expect(axisBounds([70])).toEqual({ low: 0.5, high: 128 });
+  });
+});
+
+describe('difference targets', () => {
+  test('compare value minus baseline value, in the row unit', () => {
+    const login = { ...input, name: 'login-p99', target: { op: '<=' as const, value: 250, of: 'difference' as const } };
+    expect(meetsTarget(makeRow(login))).toBe(true); // 300 - 200 = 100 ms
+    expect(
+      meetsTarget(makeRow({ ...login, value: { min: 500, median: 500, max: 500, n: 1 } })), // 300 ms beyond
+    ).toBe(false);
+    expect(formatTarget(makeRow(login))).toBe('value - baseline <= 250 ms');
   });
 });
