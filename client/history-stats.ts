@@ -1,27 +1,64 @@
 // Warming statistics read out of Temporal history, the only source of truth: every warmKey
-// activity a task workflow ran (in every run of its continue-as-new chain) is one warm record.
-import type { Client } from '@temporalio/client';
+// activity a task workflow ran (in every run of its continue-as-new chain) is one warm record, and
+// every closed preloadUserWorkflow run on the queue is one user preload.
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { WarmKeyResult } from '../activities/create-activities';
 import type { CacheStore } from '../activities/cache-store';
+import type { TaskSpec } from '../core/config-schema';
+import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
+import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
 import { decideFates, summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
-import { taskIdFromWorkflowId, taskWorkflowId } from '../workflows/ids';
+import {
+  applyTaskUpdate,
+  setIntervalSignal,
+  taskIdFromWorkflowId,
+  taskWorkflowId,
+  type PreloadUserResult,
+  type SetInterval,
+  type WarmTaskInput,
+} from '../workflows';
 
 export interface StatsOptions {
-  /** Only warms that finished at or after this time. */
+  /** Only warms (and user preloads) that finished at or after this time. */
   sinceMs?: number;
-  /** Only this task. */
+  /** Only this task. User preloads belong to no task, so with a task they are left out (all zero). */
   taskId?: string;
 }
 
-export interface WarmingStats extends WarmCounters {
+/**
+ * `warmctl stats --json`: warm counters overall and per task, then user preloads (`userPreloads`,
+ * `preloadLatency`, `preloadFailures`).
+ */
+export interface WarmingStats extends WarmCounters, PreloadStats {
   byTask: Record<string, WarmCounters>;
-  /** User preloads completed in the window (from per-user workflow histories). */
-  userPreloads: number;
   since: string | null;
   generatedAt: string;
+}
+
+/** One task's interval over time (the effective interval, adaptive re-plans included). */
+export interface TaskIntervalHistory {
+  taskId: string;
+  /** The key in the latest spec seen. */
+  cacheKey: string;
+  adaptive: boolean;
+  /** The interval from each point on; the first is the value at the window's start (or the task's). */
+  points: IntervalPoint[];
+  /** Where the line ends: now for a running task, else when its last run closed. */
+  endMs: number;
+}
+
+/** Everything the stats and the report are made of, from one read of history. */
+export interface WarmingHistory {
+  stats: WarmingStats;
+  /** Every warm in the window, oldest first, with its fate. */
+  warms: WarmRecord[];
+  /** Tasks with a run in the window, by id. */
+  intervals: TaskIntervalHistory[];
+  /** Closed preload runs in the window, oldest first (empty with a task filter). */
+  preloads: PreloadRun[];
 }
 
 /** A warm as read from history, before its fate is known. */
@@ -32,106 +69,197 @@ interface HistoryWarm {
   atMs: number;
   durationMs: number;
   result?: WarmKeyResult;
+  error?: string;
+}
+
+interface TaskRun {
+  workflowId: string;
+  runId: string;
+  startMs: number;
+  /** Null while the run is open. */
+  closeMs: number | null;
+}
+
+interface RunHistory {
+  taskId: string;
+  warms: HistoryWarm[];
+  intervalEvents: IntervalEvent[];
+  /** From the run's start input and later `applyTask` specs. */
+  spec?: TaskSpec;
 }
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type PayloadConverter = Client['options']['loadedDataConverter']['payloadConverter'];
+
+/** Parallel history reads; a stats call should not crowd out the workers' own Temporal traffic. */
+const HISTORY_READS_IN_FLIGHT = 8;
+const PRELOAD_WORKFLOW_TYPE = 'preloadUserWorkflow';
 
 /** Runs of this queue's task workflows that may hold warms in the window. */
-async function listTaskRuns(
-  client: Client,
-  taskQueue: string,
-  options: StatsOptions,
-): Promise<{ workflowId: string; runId: string }[]> {
-  const clauses = [`WorkflowType = 'warmTaskWorkflow'`, `TaskQueue = '${escape(taskQueue)}'`];
-  if (options.taskId) clauses.push(`WorkflowId = '${escape(taskWorkflowId(options.taskId))}'`);
+async function listTaskRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<TaskRun[]> {
+  const clauses = [`WorkflowType = 'warmTaskWorkflow'`, `TaskQueue = ${quote(taskQueue)}`];
+  if (options.taskId) clauses.push(`WorkflowId = ${quote(taskWorkflowId(options.taskId))}`);
   if (options.sinceMs !== undefined)
     clauses.push(`(ExecutionStatus = 'Running' OR CloseTime >= '${new Date(options.sinceMs).toISOString()}')`);
-  const runs: { workflowId: string; runId: string }[] = [];
+  const runs: TaskRun[] = [];
   for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
-    runs.push({ workflowId: execution.workflowId, runId: execution.runId });
+    runs.push({
+      workflowId: execution.workflowId,
+      runId: execution.runId,
+      startMs: execution.startTime.getTime(),
+      closeMs: execution.status.name === 'RUNNING' ? null : (execution.closeTime?.getTime() ?? null),
+    });
   }
-  return runs;
+  return runs.sort((a, b) => a.startMs - b.startMs);
 }
 
-/** Every warmKey activity in one run's history, completed or failed. */
-async function warmsInRun(client: Client, workflowId: string, runId: string): Promise<HistoryWarm[]> {
-  const taskId = taskIdFromWorkflowId(workflowId);
-  if (taskId === undefined) return [];
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+/** Every warmKey activity in one run's history, completed or failed, and its interval events. */
+async function readRun(client: Client, run: TaskRun): Promise<RunHistory | undefined> {
+  const taskId = taskIdFromWorkflowId(run.workflowId);
+  if (taskId === undefined) return undefined;
+  const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
   const converter = client.options.loadedDataConverter.payloadConverter;
   const scheduled = new Map<string, { atMs: number; cacheKey: string }>();
-  const warms: HistoryWarm[] = [];
+  const out: RunHistory = { taskId, warms: [], intervalEvents: [] };
   for (const event of history.events ?? []) {
     const atMs = tsToMs(event.eventTime);
+    if (collectIntervalEvent(event, atMs, converter, out)) continue;
     const attributes = event.activityTaskScheduledEventAttributes;
     if (attributes && attributes.activityType?.name === 'warmKey') {
-      const input = attributes.input?.payloads?.[0];
-      const cacheKey = input ? (converter.fromPayload<{ cacheKey: string }>(input).cacheKey ?? '') : '';
-      scheduled.set(String(event.eventId), { atMs, cacheKey });
+      const input = decode<{ cacheKey?: string }>(converter, attributes.input?.payloads?.[0]);
+      scheduled.set(String(event.eventId), { atMs, cacheKey: input?.cacheKey ?? '' });
       continue;
     }
     const closed = closedActivity(event);
     if (!closed) continue;
     const start = scheduled.get(String(closed.scheduledEventId));
     if (!start) continue;
+    const base = { taskId, cacheKey: start.cacheKey, atMs };
     if (closed.ok) {
-      const payload = closed.result?.payloads?.[0];
-      const result = payload ? converter.fromPayload<WarmKeyResult>(payload) : undefined;
-      warms.push({
-        taskId,
-        cacheKey: start.cacheKey,
+      const result = decode<WarmKeyResult>(converter, closed.result?.payloads?.[0]);
+      out.warms.push({
+        ...base,
         ok: true,
-        atMs,
         durationMs: result?.durationMs ?? atMs - start.atMs,
         ...(result ? { result } : {}),
       });
     } else {
-      warms.push({ taskId, cacheKey: start.cacheKey, ok: false, atMs, durationMs: atMs - start.atMs });
+      const error = closed.error;
+      out.warms.push({ ...base, ok: false, durationMs: atMs - start.atMs, ...(error ? { error } : {}) });
     }
   }
-  return warms;
+  return out;
+}
+
+/** Records the run's start input, accepted `applyTask` specs and `setInterval` signals; true if it was one. */
+function collectIntervalEvent(
+  event: HistoryEvent,
+  atMs: number,
+  converter: PayloadConverter,
+  out: RunHistory,
+): boolean {
+  const started = event.workflowExecutionStartedEventAttributes;
+  if (started) {
+    const input = decode<WarmTaskInput>(converter, started.input?.payloads?.[0]);
+    if (input?.spec) {
+      out.spec = input.spec;
+      const carried = input.carried?.intervalMinutes;
+      out.intervalEvents.push({
+        kind: 'start',
+        atMs,
+        spec: input.spec,
+        ...(typeof carried === 'number' ? { carriedIntervalMinutes: carried } : {}),
+      });
+    }
+    return true;
+  }
+  const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+  if (accepted) {
+    if (accepted.name === applyTaskUpdate.name) {
+      const spec = decode<TaskSpec>(converter, accepted.args?.payloads?.[0]);
+      if (spec && typeof spec.intervalMinutes === 'number') {
+        out.spec = spec;
+        out.intervalEvents.push({ kind: 'apply', atMs, spec });
+      }
+    }
+    return true;
+  }
+  const signaled = event.workflowExecutionSignaledEventAttributes;
+  if (signaled) {
+    if (signaled.signalName === setIntervalSignal.name) {
+      const payload = decode<Partial<SetInterval>>(converter, signaled.input?.payloads?.[0]);
+      if (payload && typeof payload.intervalMinutes === 'number') {
+        out.intervalEvents.push({
+          kind: 'setInterval',
+          atMs,
+          intervalMinutes: payload.intervalMinutes,
+          ...(typeof payload.reason === 'string' ? { reason: payload.reason } : {}),
+        });
+      }
+    }
+    return true;
+  }
+  return false;
 }
 
 function closedActivity(
   event: HistoryEvent,
-): { ok: boolean; scheduledEventId: unknown; result?: temporal.api.common.v1.IPayloads | null } | undefined {
-  if (event.activityTaskCompletedEventAttributes) {
-    const a = event.activityTaskCompletedEventAttributes;
-    return { ok: true, scheduledEventId: a.scheduledEventId, result: a.result };
+):
+  | { ok: boolean; scheduledEventId: unknown; result?: temporal.api.common.v1.IPayloads | null; error?: string }
+  | undefined {
+  const completed = event.activityTaskCompletedEventAttributes;
+  if (completed) return { ok: true, scheduledEventId: completed.scheduledEventId, result: completed.result };
+  const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+  if (failed) return { ok: false, scheduledEventId: failed.scheduledEventId, error: failureMessage(failed.failure) };
+  const canceled = event.activityTaskCanceledEventAttributes;
+  return canceled ? { ok: false, scheduledEventId: canceled.scheduledEventId, error: 'canceled' } : undefined;
+}
+
+/** The interesting message is at the bottom of the chain: timeout or retry wrapper -> the cause. */
+function failureMessage(failure: temporal.api.failure.v1.IFailure | null | undefined): string | undefined {
+  let current = failure;
+  while (current?.cause) current = current.cause;
+  if (!current?.message) return undefined;
+  const type = current.applicationFailureInfo?.type;
+  return type ? `${type}: ${current.message}` : current.message;
+}
+
+function decode<T>(
+  converter: PayloadConverter,
+  payload: temporal.api.common.v1.IPayload | null | undefined,
+): T | undefined {
+  if (!payload) return undefined;
+  try {
+    return converter.fromPayload<T>(payload);
+  } catch {
+    return undefined; // an undecodable payload (a signal from a foreign client) carries nothing we count
   }
-  const failed =
-    event.activityTaskFailedEventAttributes ??
-    event.activityTaskTimedOutEventAttributes ??
-    event.activityTaskCanceledEventAttributes;
-  return failed ? { ok: false, scheduledEventId: failed.scheduledEventId } : undefined;
 }
 
 /**
- * Reads every warm of this queue's tasks from history and decides each one's fate: whether its
- * value was read before it was replaced or expired (from the replacing write's report, or for the
- * latest warm from the key's metadata now).
+ * Decides each warm's fate: whether its value was read before it was replaced or expired (from
+ * the replacing write's report, or for the latest warm from the key's metadata now).
  */
-export async function readWarmRecords(
-  client: Client,
-  taskQueue: string,
+async function decideRecords(
+  warms: readonly HistoryWarm[],
   store: CacheStore,
-  options: StatsOptions = {},
-  nowMs = Date.now(),
+  options: StatsOptions,
+  nowMs: number,
 ): Promise<WarmRecord[]> {
-  const runs = await listTaskRuns(client, taskQueue, options);
-  const warms = (await mapLimit(runs, 8, (run) => warmsInRun(client, run.workflowId, run.runId))).flat();
   const byKey = new Map<string, HistoryWarm[]>();
   for (const warm of warms) {
     const group = byKey.get(warm.cacheKey) ?? [];
     group.push(warm);
     byKey.set(warm.cacheKey, group);
   }
+  const groups = [...byKey.entries()];
+  const metas = await mapLimit(groups, HISTORY_READS_IN_FLIGHT, ([cacheKey]) => store.getMeta(cacheKey));
   const records: WarmRecord[] = [];
-  for (const [cacheKey, group] of byKey) {
+  groups.forEach(([cacheKey, group], g) => {
     const succeeded = group
       .filter((w) => w.ok && w.result)
       .sort((a, b) => (a.result?.version ?? 0) - (b.result?.version ?? 0));
-    const meta = await store.getMeta(cacheKey);
+    const meta = metas[g];
     const fates = decideFates(
       succeeded.map((w) => ({
         version: w.result?.version ?? 0,
@@ -144,6 +272,7 @@ export async function readWarmRecords(
     succeeded.forEach((warm, i) =>
       records.push({
         taskId: warm.taskId,
+        cacheKey,
         ok: true,
         atMs: warm.atMs,
         durationMs: warm.durationMs,
@@ -151,28 +280,166 @@ export async function readWarmRecords(
       }),
     );
     for (const warm of group.filter((w) => !w.ok))
-      records.push({ taskId: warm.taskId, ok: false, atMs: warm.atMs, durationMs: warm.durationMs, fate: 'pending' });
-  }
-  return records.filter((record) => options.sinceMs === undefined || record.atMs >= options.sinceMs);
+      records.push({
+        taskId: warm.taskId,
+        cacheKey,
+        ok: false,
+        atMs: warm.atMs,
+        durationMs: warm.durationMs,
+        fate: 'pending',
+        ...(warm.error ? { error: warm.error } : {}),
+      });
+  });
+  return records
+    .filter((record) => options.sinceMs === undefined || record.atMs >= options.sinceMs)
+    .sort((a, b) => a.atMs - b.atMs);
 }
 
-/** Statistics over this queue's warms, per the contract's `warmctl stats --json`. */
+/** Each task's effective interval over the window, from the events of its runs in order. */
+function taskIntervals(
+  runs: readonly TaskRun[],
+  histories: readonly (RunHistory | undefined)[],
+  options: StatsOptions,
+  nowMs: number,
+): TaskIntervalHistory[] {
+  const byTask = new Map<string, { events: IntervalEvent[]; spec?: TaskSpec; endMs: number; open: boolean }>();
+  runs.forEach((run, i) => {
+    const history = histories[i];
+    if (!history) return;
+    const entry = byTask.get(history.taskId) ?? { events: [], endMs: 0, open: false };
+    entry.events.push(...history.intervalEvents);
+    if (history.spec) entry.spec = history.spec;
+    if (run.closeMs === null) entry.open = true;
+    else entry.endMs = Math.max(entry.endMs, run.closeMs);
+    byTask.set(history.taskId, entry);
+  });
+  return [...byTask.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([taskId, entry]) => ({
+      taskId,
+      cacheKey: entry.spec?.cacheKey ?? '',
+      adaptive: entry.spec?.adaptive ?? false,
+      points: clipIntervalHistory(intervalHistory([...entry.events].sort((a, b) => a.atMs - b.atMs)), options.sinceMs),
+      endMs: entry.open ? nowMs : entry.endMs,
+    }))
+    .filter((task) => task.points.length > 0);
+}
+
+/**
+ * Closed preload runs of this queue in the window. Latency is the run's start-to-close time from
+ * visibility (what a login waits once its preload starts, queueing for a worker included, and
+ * known without reading each history); failed sources come from each completed run's result.
+ */
+export async function readPreloadRuns(
+  client: Client,
+  taskQueue: string,
+  options: StatsOptions = {},
+): Promise<PreloadRun[]> {
+  if (options.taskId !== undefined) return [];
+  const clauses = [
+    `WorkflowType = ${quote(PRELOAD_WORKFLOW_TYPE)}`,
+    `TaskQueue = ${quote(taskQueue)}`,
+    `ExecutionStatus != 'Running'`,
+  ];
+  if (options.sinceMs !== undefined) clauses.push(`CloseTime >= '${new Date(options.sinceMs).toISOString()}'`);
+  const closed: WorkflowExecutionInfo[] = [];
+  for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+    if (execution.closeTime && preloadStatus(execution) !== undefined) closed.push(execution);
+  }
+  const runs = await mapLimit(closed, HISTORY_READS_IN_FLIGHT, async (execution): Promise<PreloadRun> => {
+    const status = preloadStatus(execution) as PreloadRunStatus;
+    const startedAtMs = execution.startTime.getTime();
+    const closedAtMs = (execution.closeTime as Date).getTime();
+    let userId = userIdFromPreloadWorkflowId(execution.workflowId);
+    let failedSources: PreloadRun['failedSources'] = [];
+    if (status === 'completed') {
+      const result = await client.workflow
+        .getHandle<() => Promise<PreloadUserResult>>(execution.workflowId, execution.runId, { followRuns: false })
+        .result();
+      userId = result.userId;
+      failedSources = result.failed;
+    }
+    return {
+      workflowId: execution.workflowId,
+      userId,
+      status,
+      startedAtMs,
+      closedAtMs,
+      latencyMs: Math.max(0, closedAtMs - startedAtMs),
+      failedSources,
+    };
+  });
+  return runs.sort((a, b) => a.closedAtMs - b.closedAtMs);
+}
+
+function preloadStatus(execution: WorkflowExecutionInfo): PreloadRunStatus | undefined {
+  switch (execution.status.name) {
+    case 'COMPLETED':
+      return 'completed';
+    case 'FAILED':
+      return 'failed';
+    case 'TIMED_OUT':
+      return 'timedOut';
+    case 'TERMINATED':
+      return 'terminated';
+    case 'CANCELLED':
+      return 'canceled';
+    default:
+      return undefined; // running (or a status a preload never has)
+  }
+}
+
+/** The user in `preload-user:<userId>:<startedAtMs>` (see preloadUserWorkflowId). */
+function userIdFromPreloadWorkflowId(workflowId: string): string {
+  return /^preload-user:(.*):\d+$/.exec(workflowId)?.[1] ?? workflowId;
+}
+
+/**
+ * Reads every warm of this queue's tasks from history with its fate, each task's interval history,
+ * and the closed user preloads, and derives the statistics from them. One pass over history.
+ */
+export async function readWarmingHistory(
+  client: Client,
+  taskQueue: string,
+  store: CacheStore,
+  options: StatsOptions = {},
+  nowMs = Date.now(),
+): Promise<WarmingHistory> {
+  const [runs, preloads] = await Promise.all([
+    listTaskRuns(client, taskQueue, options),
+    readPreloadRuns(client, taskQueue, options),
+  ]);
+  const histories = await mapLimit(runs, HISTORY_READS_IN_FLIGHT, (run) => readRun(client, run));
+  const warms = await decideRecords(
+    histories.flatMap((history) => history?.warms ?? []),
+    store,
+    options,
+    nowMs,
+  );
+  return {
+    stats: {
+      ...summarizeByTask(warms),
+      ...summarizePreloads(preloads),
+      since: options.sinceMs !== undefined ? new Date(options.sinceMs).toISOString() : null,
+      generatedAt: new Date(nowMs).toISOString(),
+    },
+    warms,
+    intervals: taskIntervals(runs, histories, options, nowMs),
+    preloads,
+  };
+}
+
+/** Statistics over this queue's warms and user preloads, per the contract's `warmctl stats --json`. */
 export async function readWarmingStats(
   client: Client,
   taskQueue: string,
   store: CacheStore,
   options: StatsOptions = {},
 ): Promise<WarmingStats> {
-  const nowMs = Date.now();
-  const records = await readWarmRecords(client, taskQueue, store, options, nowMs);
-  return {
-    ...summarizeByTask(records),
-    userPreloads: 0,
-    since: options.sinceMs !== undefined ? new Date(options.sinceMs).toISOString() : null,
-    generatedAt: new Date(nowMs).toISOString(),
-  };
+  return (await readWarmingHistory(client, taskQueue, store, options)).stats;
 }
 
-function escape(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+/** Quotes a value for a Temporal visibility query. */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -13,6 +13,10 @@ export interface WarmRecord {
   /** The warm's own duration (load + write) for successes; scheduled-to-closed for failures. */
   durationMs: number;
   fate: WarmFate;
+  /** The key the warm wrote (absent in records built before it was recorded). */
+  cacheKey?: string;
+  /** Why a failed warm failed: the bottom of the failure's cause chain. */
+  error?: string;
 }
 
 export interface WarmCounters {
@@ -37,6 +41,30 @@ export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+/** Latency percentiles over a set of timings, in milliseconds; all zero for none. */
+export interface LatencySummary {
+  count: number;
+  avgMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  slowestMs: number;
+}
+
+/** Nearest-rank percentiles, average and maximum of `valuesMs` (any order). */
+export function summarizeLatencies(valuesMs: readonly number[]): LatencySummary {
+  const sorted = [...valuesMs].sort((a, b) => a - b);
+  const sum = sorted.reduce((total, v) => total + v, 0);
+  return {
+    count: sorted.length,
+    avgMs: sorted.length ? round(sum / sorted.length) : 0,
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    p99Ms: percentile(sorted, 99),
+    slowestMs: sorted[sorted.length - 1] ?? 0,
+  };
 }
 
 /** Counters over a set of warms. Durations describe successful warms (failures have no load time). */
