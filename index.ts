@@ -16,3 +16,8 @@ export type { UsageStore, KeyUsage, UsageTrackerOptions } from './activities/usa
 export { accessFrequencyPerMinute, intervalForFrequency } from './core/interval-policy';
 export { notifyUserLoggedIn } from './client/notify-user-logged-in';
 export type { NotifyUserLoggedInOptions } from './client/notify-user-logged-in';
+export { renderHtmlReport } from './client/html-report';
+export type { StatsOptions, WarmingStats, TaskIntervalHistory } from './client/history-stats';
+export type { ReportData } from './client/report-data';
+export type { WarmCounters, WarmRecord, LatencySummary } from './core/warm-stats';
+export type { PreloadStats, PreloadRun, PreloadFailures } from './core/preload-stats';

@@ -12,6 +12,10 @@ import { loadConfigFile } from './config-file';
 import { notifyUserLoggedIn } from './notify-user-logged-in';
 import { formatTable, formatTime } from './format-table';
 import { createWarmingClient, type WarmingClient, type WarmRunReport } from './warming-client';
+import type { WarmingStats } from './history-stats';
+import type { WarmCounters } from '../core/warm-stats';
+import { renderHtmlReport } from './html-report';
+import { checkReportPath, writeReportFile } from './report-file';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -50,6 +54,20 @@ function durationArg(value: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** The longest `--since` window: far beyond any namespace's retention, and still a valid date. */
+const MAX_WINDOW_MS = 3650 * 86_400_000;
+
+function windowArg(value: string): number {
+  const ms = durationArg(value);
+  if (ms > MAX_WINDOW_MS) throw new InvalidArgumentError('a window is at most 3650d');
+  return ms;
+}
+
+function htmlFileArg(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('needs a file name');
+  return value;
 }
 
 function printJson(value: unknown): void {
@@ -91,6 +109,25 @@ function printRun(report: WarmRunReport, what: string): void {
     ),
   );
   console.log(`${report.succeeded} warmed, ${report.failed} failed, total ${formatDurationMs(report.totalDurationMs)}`);
+}
+
+/** The user-preload line under `warmctl stats`' table: count, latency and failures. */
+function preloadLine(stats: WarmingStats, taskId: string | undefined): string {
+  if (taskId) return 'user preloads: left out (they belong to no task)';
+  if (stats.userPreloads === 0)
+    return `user preloads: 0${stats.preloadFailures.unfinished ? ` (${stats.preloadFailures.unfinished} unfinished)` : ''}`;
+  const l = stats.preloadLatency;
+  const f = stats.preloadFailures;
+  const ms = (n: number) => formatDurationMs(n);
+  const failed = Object.entries(f.bySource)
+    .filter(([, n]) => n > 0)
+    .map(([source, n]) => `${source} ${n}`);
+  return (
+    `user preloads: ${stats.userPreloads}; latency avg ${ms(l.avgMs)}, p50 ${ms(l.p50Ms)}, p95 ${ms(l.p95Ms)}, ` +
+    `p99 ${ms(l.p99Ms)}, slowest ${ms(l.slowestMs)}` +
+    (failed.length ? `; failed sources: ${failed.join(', ')}` : '') +
+    (f.unfinished ? `; ${f.unfinished} unfinished` : '')
+  );
 }
 
 function statusRows(tasks: TaskStatus[]): string[][] {
@@ -330,7 +367,7 @@ export function buildProgram(): Command {
     .command('stats')
     .description('warming statistics from Temporal history: counts, durations, efficiency')
     .option('--task <task>', 'only this task', taskIdArg)
-    .option('--since <duration>', 'only warms in this recent window, e.g. 30m, 24h, 7d', durationArg)
+    .option('--since <duration>', 'only warms and preloads in this recent window, e.g. 30m, 24h, 7d', windowArg)
     .option('--json', 'print the statistics as JSON')
     .action(async (opts: { task?: string; since?: number; json?: boolean }) => {
       const stats = await withClient((client) =>
@@ -340,7 +377,8 @@ export function buildProgram(): Command {
         }),
       );
       if (opts.json) return printJson(stats);
-      const ms = (n: number) => formatDurationMs(n);
+      // Durations describe successful warms: a task with none shows '-', not 0ms.
+      const ms = (c: WarmCounters, n: number) => (c.succeeded ? formatDurationMs(n) : '-');
       console.log(
         formatTable(
           [
@@ -355,6 +393,7 @@ export function buildProgram(): Command {
             'SLOWEST',
             'USEFUL',
             'WASTED',
+            'PENDING',
             'EFFICIENCY',
           ],
           [...Object.entries(stats.byTask), ['(all)', stats] as const].map(([taskId, c]) => [
@@ -362,18 +401,43 @@ export function buildProgram(): Command {
             String(c.totalWarmings),
             String(c.succeeded),
             String(c.failed),
-            ms(c.avgDurationMs),
-            ms(c.p50DurationMs),
-            ms(c.p95DurationMs),
-            ms(c.fastestMs),
-            ms(c.slowestMs),
+            ms(c, c.avgDurationMs),
+            ms(c, c.p50DurationMs),
+            ms(c, c.p95DurationMs),
+            ms(c, c.fastestMs),
+            ms(c, c.slowestMs),
             String(c.useful),
             String(c.wasted),
+            String(c.pending),
             c.useful + c.wasted > 0 ? `${c.efficiencyScore}%` : '-',
           ]),
         ),
       );
-      console.log(`user preloads: ${stats.userPreloads}${stats.since ? `; since ${stats.since}` : ''}`);
+      console.log(preloadLine(stats, opts.task));
+      if (stats.since) console.log(`since ${stats.since}`);
+    });
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report: warm durations, useful vs wasted, intervals, preload latency')
+    .requiredOption('--html <file>', 'the HTML file to write (replaced if it exists)', htmlFileArg)
+    .option('--task <task>', 'only this task (user preloads are left out)', taskIdArg)
+    .option('--since <duration>', 'only this recent window, e.g. 30m, 24h, 7d', windowArg)
+    .action(async (opts: { html: string; task?: string; since?: number }) => {
+      checkReportPath(opts.html);
+      const data = await withClient((client) =>
+        client.reportData({
+          ...(opts.task ? { taskId: opts.task } : {}),
+          ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
+        }),
+      );
+      writeReportFile(opts.html, renderHtmlReport(data));
+      const s = data.stats;
+      const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+      console.log(
+        `wrote ${opts.html}: ${count(s.totalWarmings, 'warm')} of ${count(Object.keys(s.byTask).length, 'task')}, ` +
+          `${count(s.userPreloads, 'user preload')}`,
+      );
     });
 
   return program;

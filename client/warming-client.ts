@@ -43,6 +43,7 @@ import {
 } from '../workflows';
 import { createRedis, readEnvironment, temporalConnectOptions } from '../worker/environment';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
+import { readReportData, type ReportData } from './report-data';
 
 export interface WarmingClientOptions {
   /** An existing Temporal client (not closed by `close()`); by default one is built from the environment. */
@@ -373,6 +374,14 @@ export class WarmingClient {
    */
   stats(options: StatsOptions = {}): Promise<WarmingStats> {
     return readWarmingStats(this.temporal, this.taskQueue, this.store, options);
+  }
+
+  /**
+   * What `warmctl report --html` draws: the same statistics plus each warm, each task's interval
+   * history and each user preload in the window (render it with `renderHtmlReport`).
+   */
+  reportData(options: StatsOptions = {}): Promise<ReportData> {
+    return readReportData(this.temporal, this.taskQueue, this.store, options);
   }
 
   async close(): Promise<void> {
