@@ -250,7 +250,7 @@ function intervalsSection(data: ReportData, colors: Colors): string {
     (v) => `${v}m`,
   );
   // Tasks on the same interval would hide each other: spread the lines a few pixels apart.
-  const offset = (i: number) => Math.max(-6, Math.min(6, (i - (tasks.length - 1) / 2) * 2));
+  const offset = (i: number) => Math.max(-9, Math.min(9, (i - (tasks.length - 1) / 2) * 3));
   const lines = tasks.map((task, i) =>
     intervalLine(task, x.map, (v) => y.map(v) + offset(i), colors.get(task.taskId) ?? (TASK_COLORS[0] as string)),
   );
