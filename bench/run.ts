@@ -13,6 +13,7 @@ import { formatMarkdown, type BenchRow, type TableMeta } from './bench-report';
 import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-stack';
 import { ratioChartSvg } from './ratio-chart';
 import { runBulkWarm } from './workloads/bulk-warm';
+import { runHitRatio } from './workloads/hit-ratio';
 import { runLoginPreload } from './workloads/login-preload';
 import { runReadPath } from './workloads/read-path';
 
@@ -101,6 +102,11 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         seconds: quick ? 10 : 60,
         repeats: 2,
         latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
+      });
+    case 'hit':
+      return runHitRatio(ctx, {
+        zipf: { keys: 100_000, readsPerSecond: 50, hours: quick ? 2 : 4, seeds: quick ? [1] : [1, 2, 3] },
+        oltp: { readsPerSecond: 100, ...(quick ? { maxReads: 400_000 } : {}) },
       });
     default:
       log(`${name}: not implemented yet`);

@@ -1,0 +1,243 @@
+// Simulated-time replay of a read workload against a TTL cache (no capacity limit, as Redis with
+// TTLs and enough memory), under three warming policies, counting hits and origin calls:
+//
+// - cache-aside: no warming; a miss loads from the origin and stores the value with its TTL.
+// - fixed-interval (the seed's warmer): a static set of registered keys warmed every N minutes
+//   whatever their use, plus cache-aside for everything else.
+// - warmer (this project): the same registered keys as adaptive tasks whose intervals the
+//   optimiser re-plans from access frequency with core/interval-policy.ts, plus the optimiser's
+//   hot-key pass (top N keys of the usage window with f >= minAccessFrequency that are missing
+//   or expire within expiringWithinSeconds are warmed), plus cache-aside.
+//
+// Pure and deterministic: reads are integers (dense key ids), read i happens at i / readsPerSecond.
+import type { IntervalRule } from '../core/config-schema';
+import { accessFrequencyPerMinute, intervalForFrequency } from '../core/interval-policy';
+
+export interface SimSettings {
+  ttlSeconds: number;
+  readsPerSecond: number;
+}
+
+export interface OptimizerSimSettings {
+  everyMinutes: number;
+  windowMinutes: number;
+  topN: number;
+  minAccessFrequency: number;
+  expiringWithinSeconds: number;
+  rules: readonly IntervalRule[];
+  coldIntervalMinutes: number;
+}
+
+export type Policy =
+  | { kind: 'cache-aside' }
+  | { kind: 'fixed-interval'; keys: readonly number[]; intervalMinutes: number }
+  | { kind: 'warmer'; keys: readonly number[]; intervalMinutes: number; optimizer: OptimizerSimSettings };
+
+export interface SimResult {
+  reads: number;
+  hits: number;
+  hitRatio: number;
+  /** Every load from the origin: misses plus warms. */
+  originCalls: number;
+  missLoads: number;
+  warmLoads: number;
+  /** Simulated seconds the workload spans. */
+  simulatedSeconds: number;
+}
+
+/** A binary min-heap of (time, task, version) entries; stale versions are skipped by the caller. */
+class WarmQueue {
+  private readonly times: number[] = [];
+  private readonly tasks: number[] = [];
+  private readonly versions: number[] = [];
+
+  get size(): number {
+    return this.times.length;
+  }
+
+  peekTime(): number {
+    return this.times.length > 0 ? (this.times[0] as number) : Infinity;
+  }
+
+  push(time: number, task: number, version: number): void {
+    this.times.push(time);
+    this.tasks.push(task);
+    this.versions.push(version);
+    let i = this.times.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((this.times[parent] as number) <= time) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): { time: number; task: number; version: number } {
+    const top = { time: this.times[0] as number, task: this.tasks[0] as number, version: this.versions[0] as number };
+    const last = this.times.length - 1;
+    this.swap(0, last);
+    this.times.pop();
+    this.tasks.pop();
+    this.versions.pop();
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < this.times.length && (this.times[left] as number) < (this.times[smallest] as number)) smallest = left;
+      if (right < this.times.length && (this.times[right] as number) < (this.times[smallest] as number))
+        smallest = right;
+      if (smallest === i) break;
+      this.swap(i, smallest);
+      i = smallest;
+    }
+    return top;
+  }
+
+  private swap(a: number, b: number): void {
+    for (const list of [this.times, this.tasks, this.versions]) {
+      const t = list[a] as number;
+      list[a] = list[b] as number;
+      list[b] = t;
+    }
+  }
+}
+
+/**
+ * The optimiser's hot keys: the `topN` keys with the most reads in the window, most read first
+ * (ties: lower key id first), keeping those at or above `minAccessFrequency` per minute.
+ */
+export function hotKeys(
+  windowCounts: Int32Array,
+  topN: number,
+  windowMinutes: number,
+  minAccessFrequency: number,
+): number[] {
+  if (topN <= 0) return [];
+  const minCount = Math.max(1, Math.ceil(minAccessFrequency * windowMinutes - 1e-9));
+  const candidates: number[] = [];
+  for (let key = 0; key < windowCounts.length; key++) {
+    if ((windowCounts[key] as number) >= minCount) candidates.push(key);
+  }
+  candidates.sort((a, b) => (windowCounts[b] as number) - (windowCounts[a] as number) || a - b);
+  return candidates
+    .slice(0, topN)
+    .filter((key) => accessFrequencyPerMinute(windowCounts[key] as number, windowMinutes) >= minAccessFrequency);
+}
+
+export function simulate(reads: Int32Array, keyCount: number, settings: SimSettings, policy: Policy): SimResult {
+  const { ttlSeconds, readsPerSecond } = settings;
+  if (!(readsPerSecond > 0)) throw new RangeError('readsPerSecond must be positive');
+  if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive');
+  const expiresAt = new Float64Array(keyCount); // 0: never stored
+  let hits = 0;
+  let missLoads = 0;
+  let warmLoads = 0;
+
+  const tasks = policy.kind === 'cache-aside' ? [] : [...policy.keys];
+  const taskOfKey = new Map<number, number>(tasks.map((key, i) => [key, i]));
+  const intervalMin = new Float64Array(tasks.length).fill(policy.kind === 'cache-aside' ? 0 : policy.intervalMinutes);
+  const lastWarm = new Float64Array(tasks.length);
+  const version = new Int32Array(tasks.length);
+  const queue = new WarmQueue();
+
+  const store = (key: number, t: number) => {
+    expiresAt[key] = t + ttlSeconds;
+  };
+  const warmTask = (task: number, t: number) => {
+    warmLoads++;
+    store(tasks[task] as number, t);
+    lastWarm[task] = t;
+    version[task] = (version[task] as number) + 1;
+    queue.push(t + (intervalMin[task] as number) * 60, task, version[task] as number);
+  };
+  // Every task warms once when it starts (the task workflow warms on start).
+  for (let task = 0; task < tasks.length; task++) warmTask(task, 0);
+
+  const optimizer = policy.kind === 'warmer' ? policy.optimizer : undefined;
+  const windowCounts = new Int32Array(keyCount);
+  const readsPerMinute = readsPerSecond * 60;
+  const cycleSeconds = optimizer ? optimizer.everyMinutes * 60 : Infinity;
+  let nextCycle = cycleSeconds;
+  let currentMinute = 0;
+
+  const runCycle = (t: number) => {
+    const o = optimizer as OptimizerSimSettings;
+    // Re-plan adaptive intervals (setInterval semantics: next warm counts from the last warm).
+    for (let task = 0; task < tasks.length; task++) {
+      const f = accessFrequencyPerMinute(windowCounts[tasks[task] as number] as number, o.windowMinutes);
+      const planned = intervalForFrequency(f, o.rules, o.coldIntervalMinutes);
+      if (planned === intervalMin[task]) continue;
+      intervalMin[task] = planned;
+      version[task] = (version[task] as number) + 1;
+      queue.push(Math.max(t, (lastWarm[task] as number) + planned * 60), task, version[task] as number);
+    }
+    // The hot-key pass: warm the hottest keys that are missing or about to expire.
+    for (const key of hotKeys(windowCounts, o.topN, o.windowMinutes, o.minAccessFrequency)) {
+      if ((expiresAt[key] as number) - t > o.expiringWithinSeconds) continue;
+      const task = taskOfKey.get(key);
+      if (task !== undefined) warmTask(task, t);
+      else {
+        warmLoads++;
+        store(key, t);
+      }
+    }
+  };
+
+  const runDue = (t: number) => {
+    for (;;) {
+      const nextWarm = queue.peekTime();
+      if (nextWarm > t && nextCycle > t) return;
+      if (nextWarm <= nextCycle) {
+        const due = queue.pop();
+        if (due.version === version[due.task]) warmTask(due.task, due.time);
+      } else {
+        runCycle(nextCycle);
+        nextCycle += cycleSeconds;
+      }
+    }
+  };
+
+  for (let i = 0; i < reads.length; i++) {
+    const t = i / readsPerSecond;
+    if (optimizer) {
+      const minute = Math.floor(i / readsPerMinute);
+      while (currentMinute < minute) {
+        currentMinute++;
+        // The minute leaving the window: windowMinutes buckets end with the current minute.
+        const leaving = currentMinute - optimizer.windowMinutes;
+        if (leaving >= 0) {
+          const end = Math.min(i, Math.round((leaving + 1) * readsPerMinute));
+          for (let j = Math.round(leaving * readsPerMinute); j < end; j++) {
+            windowCounts[reads[j] as number] = (windowCounts[reads[j] as number] as number) - 1;
+          }
+        }
+      }
+    }
+    if (tasks.length > 0 || optimizer) runDue(t);
+    const key = reads[i] as number;
+    if ((expiresAt[key] as number) > t) hits++;
+    else {
+      missLoads++;
+      store(key, t);
+    }
+    if (optimizer) windowCounts[key] = (windowCounts[key] as number) + 1;
+  }
+  return {
+    reads: reads.length,
+    hits,
+    hitRatio: reads.length > 0 ? hits / reads.length : 0,
+    originCalls: missLoads + warmLoads,
+    missLoads,
+    warmLoads,
+    simulatedSeconds: reads.length / readsPerSecond,
+  };
+}
+
+/** The `k` most read keys among the first `reads` reads (the operator's snapshot a static warmer is configured from). */
+export function topKeysOfPrefix(trace: Int32Array, reads: number, keyCount: number, k: number): number[] {
+  const counts = new Int32Array(keyCount);
+  for (let i = 0; i < Math.min(reads, trace.length); i++)
+    counts[trace[i] as number] = (counts[trace[i] as number] as number) + 1;
+  return hotKeys(counts, k, 1, 0).slice(0, k);
+}
