@@ -16,6 +16,8 @@ export interface CacheClientOptions {
   redisUrl?: string;
   /** Treat `redisUrl` as a seed node of a Redis Cluster; default REDIS_CLUSTER (1/true/yes). */
   cluster?: boolean;
+  /** PEM file of the CA that signed a `rediss://` server's certificate; default REDIS_TLS_CA_FILE, else the system's CAs. */
+  tlsCaFile?: string;
   /** An existing connection to use instead of `redisUrl` (not closed by `close()`). */
   redis?: Redis | Cluster;
   /** Prefix of everything the system keeps besides values; default WARMING_PREFIX or `cw:`. */
@@ -37,8 +39,8 @@ export interface CacheClientOptions {
   logger?: { warn(message: string): void };
 }
 
-export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, 'redis' | 'redisUrl'>> &
-  Pick<CacheClientOptions, 'redis' | 'redisUrl'>;
+export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, 'redis' | 'redisUrl' | 'tlsCaFile'>> &
+  Pick<CacheClientOptions, 'redis' | 'redisUrl' | 'tlsCaFile'>;
 
 export interface GetOrComputeOptions {
   /** TTL of a computed value, in seconds (a positive integer). */
@@ -73,6 +75,7 @@ export function resolveCacheClientOptions(
     ...DEFAULTS,
     redisUrl: options.redis ? undefined : (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
     cluster: /^(1|true|yes)$/i.test(env.REDIS_CLUSTER ?? ''),
+    tlsCaFile: env.REDIS_TLS_CA_FILE || undefined,
     prefix: env.WARMING_PREFIX ?? DEFAULT_PREFIX,
     logger: console,
     ...withoutUndefined(options),
@@ -97,7 +100,13 @@ export function resolveCacheClientOptions(
  */
 export function createCacheClient(options: CacheClientOptions = {}): CacheClient {
   const resolved = resolveCacheClientOptions(options);
-  const redis = resolved.redis ?? createRedis({ url: resolved.redisUrl as string, cluster: resolved.cluster });
+  const redis =
+    resolved.redis ??
+    createRedis({
+      url: resolved.redisUrl as string,
+      cluster: resolved.cluster,
+      ...(resolved.tlsCaFile !== undefined ? { tlsCaFile: resolved.tlsCaFile } : {}),
+    });
   return new CacheClient(redis, resolved, !resolved.redis);
 }
 
@@ -183,6 +192,10 @@ export class CacheClient {
   ): Promise<string> {
     this.checkOpen();
     checkComputeOptions(options);
+    if (key.startsWith(this.keys.prefix)) {
+      // The prefix holds the system's own state (config, metadata, tags); a value there could clobber it.
+      throw new Error(`key "${key}" is under the reserved prefix "${this.keys.prefix}"`);
+    }
     const swrMs = (options.staleWhileRevalidateSeconds ?? 0) * 1_000;
     const [value, pttl] = await Promise.all([
       this.redis.get(key),

@@ -48,10 +48,12 @@ if ! command -v temporal >/dev/null 2>&1 && [ ! -x .tools/bin/temporal ]; then
     || die "go install github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION failed (see above)"
 fi
 
-# 3. redis-server (and redis-cli for people), 4. chromium for the HTML report checks.
+# 3. redis-server (and redis-cli for people and the cluster tests), openssl, 4. chromium for the HTML report checks.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+# openssl makes the throwaway CA and certificates of the Redis TLS tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${BOOTSTRAP_SKIP_BROWSER:-}" != "1" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 exit 0

@@ -3,6 +3,7 @@
 // the way Temporal's own CLI reads them.
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Cluster, Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_PREFIX } from '../activities/redis-keys';
 import { OPTIMIZER_WORKFLOW_ID } from '../workflows/ids';
 
@@ -17,6 +18,8 @@ export interface Environment {
   redisUrl: string;
   /** REDIS_CLUSTER=1 treats REDIS_URL as a seed node of a Redis Cluster. */
   redisCluster: boolean;
+  /** REDIS_TLS_CA_FILE: PEM file of the CA that signed a `rediss://` server's certificate; default the system's CAs. */
+  redisTlsCaFile?: string;
   /** WARMING_CONFIG, default `warming.config.json`. */
   configPath: string;
   /** WARMING_PREFIX, default `cw:`: everything but cached values lives under it. */
@@ -33,6 +36,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     taskQueue: nonEmpty(env.TEMPORAL_TASK_QUEUE, 'TEMPORAL_TASK_QUEUE') ?? 'cache-warming',
     redisUrl: nonEmpty(env.REDIS_URL, 'REDIS_URL') ?? 'redis://127.0.0.1:6379',
     redisCluster: flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER'),
+    ...optional('redisTlsCaFile', nonEmpty(env.REDIS_TLS_CA_FILE, 'REDIS_TLS_CA_FILE')),
     configPath: nonEmpty(env.WARMING_CONFIG, 'WARMING_CONFIG') ?? 'warming.config.json',
     prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
     optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
@@ -60,24 +64,41 @@ export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numbe
 export interface RedisOptions {
   url: string;
   cluster?: boolean;
+  /**
+   * PEM file of the CA that signed the server's certificate, for `rediss://` URLs. Default
+   * REDIS_TLS_CA_FILE, else the system's CAs. Certificates are always verified.
+   */
+  tlsCaFile?: string;
 }
 
 /**
  * Connects to Redis (or a Redis Cluster through one seed node) with autopipelining on, so
  * commands issued together share a round trip.
  */
-export function createRedis({ url, cluster = false }: RedisOptions): Redis | Cluster {
+export function createRedis({
+  url,
+  cluster = false,
+  tlsCaFile = nonEmpty(process.env.REDIS_TLS_CA_FILE, 'REDIS_TLS_CA_FILE'),
+}: RedisOptions): Redis | Cluster {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`REDIS_URL "${url}" is not a URL (expected redis://host:port or rediss://host:port)`);
+    throw new Error(`REDIS_URL "${redact(url)}" is not a URL (expected redis://host:port or rediss://host:port)`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new Error(`REDIS_URL must start with redis:// or rediss:// (got ${parsed.protocol}//)`);
   }
-  if (!cluster) return reportErrors(new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 }), url);
-  const tls = parsed.protocol === 'rediss:' ? {} : undefined;
+  const tls = parsed.protocol === 'rediss:' ? tlsOptions(tlsCaFile) : undefined;
+  if (!tls && tlsCaFile !== undefined) {
+    throw new Error('REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL');
+  }
+  if (!cluster) {
+    return reportErrors(
+      new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 3, ...(tls ? { tls } : {}) }),
+      url,
+    );
+  }
   const clusterClient = new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
     enableAutoPipelining: true,
     redisOptions: {
@@ -96,7 +117,7 @@ export function createRedis({ url, cluster = false }: RedisOptions): Redis | Clu
  */
 export function reportErrors<T extends Redis | Cluster>(client: T, url: string): T {
   const lastSaid = new Map<string, number>();
-  const where = url.replace(/\/\/([^@/]*)@/, '//***@');
+  const where = redact(url);
   client.on('error', (err: Error) => {
     const now = Date.now();
     if (now - (lastSaid.get(err.message) ?? 0) < 60_000) return;
@@ -104,6 +125,26 @@ export function reportErrors<T extends Redis | Cluster>(client: T, url: string):
     console.warn(`redis ${where}: ${err.message} (retrying)`);
   });
   return client;
+}
+
+/** TLS options for ioredis: the private CA when one is given; verification stays on. */
+function tlsOptions(caFile: string | undefined): { ca?: Buffer } {
+  if (caFile === undefined) return {};
+  try {
+    return { ca: readFileSync(caFile) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`REDIS_TLS_CA_FILE ${caFile} cannot be read (${code})`);
+  }
+}
+
+/** The URL with any user and password replaced by `***`. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

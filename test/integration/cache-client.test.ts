@@ -36,9 +36,9 @@ function client(options: CacheClientOptions = {}): CacheClient {
   return made;
 }
 
-/** A key no other test uses. */
+/** A key no other test uses, outside the reserved prefix (getOrCompute refuses keys under it). */
 function key(name: string): string {
-  return uniqueName(`${prefix}data:${name}`);
+  return uniqueName(`${prefix.slice(0, -1)}-data:${name}`);
 }
 
 /** Counts calls; resolves `value` after `delayMs`. */

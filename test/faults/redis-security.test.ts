@@ -1,0 +1,258 @@
+// Redis with AUTH (password and ACL user), TLS (`rediss://` with a CA generated here by openssl)
+// and Redis Cluster (three local masters): a real worker process warms through each, the cache
+// client reads through each, and a password never appears in what the worker prints.
+import { Client, Connection } from '@temporalio/client';
+import type { Cluster, Redis } from 'ioredis';
+import { createCacheClient } from '../../client/cache-client';
+import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
+import { redisKeys } from '../../activities/redis-keys';
+import { findFreePort, startRedisServer, type RedisServer } from '../../scripts/local-stack';
+import { createRedis } from '../../worker/environment';
+import { startRedisCluster, type LocalRedisCluster } from '../helpers/redis-cluster';
+import { quietTemporalRuntime, testServers, uniqueName, waitFor } from '../helpers/test-env';
+import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { generateTestCertificates, type TestCertificates } from '../helpers/tls-certs';
+import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+
+jest.setTimeout(90_000);
+
+const PASSWORD = 'pw-Zq8!secret';
+let connection: Connection;
+let temporal: Client;
+let origin: TestOrigin;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  quietTemporalRuntime();
+  connection = await Connection.connect({ address: testServers().temporalAddress });
+  temporal = new Client({ connection });
+  origin = await startTestOrigin();
+});
+
+afterAll(async () => {
+  await killWorkerProcesses();
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await connection?.close();
+  await origin?.close();
+});
+
+interface Deployment {
+  warming: WarmingClient;
+  worker: WorkerProcess;
+  prefix: string;
+}
+
+/** A warming client on `redis` and a worker process with `redisEnv`, on their own queue and prefix. */
+async function deploy(redis: Redis | Cluster, redisEnv: Record<string, string>): Promise<Deployment> {
+  const taskQueue = uniqueName('tq-sec');
+  const prefix = `${uniqueName('sec')}:`;
+  const warming = await createWarmingClient({
+    client: temporal,
+    redis,
+    taskQueue,
+    prefix,
+    workerTimeoutMs: 20_000,
+    optimizerWorkflowId: uniqueName('optimizer'),
+  });
+  cleanups.push(() => warming.close());
+  const worker = startWorkerProcess({
+    TEMPORAL_ADDRESS: testServers().temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    WARMING_PREFIX: prefix,
+    ...redisEnv,
+  });
+  await worker.polling();
+  return { warming, worker, prefix };
+}
+
+function originTask(name: string, extra: { tags?: string[]; intervalMinutes?: number } = {}) {
+  const taskId = uniqueName(name);
+  origin.route(`/${taskId}`, (_req, hit) => ({ body: `${taskId}-v${hit}` }));
+  return {
+    taskId,
+    cacheKey: `${taskId}:v`,
+    loader: { type: 'http' as const, url: `${origin.url}/${taskId}` },
+    ttlSeconds: 600,
+    intervalMinutes: extra.intervalMinutes ?? 600,
+    tags: extra.tags ?? [],
+  };
+}
+
+describe('AUTH', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer({
+      extraArgs: ['--requirepass', PASSWORD, '--user', 'warmer', 'on', `>${PASSWORD}`, '~*', '&*', '+@all'],
+    });
+    cleanups.push(() => server.stop());
+  });
+
+  test.each([
+    ['the default user with a password', () => `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}`],
+    ['an ACL user', () => `redis://warmer:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}`],
+  ])('a worker authenticates as %s, warms, and never prints the password', async (_who, url) => {
+    const redis = createRedis({ url: url() });
+    cleanups.push(() => redis.disconnect());
+    const { warming, worker, prefix } = await deploy(redis, { REDIS_URL: url() });
+    const task = originTask('auth');
+    await warming.apply({ tasks: [task] });
+    await waitFor('the warmed value', async () => (await redis.get(task.cacheKey)) === `${task.taskId}-v1`);
+    const cache = createCacheClient({ redisUrl: url(), prefix });
+    try {
+      expect(await cache.get(task.cacheKey)).toBe(`${task.taskId}-v1`);
+    } finally {
+      await cache.close();
+    }
+    expect(worker.output()).toContain('Redis redis://***@127.0.0.1');
+    expect(worker.output()).not.toContain(PASSWORD);
+  });
+
+  test('a wrong password is reported without the password, and nothing is written', async () => {
+    const good = createRedis({ url: `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}` });
+    cleanups.push(() => good.disconnect());
+    const wrong = 'not-the-Pw-77';
+    const { warming, worker } = await deploy(good, {
+      REDIS_URL: `redis://:${wrong}@127.0.0.1:${server.port}`,
+    });
+    const task = originTask('noauth');
+    await warming.apply({ tasks: [task] });
+    await waitFor('the refusal in the worker output', () => /WRONGPASS|NOAUTH/.test(worker.output()), {
+      timeoutMs: 30_000,
+    });
+    expect(worker.output()).not.toContain(wrong);
+    expect(await good.get(task.cacheKey)).toBeNull();
+    expect(worker.alive()).toBe(true);
+  });
+});
+
+describe('TLS', () => {
+  let certs: TestCertificates;
+  let server: RedisServer;
+  let url: string;
+  beforeAll(async () => {
+    certs = generateTestCertificates();
+    cleanups.push(() => certs.remove());
+    const port = await findFreePort();
+    // TLS only: the plain port is off.
+    server = await startRedisServer({
+      port,
+      extraArgs: [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        certs.certFile,
+        '--tls-key-file',
+        certs.keyFile,
+        '--tls-ca-cert-file',
+        certs.caFile,
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        PASSWORD,
+      ],
+    });
+    cleanups.push(() => server.stop());
+    url = `rediss://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}`;
+  });
+
+  test('a worker connects with rediss:// and REDIS_TLS_CA_FILE, warms, and the cache client reads over TLS', async () => {
+    const redis = createRedis({ url, tlsCaFile: certs.caFile });
+    cleanups.push(() => redis.disconnect());
+    const { warming, worker, prefix } = await deploy(redis, { REDIS_URL: url, REDIS_TLS_CA_FILE: certs.caFile });
+    const task = originTask('tls');
+    await warming.apply({ tasks: [task] });
+    await waitFor('the warmed value', async () => (await redis.get(task.cacheKey)) === `${task.taskId}-v1`);
+    const cache = createCacheClient({ redisUrl: url, tlsCaFile: certs.caFile, prefix });
+    try {
+      expect(await cache.get(task.cacheKey)).toBe(`${task.taskId}-v1`);
+    } finally {
+      await cache.close();
+    }
+    expect(worker.output()).not.toContain(PASSWORD);
+  });
+
+  test('a server certificate from an unknown CA is refused: the worker says so and writes nothing', async () => {
+    const redis = createRedis({ url, tlsCaFile: certs.caFile });
+    cleanups.push(() => redis.disconnect());
+    const { warming, worker } = await deploy(redis, { REDIS_URL: url }); // no CA: the system's CAs only
+    const task = originTask('untrusted');
+    await warming.apply({ tasks: [task] });
+    await waitFor('the certificate refusal', () => /certificate/i.test(worker.output()), { timeoutMs: 30_000 });
+    expect(await redis.get(task.cacheKey)).toBeNull();
+    expect(worker.alive()).toBe(true);
+  });
+
+  test.each([
+    [
+      { REDIS_URL: 'redis://127.0.0.1:1', REDIS_TLS_CA_FILE: '/etc/hostname' },
+      /REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:\/\//,
+    ],
+    [
+      { REDIS_URL: 'rediss://127.0.0.1:1', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' },
+      /REDIS_TLS_CA_FILE \/nonexistent\/ca\.pem cannot be read \(ENOENT\)/,
+    ],
+  ])('a TLS setting that cannot work, %j, stops the worker with one line', async (env, message) => {
+    const worker = startWorkerProcess({ TEMPORAL_ADDRESS: testServers().temporalAddress, ...env });
+    expect(await worker.exited).toBe(1);
+    expect(worker.output().trim().split('\n')).toHaveLength(1);
+    expect(worker.output()).toMatch(message);
+  });
+});
+
+describe('Cluster', () => {
+  let cluster: LocalRedisCluster;
+  let redis: Cluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ password: PASSWORD });
+    cleanups.push(() => cluster.stop());
+    redis = createRedis({ url: cluster.url, cluster: true }) as Cluster;
+    cleanups.push(() => redis.disconnect());
+  });
+
+  test('warms keys on every master, counts reads, re-plans, invalidates by tag and computes across slots', async () => {
+    const { warming, worker, prefix } = await deploy(redis, { REDIS_URL: cluster.url, REDIS_CLUSTER: '1' });
+    const tag = uniqueName('ctag');
+    const tasks = Array.from({ length: 8 }, (_, i) => originTask(`cl${i}`, { tags: [tag] }));
+    await warming.apply({ tasks });
+    for (const task of tasks) {
+      await waitFor(`${task.cacheKey} warmed`, async () => (await redis.get(task.cacheKey)) === `${task.taskId}-v1`);
+    }
+    // The keys really are spread over the masters (else this proves nothing about the cluster).
+    const slots = new Set(await Promise.all(tasks.map((task) => redis.cluster('KEYSLOT', task.cacheKey))));
+    const owners = new Set(
+      [...slots].map((slot) => {
+        const nodes = redis.slots[slot as number] ?? [];
+        return nodes[0];
+      }),
+    );
+    expect(owners.size).toBeGreaterThanOrEqual(2);
+
+    // Reads through the cache client are counted, and the optimiser re-plans from them.
+    const hot = tasks[0] as (typeof tasks)[number];
+    const cache = createCacheClient({ redisUrl: cluster.url, cluster: true, prefix });
+    try {
+      for (let i = 0; i < 90; i++) expect(await cache.get(hot.cacheKey)).toBe(`${hot.taskId}-v1`);
+      await cache.flush();
+      const report = await warming.optimize();
+      // 90 reads over a 60-minute window: 1.5 per minute, so the hot task goes to 15 minutes.
+      expect(report.changes).toContainEqual(expect.objectContaining({ taskId: hot.taskId, toMinutes: 15 }));
+      expect(Number(await redis.hget(redisKeys(prefix).meta(hot.cacheKey), 'reads'))).toBe(90);
+
+      // Invalidation by tag reaches every master.
+      const { keys } = await warming.invalidateTag(tag);
+      expect(keys.sort()).toEqual(tasks.map((task) => task.cacheKey).sort());
+      for (const task of tasks) expect(await redis.exists(task.cacheKey)).toBe(0);
+
+      // getOrCompute's lock and version-checked write work in any slot.
+      const computed = await Promise.all(
+        tasks.map((task) => cache.getOrCompute(`${task.taskId}:computed`, () => 'fresh', { ttlSeconds: 60 })),
+      );
+      expect(computed).toEqual(tasks.map(() => 'fresh'));
+    } finally {
+      await cache.close();
+    }
+    expect(worker.output()).not.toContain(PASSWORD);
+  });
+});
