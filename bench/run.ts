@@ -16,6 +16,7 @@ import { runBulkWarm } from './workloads/bulk-warm';
 import { runHitRatio } from './workloads/hit-ratio';
 import { runLoginPreload } from './workloads/login-preload';
 import { runReadPath } from './workloads/read-path';
+import { runScaleTasks } from './workloads/scale-tasks';
 
 const WORKLOADS = ['bulk', 'read', 'login', 'hit', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
@@ -108,9 +109,8 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         zipf: { keys: 100_000, readsPerSecond: 50, hours: quick ? 2 : 4, seeds: quick ? [1] : [1, 2, 3] },
         oltp: { readsPerSecond: 100, ...(quick ? { maxReads: 400_000 } : {}) },
       });
-    default:
-      log(`${name}: not implemented yet`);
-      return [];
+    case 'scale':
+      return runScaleTasks(ctx, { tasks: quick ? 2_000 : 10_000, waves: 2, sample: 20 });
   }
 }
 
@@ -137,6 +137,7 @@ async function run(): Promise<void> {
     log(`${args.quick ? 'quick' : 'full'} run of ${[...args.only].join(', ')}; starting servers`);
     stack = await startBenchStack();
     const worker = await stack.startWorker(LIMITS);
+    let workerStopped = false;
     log(
       `Temporal ${stack.temporal.address} (in memory), Redis ${stack.redis.url}, origin ${stack.originUrl}, worker pid ${worker.pid}`,
     );
@@ -157,6 +158,11 @@ async function run(): Promise<void> {
       for (const name of WORKLOADS) {
         if (!args.only.has(name)) continue;
         const began = performance.now();
+        if (name === 'scale') {
+          // scale-tasks measures a worker of its own: no other may poll the queue.
+          await worker.stop();
+          workerStopped = true;
+        }
         log(`${name}: running`);
         try {
           const produced = await runWorkload(name, ctx);
@@ -173,7 +179,7 @@ async function run(): Promise<void> {
     } finally {
       redis.disconnect();
       await connection.close();
-      await worker.stop();
+      if (!workerStopped) await worker.stop();
     }
   } finally {
     await stop();

@@ -1,0 +1,196 @@
+// scale-tasks: N task workflows (warm-task:<id>, one per key) applied through the warming client
+// on one dev server and one fresh worker process: the worker's memory, history events per warm,
+// and warms per second sustained when every task is told to warm at once (forceWarm), against a
+// plain script loading and writing the same N keys under the same per-origin cap.
+import { Redis } from 'ioredis';
+import { createWarmingClient } from '../../client/warming-client';
+import { mapLimit } from '../../core/map-limit';
+import { forceWarmSignal, taskWorkflowId } from '../../workflows';
+import { processPids, since, type BenchContext } from '../bench-context';
+import { makeRow, type BenchRow } from '../bench-report';
+import { CpuMeter, rssMiB, type ChildHandle } from '../bench-stack';
+import { round, summarize } from '../stats';
+
+export interface ScaleTasksOptions {
+  tasks: number;
+  /** forceWarm waves after the start wave. */
+  waves: number;
+  /** Task workflows sampled for history length. */
+  sample: number;
+}
+
+const KEY_PREFIX = 'bench:scale:';
+const WAVE_TIMEOUT_MS = 10 * 60_000;
+
+export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOptions): Promise<BenchRow[]> {
+  const { stack, client, redis, limits } = ctx;
+  const n = options.tasks;
+  // A worker of its own, so its memory is the tasks' and nothing else's.
+  const worker: ChildHandle = await stack.startWorker(limits);
+  const idleRss = rssMiB(worker.pid);
+  let peakRss = idleRss;
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, rssMiB(worker.pid));
+    } catch {
+      // the worker is stopping
+    }
+  }, 250);
+
+  await redis.config('SET', 'notify-keyspace-events', 'E$');
+  const subscriber = new Redis(stack.redis.url);
+  let written = 0;
+  let waiter: { target: number; resolve: () => void } | undefined;
+  subscriber.on('message', (_channel: string, key: string) => {
+    if (!key.startsWith(KEY_PREFIX)) return;
+    written++;
+    if (waiter && written >= waiter.target) waiter.resolve();
+  });
+  await subscriber.subscribe('__keyevent@0__:set');
+  const untilWritten = (target: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (written >= target) return resolve();
+      const timer = setTimeout(
+        () => reject(new Error(`only ${written} of ${target} warms within ${WAVE_TIMEOUT_MS / 1000} s`)),
+        WAVE_TIMEOUT_MS,
+      );
+      waiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+    });
+
+  const warming = await createWarmingClient({ client, redis, taskQueue: stack.taskQueue });
+  const ids = Array.from({ length: n }, (_, i) => `scale-${i}`);
+  const sampleIds = ids
+    .filter((_, i) => i % Math.max(1, Math.floor(n / options.sample)) === 0)
+    .slice(0, options.sample);
+  const historyLengths = async () =>
+    Promise.all(
+      sampleIds.map(async (id) =>
+        Number((await client.workflow.getHandle(taskWorkflowId(id)).describe()).historyLength),
+      ),
+    );
+  const waveRates: number[] = [];
+  const cpuPerWarm: Record<string, number[]> = {};
+  const eventsPerWarm: number[] = [];
+  let startWave: { seconds: number; rate: number; eventsAfterFirstWarm: number };
+  let scriptRates: number[] = [];
+  try {
+    const config = {
+      tasks: ids.map((taskId, i) => ({
+        taskId,
+        cacheKey: `${KEY_PREFIX}${i}`,
+        loader: { type: 'http', url: `${stack.originUrl}/items/${i}?ms=0` },
+        ttlSeconds: 3600,
+        // Only the start warm and forced warms: no scheduled warm falls inside the measurement.
+        intervalMinutes: 24 * 60,
+        adaptive: false,
+      })),
+    };
+    let started = performance.now();
+    await warming.apply(config);
+    const applySeconds = since(started) / 1000;
+    await untilWritten(n);
+    const startSeconds = since(started) / 1000;
+    let before = await historyLengths();
+    startWave = {
+      seconds: round(startSeconds),
+      rate: round(n / startSeconds),
+      eventsAfterFirstWarm: round(before.reduce((a, b) => a + b, 0) / before.length),
+    };
+    ctx.log(`scale: ${n} tasks applied in ${round(applySeconds)} s, all warmed once after ${round(startSeconds)} s`);
+
+    for (let wave = 0; wave < options.waves; wave++) {
+      const target = written + n;
+      const cpu = new CpuMeter({ ...processPids({ ...ctx, workerPid: worker.pid }) });
+      started = performance.now();
+      await mapLimit(ids, 32, (id) =>
+        client.workflow.getHandle(taskWorkflowId(id)).signal(forceWarmSignal, { reason: `bench wave ${wave}` }),
+      );
+      await untilWritten(target);
+      const seconds = since(started) / 1000;
+      waveRates.push(n / seconds);
+      for (const [name, used] of Object.entries(cpu.used())) (cpuPerWarm[name] ??= []).push((used * 1000) / n);
+      const after = await historyLengths();
+      eventsPerWarm.push(after.reduce((sum, len, i) => sum + (len - (before[i] as number)), 0) / after.length);
+      before = after;
+      ctx.log(`scale: wave ${wave}: ${n} forced warms in ${round(seconds)} s (${round(n / seconds)}/s)`);
+    }
+
+    // The plain script: the same loads and writes, same cap, no Temporal.
+    const writer = new Redis(stack.redis.url);
+    try {
+      for (let repeat = 0; repeat < Math.min(2, options.waves); repeat++) {
+        started = performance.now();
+        await mapLimit(ids, limits.originConcurrency, async (_id, i) => {
+          const response = await fetch(`${stack.originUrl}/items/${i}?ms=0`);
+          await writer.set(`bench:scale-script:${i}`, await response.text(), 'EX', 3600);
+        });
+        scriptRates.push(n / (since(started) / 1000));
+      }
+    } finally {
+      writer.disconnect();
+    }
+  } finally {
+    clearInterval(sampler);
+    await subscriber.quit().catch(() => undefined);
+    await redis.config('SET', 'notify-keyspace-events', '');
+    await warming.close();
+    await worker.stop();
+  }
+  scriptRates = scriptRates.length > 0 ? scriptRates : [NaN];
+
+  const params = {
+    tasks: n,
+    waves: options.waves,
+    sampledWorkflows: sampleIds.length,
+    startWave,
+    idleWorkerRssMiB: round(idleRss),
+    cpuMsPerWarm: Object.fromEntries(
+      Object.entries(cpuPerWarm).map(([name, ms]) => [name, round(summarize(ms).median, 3)]),
+    ),
+    originConcurrency: limits.originConcurrency,
+    workerMaxActivities: limits.maxActivities,
+    taskSpec:
+      'http loader on the bench origin (0 ms), 512 B values, intervalMinutes 1440, adaptive false, not critical',
+    wave: 'forceWarm signalled to every task (32 signals in flight), timed until every key was written (keyspace events)',
+  };
+  const workload = `${n} task workflows on one in-memory dev server and one worker process`;
+  const common = { temporalPersistence: ctx.persistence, params };
+  return [
+    makeRow({
+      ...common,
+      name: 'scale-tasks-warms-per-second',
+      unit: 'warms/s',
+      better: 'higher',
+      baseline: 'plain script: the same loads + SETs under the same cap, one process',
+      value: summarize(waveRates),
+      baselineValue: summarize(scriptRates),
+      workload: `${workload}; forced warms of every task, sustained rate per wave`,
+    }),
+    makeRow({
+      ...common,
+      name: 'scale-tasks-worker-rss',
+      unit: 'MiB',
+      better: 'lower',
+      baseline: 'the same worker process idle, before any task',
+      value: summarize([peakRss]),
+      baselineValue: summarize([idleRss]),
+      workload: `${workload}; peak resident memory of the worker (sampled every 250 ms)`,
+    }),
+    makeRow({
+      ...common,
+      name: 'scale-tasks-history-events-per-warm',
+      unit: 'events',
+      better: 'lower',
+      baseline: 'none (Temporal history events of one forced warm)',
+      value: summarize(eventsPerWarm),
+      baselineValue: null,
+      workload: `${workload}; history events one forced warm adds, averaged over ${sampleIds.length} workflows`,
+    }),
+  ];
+}
