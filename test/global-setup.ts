@@ -33,6 +33,7 @@ export default async function globalSetup(): Promise<void> {
     mkdirSync(tmp, { recursive: true });
     const { code } = await bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows'),
+      payloadConverterPath: require.resolve('../workflows/payload-converter'),
       logger: {
         log: () => undefined,
         trace: () => undefined,

@@ -13,6 +13,9 @@ import { RedisUsageTracker } from '../activities/usage-tracker';
 import { criticalTaskQueue } from '../workflows/ids';
 import { createRedis, readEnvironment, temporalConnectOptions } from './environment';
 
+/** The payload converter workers use, and prebuilt bundles must be built with (`bundleWorkflowCode`). */
+export const PAYLOAD_CONVERTER_PATH = require.resolve('../workflows/payload-converter');
+
 export interface CreateWorkerOptions {
   /** Defaults to a connection built from the environment (TEMPORAL_ADDRESS, TLS, API key...). */
   connection?: NativeConnection;
@@ -31,7 +34,10 @@ export interface CreateWorkerOptions {
   maxConcurrentActivities?: number;
   /** Slots reserved for critical warms, never used by normal ones. Default 10. */
   criticalMaxConcurrentActivities?: number;
-  /** A prebuilt workflow bundle (faster start); by default the workflows are bundled at start. */
+  /**
+   * A prebuilt workflow bundle (faster start); by default the workflows are bundled at start.
+   * Build it with `payloadConverterPath: PAYLOAD_CONVERTER_PATH`.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long shutdown waits for in-flight warms. Default '30s'. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -84,6 +90,8 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       connection,
       namespace,
       activities,
+      // Undecodable payloads become malformed input for the handlers instead of wedging a workflow.
+      dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
       shutdownGraceTime: options.shutdownGraceTime ?? '30s',
       ...options.workerOptions,
     };

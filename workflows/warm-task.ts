@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/create-activities';
-import type { TaskSpec } from '../core/config-schema';
+import { formatZodError, taskSchema, type TaskSpec } from '../core/config-schema';
 import { isCritical } from '../core/priority';
 import {
   applyTaskUpdate,
@@ -174,14 +174,9 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     },
     {
       validator: (next) => {
-        if (
-          typeof next !== 'object' ||
-          next === null ||
-          typeof next.cacheKey !== 'string' ||
-          typeof next.loader !== 'object'
-        ) {
-          throw new Error('applyTask needs a validated task spec');
-        }
+        // The same schema as `warmctl apply`: a spec sent straight to the workflow is held to it too.
+        const parsed = taskSchema.safeParse(next);
+        if (!parsed.success) throw new Error(`applyTask: ${formatZodError(parsed.error)}`);
         if (next.taskId !== spec.taskId) throw new Error(`applyTask for ${next.taskId} sent to task ${spec.taskId}`);
         if (!(next.intervalMinutes > 0)) throw new Error('intervalMinutes must be positive');
         if (removed) throw new Error(`task ${spec.taskId} is being removed`);
