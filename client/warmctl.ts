@@ -457,11 +457,11 @@ export async function runWarmctl(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
         return 0;
-      process.stderr.write(`warmctl: ${err.message.replace(/^error: /, '')}\n`);
+      process.stderr.write(`warmctl: ${oneLine(err.message.replace(/^error: /, ''))}\n`);
       return 2;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`warmctl: ${err.message}\n`);
+      process.stderr.write(`warmctl: ${oneLine(err.message)}\n`);
       return 2;
     }
     const message =
@@ -469,6 +469,11 @@ export async function runWarmctl(argv: string[]): Promise<number> {
     process.stderr.write(`warmctl: ${message.split('\n')[0]}\n`);
     return 1;
   }
+}
+
+/** Line breaks escaped (`\\n`), so an argument quoted in a message cannot split it over lines. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 if (require.main === module) {
