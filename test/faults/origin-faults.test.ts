@@ -38,7 +38,7 @@ test('mixed transient failures are retried with exponential backoff; then the st
   const at: number[] = [];
   const failures: ((request: IncomingMessage) => OriginReply)[] = [
     () => ({ status: 503, body: 'busy' }),
-    () => ({ body: 'too late', delayMs: 3_000 }), // over the 1 s loader timeout
+    () => ({ body: 'too late', delayMs: 15_000 }), // far over the 1 s loader timeout
     (request) => {
       request.socket.destroy(); // connection reset mid-request
       return { body: '' };
@@ -75,7 +75,7 @@ test('mixed transient failures are retried with exponential backoff; then the st
 
 test('a load that times out is retried, and the next attempt is stored', async () => {
   const path = `/${uniqueName('timeout')}`;
-  origin.route(path, (_req, hit) => ({ body: `v${hit}`, delayMs: hit === 2 ? 3_000 : 0 }));
+  origin.route(path, (_req, hit) => ({ body: `v${hit}`, delayMs: hit === 2 ? 15_000 : 0 })); // far over the timeout
   const { taskId, cacheKey } = await applyTask(path, { timeoutSeconds: 1 });
   const outcome = await stack.warming.warm(taskId);
   expect(outcome).toMatchObject({ ok: true, result: { attempt: 2, written: true } });
