@@ -76,11 +76,15 @@ export class Loaders {
     }
     const loader = this.registry[spec.name] as CustomLoader;
     return this.limiter.schedule(`custom:${spec.name}`, async () => {
-      const signal = withTimeout(request.signal, (spec.timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
-      return this.encode(
-        await loader(spec.args ?? {}, { signal, vars: request.vars, heartbeat: request.heartbeat }),
-        spec.name,
-      );
+      const timeout = withTimeout(request.signal, (spec.timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
+      try {
+        return this.encode(
+          await loader(spec.args ?? {}, { signal: timeout.signal, vars: request.vars, heartbeat: request.heartbeat }),
+          spec.name,
+        );
+      } finally {
+        timeout.clear();
+      }
     });
   }
 
@@ -90,7 +94,20 @@ export class Loaders {
     timeoutSeconds: number | undefined,
     request: LoadRequest,
   ): Promise<Buffer> {
-    const signal = withTimeout(request.signal, (timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
+    const timeout = withTimeout(request.signal, (timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
+    try {
+      return await this.fetchBody(url, headers, timeout.signal, request);
+    } finally {
+      timeout.clear();
+    }
+  }
+
+  private async fetchBody(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    request: LoadRequest,
+  ): Promise<Buffer> {
     let response: Response;
     try {
       response = await fetch(url, { headers, signal, redirect: 'follow' });
@@ -163,8 +180,27 @@ function tooLarge(what: string, size: number, max: number): ApplicationFailure {
   );
 }
 
-function withTimeout(signal: AbortSignal, timeoutMs: number): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+/**
+ * `signal`, or a timeout, whichever aborts first; `clear()` once the load is over. A plain timer
+ * rather than AbortSignal.any([signal, AbortSignal.timeout(ms)]): Node may garbage-collect that
+ * timeout signal before it fires (nodejs/node#57736), and then a hung origin is never timed out.
+ */
+function withTimeout(signal: AbortSignal, timeoutMs: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const follow = () => controller.abort(signal.reason);
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', follow);
+    },
+  };
 }
 
 function describe(err: unknown): string {
