@@ -1,0 +1,74 @@
+// SIGTERM and SIGINT on a real worker process with slow warms in flight on both queues (normal
+// and critical): it stops polling, lets them finish, exits 0, and nothing is loaded twice.
+import { taskWorkflowId } from '../../workflows';
+import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
+
+jest.setTimeout(90_000);
+
+let stack: TestStack;
+let origin: TestOrigin;
+
+beforeAll(async () => {
+  stack = await createTestStack(); // clients only: the workers under test are separate processes
+  origin = await startTestOrigin();
+});
+
+afterAll(async () => {
+  await killWorkerProcesses();
+  await stack?.close();
+  await origin?.close();
+});
+
+function workerEnv(): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: testServers().temporalAddress,
+    REDIS_URL: testServers().redisUrl,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    WARMING_PREFIX: stack.prefix,
+  };
+}
+
+test.each(['SIGTERM', 'SIGINT'] as const)(
+  '%s drains in-flight normal and critical warms, exits 0, and nothing is loaded twice',
+  async (signal) => {
+    const worker = startWorkerProcess(workerEnv());
+    await worker.polling();
+    const tasks = ['normal', 'critical'].map((kind) => {
+      const taskId = uniqueName(`drain-${kind}`);
+      origin.route(`/${taskId}`, (_req, hit) => ({ body: `v${hit}`, delayMs: hit === 1 ? 4_000 : 0 }));
+      return {
+        taskId,
+        cacheKey: `${taskId}:v`,
+        loader: { type: 'http' as const, url: `${origin.url}/${taskId}` },
+        ttlSeconds: 600,
+        intervalMinutes: 600,
+        critical: kind === 'critical',
+      };
+    });
+    await stack.warming.apply({ tasks });
+    await waitFor('both slow loads in flight', () => tasks.every((task) => origin.hitsFor(`/${task.taskId}`) === 1));
+
+    worker.child.kill(signal);
+    expect(await worker.exited).toBe(0);
+    expect(worker.output()).toContain('worker drained and stopped');
+    for (const task of tasks) expect(await stack.redis.get(task.cacheKey)).toBe('v1');
+
+    // A new worker sees each warm as done on its first attempt: the drained ones were not retried.
+    const next = startWorkerProcess(workerEnv());
+    await next.polling();
+    for (const task of tasks) {
+      const status = await stack.warming.status(task.taskId);
+      expect(status).toMatchObject({ warmCount: 1, failureCount: 0, lastResult: { ok: true, result: { attempt: 1 } } });
+      expect(origin.hitsFor(`/${task.taskId}`)).toBe(1);
+      const { events } = await stack.temporal.workflow.getHandle(taskWorkflowId(task.taskId)).fetchHistory();
+      expect(
+        events?.some((event) => event.activityTaskFailedEventAttributes || event.activityTaskTimedOutEventAttributes),
+      ).toBe(false);
+      await stack.warming.remove(task.taskId, 'test done');
+    }
+    await next.stop();
+    expect(await next.exited).toBe(0);
+  },
+);
