@@ -7,6 +7,9 @@ import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import { FailureTypes, type Loaders } from './loaders';
 
+/** As warmKey's: well inside the 20 s heartbeat timeout of the preload's activities. */
+const HEARTBEAT_EVERY_MS = 5_000;
+
 /** Where the config `warmctl apply` stored is read from (Redis key `<prefix>config` in the worker). */
 export interface AppliedConfigReader {
   /** The applied config as JSON, or null when none was applied. */
@@ -109,12 +112,20 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       }
       const context = Context.current();
       const started = Date.now();
-      const body = await loaders.load({
-        spec: input.loader,
-        vars: { userId: input.userId },
-        signal: context.cancellationSignal,
-        heartbeat: () => context.heartbeat(),
-      });
+      // Beat while the origin thinks, not only per body chunk: a list slower than the heartbeat
+      // timeout would otherwise be timed out on a live worker and loaded twice.
+      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      let body: Buffer | string;
+      try {
+        body = await loaders.load({
+          spec: input.loader,
+          vars: { userId: input.userId },
+          signal: context.cancellationSignal,
+          heartbeat: () => context.heartbeat(),
+        });
+      } finally {
+        clearInterval(beat);
+      }
       const text = typeof body === 'string' ? body : body.toString('utf8');
       let raw: unknown;
       try {

@@ -96,3 +96,12 @@ test.each([
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toMatch(message);
 });
+
+test('listUserForms heartbeats while a slow origin has not answered yet', async () => {
+  const env = mockEnv();
+  const heartbeat = new Promise<void>((resolve) => env.once('heartbeat', () => resolve()));
+  // The list arrives only after the activity has heartbeated: without beats it never would.
+  const { listUserForms } = activities({ formsList: async () => heartbeat.then(() => ['f1']) });
+  const result = await env.run(listUserForms, { loader: listLoader, userId: 'alice', max: 5 });
+  expect(result).toMatchObject({ formIds: ['f1'] });
+}, 15_000);
