@@ -133,9 +133,22 @@ export class WarmingClient {
         );
       }
     });
+    // Ownership is checked for every task before anything is written, so a refused config
+    // leaves nothing half-applied.
+    const running = await mapLimit(config.tasks, this.concurrency, async (task, i) => {
+      const queue = await this.runningQueue(taskWorkflowId(task.taskId));
+      if (queue !== undefined && queue !== this.taskQueue) {
+        throw new ConfigError(
+          `tasks[${i}].taskId: "${task.taskId}" belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`,
+        );
+      }
+      return queue !== undefined;
+    });
     await this.ensureSearchAttributes();
     await this.redis.set(this.keys.config(), JSON.stringify(config));
-    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, (task) => this.applyTask(task));
+    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, (task, i) =>
+      this.applyTask(task, running[i] === true),
+    );
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
     if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
@@ -165,9 +178,9 @@ export class WarmingClient {
     return text ? parseWarmingConfig(JSON.parse(text)) : undefined;
   }
 
-  private async applyTask(spec: TaskSpec): Promise<ApplyReport['tasks'][number]> {
+  private async applyTask(spec: TaskSpec, running: boolean): Promise<ApplyReport['tasks'][number]> {
     const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(taskWorkflowId(spec.taskId));
-    if (await this.isRunning(handle)) {
+    if (running) {
       const result = await this.withWorker(
         handle.executeUpdate(applyTaskUpdate, { args: [spec] }),
         `apply ${spec.taskId}`,
@@ -388,10 +401,26 @@ export class WarmingClient {
     await this.onClose();
   }
 
+  /** The task's running workflow; a task of another deployment (task queue) is refused, never touched. */
   private async runningHandle(taskId: string): Promise<WorkflowHandle<typeof warmTaskWorkflow>> {
-    const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(taskWorkflowId(taskId));
-    if (!(await this.isRunning(handle))) throw new TaskNotFoundError(taskId);
-    return handle;
+    const workflowId = taskWorkflowId(taskId);
+    const queue = await this.runningQueue(workflowId);
+    if (queue === undefined) throw new TaskNotFoundError(taskId);
+    if (queue !== this.taskQueue) {
+      throw new Error(`task ${taskId} belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`);
+    }
+    return this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(workflowId);
+  }
+
+  /** The task queue of the running workflow with this id, or undefined when none runs. */
+  private async runningQueue(workflowId: string): Promise<string | undefined> {
+    try {
+      const description = await this.temporal.workflow.getHandle(workflowId).describe();
+      return description.status.name === 'RUNNING' ? description.taskQueue : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   private async isRunning(handle: WorkflowHandle): Promise<boolean> {

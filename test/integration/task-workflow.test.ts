@@ -288,6 +288,31 @@ test("listing shows only this deployment's task queue, not other deployments in 
   await other.close();
 });
 
+test("another deployment in the namespace cannot apply, warm or remove this deployment's task", async () => {
+  const other = await createWarmingClient({
+    client: stack.temporal,
+    redis: stack.redis,
+    taskQueue: uniqueName('other-tq'),
+    prefix: `${uniqueName('other')}:`,
+  });
+  const { taskId, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const second = counterTask();
+  await expect(other.apply({ tasks: [second.task, { ...task, intervalMinutes: 5 }] })).rejects.toThrow(
+    `tasks[1].taskId: "${taskId}" belongs to another deployment (task queue ${stack.taskQueue}, not `,
+  );
+  // Refused whole: the other deployment stored no config and started no workflow.
+  expect(await other.appliedConfig()).toBeUndefined();
+  await expect(stack.temporal.workflow.getHandle(taskWorkflowId(second.taskId)).describe()).rejects.toThrow();
+  await expect(other.remove(taskId)).rejects.toThrow('belongs to another deployment');
+  await expect(other.warm(taskId)).rejects.toThrow('belongs to another deployment');
+  const status = await stack.warming.status(taskId);
+  expect(status.intervalMinutes).toBe(60);
+  expect(status.warmCount).toBe(1);
+  await other.close();
+});
+
 test('the documented Temporal CLI command `temporal workflow signal --name forceWarm` forces a warm', async () => {
   const { taskId, task } = counterTask();
   await stack.warming.apply({ tasks: [task] });
