@@ -2,7 +2,7 @@
 export { createWarmingClient, WarmingClient, TaskNotFoundError } from './client/warming-client';
 export type { WarmingClientOptions, ApplyReport, WarmRunReport, TaskWarmReport } from './client/warming-client';
 export { loadConfigFile, parseConfigText } from './client/config-file';
-export { createWorker } from './worker/create-worker';
+export { createWorker, PAYLOAD_CONVERTER_PATH } from './worker/create-worker';
 export type { CreateWorkerOptions, WarmingWorker } from './worker/create-worker';
 export type { CustomLoader, LoaderContext, LoaderRegistry } from './activities/loaders';
 export type { WarmingLimits } from './activities/limits';
