@@ -110,7 +110,7 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         oltp: { readsPerSecond: 100, ...(quick ? { maxReads: 400_000 } : {}) },
       });
     case 'scale':
-      return runScaleTasks(ctx, { tasks: quick ? 2_000 : 10_000, waves: 2, sample: 20 });
+      return runScaleTasks(ctx, { tasks: quick ? 2_000 : 10_000, waves: quick ? 2 : 1, sample: 20 });
   }
 }
 
