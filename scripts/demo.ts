@@ -251,7 +251,7 @@ async function run(): Promise<void> {
     console.log('\nFinal task status:');
     console.log(
       formatTable(
-        ['TASK', 'KEY', 'INTERVAL', 'CRITICAL', 'WARMS', 'FAILS', 'LAST WARM', 'LAST DURATION'],
+        ['TASK', 'KEY', 'INTERVAL', 'CRITICAL', 'WARMS', 'FAILS', 'LAST WARM', 'LOAD+WRITE'],
         tasks.map((t) => [
           t.taskId,
           t.cacheKey,
@@ -260,7 +260,8 @@ async function run(): Promise<void> {
           String(t.warmCount),
           String(t.failureCount),
           formatTime(t.lastWarmAt),
-          t.lastResult ? formatDurationMs(t.lastResult.durationMs) : '-',
+          // The warm's own time, as the stats below count it (not the wait for a free worker).
+          t.lastResult?.result ? formatDurationMs(t.lastResult.result.durationMs) : '-',
         ]),
       ),
     );
