@@ -2,7 +2,7 @@
 // CSS and inline SVG; no script, no font, no external URL). Pure: data in, HTML out.
 import { formatDurationMs } from '../core/durations';
 import type { PreloadRun } from '../core/preload-stats';
-import type { WarmCounters, WarmRecord } from '../core/warm-stats';
+import { WARM_COUNTER_COLUMNS, warmCounterCells, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import type { TaskIntervalHistory } from './history-stats';
 import type { ReportData } from './report-data';
 import {
@@ -352,38 +352,8 @@ function tableSection(data: ReportData, colors: Colors): string {
   for (const w of data.warms) if (!w.ok && w.error) lastError.set(w.taskId, w.error);
   const keys = new Map<string, string>();
   for (const w of data.warms) if (w.cacheKey) keys.set(w.taskId, w.cacheKey);
-  // Durations describe successful warms: with none, there is no duration to show (not 0ms).
-  const ms = (c: WarmCounters, value: number) => (c.succeeded ? formatDurationMs(value) : '–');
-  const cells = (c: WarmCounters) => [
-    String(c.totalWarmings),
-    String(c.succeeded),
-    String(c.failed),
-    ms(c, c.avgDurationMs),
-    ms(c, c.p50DurationMs),
-    ms(c, c.p95DurationMs),
-    ms(c, c.fastestMs),
-    ms(c, c.slowestMs),
-    String(c.useful),
-    String(c.wasted),
-    String(c.pending),
-    c.useful + c.wasted ? `${c.efficiencyScore}%` : '–',
-  ];
-  const head = [
-    'task',
-    'warms',
-    'ok',
-    'failed',
-    'avg',
-    'p50',
-    'p95',
-    'fastest',
-    'slowest',
-    'useful',
-    'wasted',
-    'pending',
-    'efficiency',
-    'interval',
-  ];
+  const cells = (c: WarmCounters) => warmCounterCells(c, '–');
+  const head = ['task', ...WARM_COUNTER_COLUMNS, 'interval'];
   const rows = entries.map(([taskId, c]) => {
     const interval = intervals.get(taskId);
     const now = interval?.points[interval.points.length - 1]?.intervalMinutes;

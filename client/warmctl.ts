@@ -13,7 +13,7 @@ import { notifyUserLoggedIn } from './notify-user-logged-in';
 import { formatTable, formatTime } from './format-table';
 import { createWarmingClient, type WarmingClient, type WarmRunReport } from './warming-client';
 import type { WarmingStats } from './history-stats';
-import type { WarmCounters } from '../core/warm-stats';
+import { WARM_COUNTER_COLUMNS, warmCounterCells } from '../core/warm-stats';
 import { renderHtmlReport } from './html-report';
 import { checkReportPath, writeReportFile } from './report-file';
 
@@ -377,39 +377,12 @@ export function buildProgram(): Command {
         }),
       );
       if (opts.json) return printJson(stats);
-      // Durations describe successful warms: a task with none shows '-', not 0ms.
-      const ms = (c: WarmCounters, n: number) => (c.succeeded ? formatDurationMs(n) : '-');
       console.log(
         formatTable(
-          [
-            'TASK',
-            'WARMS',
-            'OK',
-            'FAILED',
-            'AVG',
-            'P50',
-            'P95',
-            'FASTEST',
-            'SLOWEST',
-            'USEFUL',
-            'WASTED',
-            'PENDING',
-            'EFFICIENCY',
-          ],
+          ['TASK', ...WARM_COUNTER_COLUMNS.map((column) => column.toUpperCase())],
           [...Object.entries(stats.byTask), ['(all)', stats] as const].map(([taskId, c]) => [
             taskId,
-            String(c.totalWarmings),
-            String(c.succeeded),
-            String(c.failed),
-            ms(c, c.avgDurationMs),
-            ms(c, c.p50DurationMs),
-            ms(c, c.p95DurationMs),
-            ms(c, c.fastestMs),
-            ms(c, c.slowestMs),
-            String(c.useful),
-            String(c.wasted),
-            String(c.pending),
-            c.useful + c.wasted > 0 ? `${c.efficiencyScore}%` : '-',
+            ...warmCounterCells(c, '-'),
           ]),
         ),
       );

@@ -1,5 +1,6 @@
 // Warming statistics from warm records (read out of Temporal history): pure aggregation, so the
 // maths is unit-tested on its own and the same on every path.
+import { formatDurationMs } from './durations';
 
 /** What became of a warmed value: read before it was replaced or expired, never read, or not yet known. */
 export type WarmFate = 'useful' | 'wasted' | 'pending';
@@ -147,4 +148,42 @@ export function decideFates(
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/** Column names of a counters row, as `warmCounterCells` fills them (lower case; callers style them). */
+export const WARM_COUNTER_COLUMNS = [
+  'warms',
+  'ok',
+  'failed',
+  'avg',
+  'p50',
+  'p95',
+  'fastest',
+  'slowest',
+  'useful',
+  'wasted',
+  'pending',
+  'efficiency',
+] as const;
+
+/**
+ * One counters row as text, for the stats table and the report. Durations describe successful
+ * warms, so a task with none shows `none` rather than 0ms; so does an efficiency with no known fate.
+ */
+export function warmCounterCells(c: WarmCounters, none: string): string[] {
+  const ms = (value: number) => (c.succeeded ? formatDurationMs(value) : none);
+  return [
+    String(c.totalWarmings),
+    String(c.succeeded),
+    String(c.failed),
+    ms(c.avgDurationMs),
+    ms(c.p50DurationMs),
+    ms(c.p95DurationMs),
+    ms(c.fastestMs),
+    ms(c.slowestMs),
+    String(c.useful),
+    String(c.wasted),
+    String(c.pending),
+    c.useful + c.wasted > 0 ? `${c.efficiencyScore}%` : none,
+  ];
 }

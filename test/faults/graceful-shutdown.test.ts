@@ -1,7 +1,7 @@
 // SIGTERM and SIGINT on a real worker process with slow warms in flight on both queues (normal
 // and critical): it stops polling, lets them finish, exits 0, and nothing is loaded twice.
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
 
@@ -21,19 +21,10 @@ afterAll(async () => {
   await origin?.close();
 });
 
-function workerEnv(): Record<string, string> {
-  return {
-    TEMPORAL_ADDRESS: testServers().temporalAddress,
-    REDIS_URL: testServers().redisUrl,
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    WARMING_PREFIX: stack.prefix,
-  };
-}
-
 test.each(['SIGTERM', 'SIGINT'] as const)(
   '%s drains in-flight normal and critical warms, exits 0, and nothing is loaded twice',
   async (signal) => {
-    const worker = startWorkerProcess(workerEnv());
+    const worker = startWorkerProcess(stackEnv(stack));
     await worker.polling();
     const tasks = ['normal', 'critical'].map((kind) => {
       const taskId = uniqueName(`drain-${kind}`);
@@ -56,7 +47,7 @@ test.each(['SIGTERM', 'SIGINT'] as const)(
     for (const task of tasks) expect(await stack.redis.get(task.cacheKey)).toBe('v1');
 
     // A new worker sees each warm as done on its first attempt: the drained ones were not retried.
-    const next = startWorkerProcess(workerEnv());
+    const next = startWorkerProcess(stackEnv(stack));
     await next.polling();
     for (const task of tasks) {
       const status = await stack.warming.status(task.taskId);

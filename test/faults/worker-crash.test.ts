@@ -1,7 +1,7 @@
 // Worker processes killed with SIGKILL in the middle of a warm, and several workers sharing one
 // queue: the warm still happens, the schedule goes on, and no scheduled warm runs twice.
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
 
@@ -21,22 +21,12 @@ afterAll(async () => {
   await origin?.close();
 });
 
-function workerEnv(): Record<string, string> {
-  const servers = testServers();
-  return {
-    TEMPORAL_ADDRESS: servers.temporalAddress,
-    REDIS_URL: servers.redisUrl,
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    WARMING_PREFIX: stack.prefix,
-  };
-}
-
 test('a warm cut off by SIGKILL completes within a minute of a new worker starting, and the schedule goes on', async () => {
   const taskId = uniqueName('crash');
   const path = `/${taskId}`;
   // The first load is slow enough to kill the worker in the middle of it.
   origin.route(path, (_req, hit) => ({ body: `v${hit}`, delayMs: hit === 1 ? 4_000 : 0 }));
-  const first = startWorkerProcess(workerEnv());
+  const first = startWorkerProcess(stackEnv(stack));
   await first.polling();
   await stack.warming.apply({
     tasks: [
@@ -53,7 +43,7 @@ test('a warm cut off by SIGKILL completes within a minute of a new worker starti
   first.child.kill('SIGKILL');
   expect(await first.exited).toBeNull(); // killed, not exited: nothing ran after the signal
 
-  const second = startWorkerProcess(workerEnv());
+  const second = startWorkerProcess(stackEnv(stack));
   await second.polling();
   const secondStartedAt = Date.now();
   // The cut-off warm is retried on the new worker once its heartbeat times out (20 s).
@@ -88,7 +78,11 @@ test('a warm cut off by SIGKILL completes within a minute of a new worker starti
 });
 
 test('three workers on one queue run each scheduled warm exactly once', async () => {
-  const workers = [startWorkerProcess(workerEnv()), startWorkerProcess(workerEnv()), startWorkerProcess(workerEnv())];
+  const workers = [
+    startWorkerProcess(stackEnv(stack)),
+    startWorkerProcess(stackEnv(stack)),
+    startWorkerProcess(stackEnv(stack)),
+  ];
   await Promise.all(workers.map((worker) => worker.polling()));
   const tasks = ['normal', 'critical'].map((kind) => {
     const taskId = uniqueName(`three-${kind}`);

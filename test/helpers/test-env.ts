@@ -103,6 +103,21 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/**
+ * The environment a separate process (a worker, warmctl) needs to join `stack`: the shared
+ * servers, its task queue, prefix and optimiser.
+ */
+export function stackEnv(stack: TestStack): Record<string, string> {
+  const servers = testServers();
+  return {
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    REDIS_URL: servers.redisUrl,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    WARMING_PREFIX: stack.prefix,
+    WARMING_OPTIMIZER_ID: stack.warming.optimizerWorkflowId,
+  };
+}
+
 export interface TestStackOptions {
   loaders?: LoaderRegistry;
   limits?: Partial<WarmingLimits>;

@@ -11,7 +11,7 @@ import type { WarmingConfigInput } from '../../core/config-schema';
 import { formatDurationMs } from '../../core/durations';
 import { userSessionStatusQuery, userSessionWorkflowId } from '../../workflows';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 const CHROMIUM_ARGS = [
@@ -39,11 +39,7 @@ beforeAll(async () => {
     startTestOrigin(),
     chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
   ]);
-  env = {
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    WARMING_PREFIX: stack.prefix,
-    WARMING_OPTIMIZER_ID: stack.warming.optimizerWorkflowId,
-  };
+  env = stackEnv(stack);
   await stack.startWorker();
 });
 

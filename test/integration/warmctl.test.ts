@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 let stack: TestStack;
@@ -17,11 +17,7 @@ beforeAll(async () => {
     '/catalog': () => ({ body: '{"products":[]}' }),
     '/prices': () => ({ body: 'prices' }),
   });
-  env = {
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    WARMING_PREFIX: stack.prefix,
-    WARMING_OPTIMIZER_ID: stack.warming.optimizerWorkflowId,
-  };
+  env = stackEnv(stack);
   await stack.startWorker();
 });
 
