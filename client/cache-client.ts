@@ -37,6 +37,12 @@ export interface CacheClientOptions {
   usageRetentionMinutes?: number;
   /** Where flush and background-refresh failures are reported. Default `console`. */
   logger?: { warn(message: string): void };
+  /**
+   * ioredis auto-pipelining on the client's own connection (not on a `redis` passed in). Off by
+   * default: a lone `get` is about a third faster without it. Turn it on when a process issues
+   * many reads at once; they then share writes to the socket.
+   */
+  autoPipelining?: boolean;
 }
 
 export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, 'redis' | 'redisUrl' | 'tlsCaFile'>> &
@@ -75,6 +81,7 @@ export function resolveCacheClientOptions(
     ...DEFAULTS,
     redisUrl: options.redis ? undefined : (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
     cluster: /^(1|true|yes)$/i.test(env.REDIS_CLUSTER ?? ''),
+    autoPipelining: false,
     tlsCaFile: env.REDIS_TLS_CA_FILE || undefined,
     prefix: env.WARMING_PREFIX ?? DEFAULT_PREFIX,
     logger: console,
@@ -89,6 +96,9 @@ export function resolveCacheClientOptions(
   positiveInt('lockMs');
   positiveInt('lockPollMs');
   positiveInt('usageRetentionMinutes');
+  if (typeof resolved.autoPipelining !== 'boolean') {
+    throw new Error(`autoPipelining must be true or false (got ${String(resolved.autoPipelining)})`);
+  }
   if (resolved.redisUrl !== undefined && resolved.redisUrl.trim() === '') throw new Error('redisUrl must not be empty');
   redisKeys(resolved.prefix); // throws naming the prefix when it is malformed
   return resolved;
@@ -105,6 +115,7 @@ export function createCacheClient(options: CacheClientOptions = {}): CacheClient
     createRedis({
       url: resolved.redisUrl as string,
       cluster: resolved.cluster,
+      autoPipelining: resolved.autoPipelining,
       ...(resolved.tlsCaFile !== undefined ? { tlsCaFile: resolved.tlsCaFile } : {}),
     });
   return new CacheClient(redis, resolved, !resolved.redis);

@@ -128,10 +128,10 @@ export async function runReadPath(ctx: BenchContext, options: ReadPathOptions): 
     throughputReadsPerRepeat: options.throughputReads,
     inFlight: options.inFlight,
     repeats: options.repeats,
-    cacheClient: 'createCacheClient defaults (autopipelining, counts flushed every 1 s)',
+    cacheClient: 'createCacheClient defaults (no auto-pipelining, counts flushed every 1 s)',
     plainClient: 'new Redis(url) with ioredis defaults',
     diagnostic: {
-      what: 'plain GET on new Redis(url, { enableAutoPipelining: true }), the connection option the product sets',
+      what: 'plain GET on new Redis(url, { enableAutoPipelining: true }), the worker connection option (cache client option autoPipelining)',
       p50Us: roundSpread(summarize(p50.auto)),
       p99Us: roundSpread(summarize(p99.auto)),
       readsPerSecond: roundSpread(summarize(rate.auto)),

@@ -7,6 +7,7 @@ describe('cache client options', () => {
       expect.objectContaining({
         redisUrl: 'redis://127.0.0.1:6379',
         cluster: false,
+        autoPipelining: false,
         prefix: 'cw:',
         flushIntervalMs: 1_000,
         maxBufferedKeys: 10_000,
@@ -36,6 +37,7 @@ describe('cache client options', () => {
     [{ usageRetentionMinutes: 0 }, /usageRetentionMinutes/],
     [{ prefix: 'has space' }, /prefix/],
     [{ redisUrl: ' ' }, /redisUrl/],
+    [{ autoPipelining: 'yes' as never }, /autoPipelining must be true or false/],
   ])('rejects %p naming the field, before connecting', (options, message) => {
     expect(() => createCacheClient(options)).toThrow(message);
   });
