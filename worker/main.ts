@@ -29,6 +29,11 @@ async function run(): Promise<void> {
       originRatePerSecond: intFromEnv(process.env, 'WARMING_ORIGIN_RATE_PER_SECOND', 50, 0),
       maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
     },
+    // Unset: the SDK's default, sized from the machine's memory. Workflows beyond it replay from
+    // history on their next warm, so set it above the number of task workflows when memory allows.
+    ...(process.env.WARMING_MAX_CACHED_WORKFLOWS
+      ? { workerOptions: { maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', 0, 0) } }
+      : {}),
   });
   console.log(
     `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`,

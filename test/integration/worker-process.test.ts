@@ -94,6 +94,7 @@ test('SIGTERM lets an in-flight warm finish, then the worker exits 0', async () 
 
 test.each([
   [{ WARMING_MAX_ACTIVITIES: 'lots' }, /WARMING_MAX_ACTIVITIES must be an integer >= 1/],
+  [{ WARMING_MAX_CACHED_WORKFLOWS: '-5' }, /WARMING_MAX_CACHED_WORKFLOWS must be an integer >= 0/],
   [{ REDIS_URL: 'http://nope' }, /REDIS_URL must start with redis:\/\/ or rediss:\/\//],
   [{ WARMING_METRICS_ADDRESS: 'everywhere' }, /WARMING_METRICS_ADDRESS must be host:port/],
   [{ WARMING_LOG_LEVEL: 'LOUD' }, /WARMING_LOG_LEVEL must be one of/],
