@@ -84,7 +84,7 @@ export function createActivities(deps: ActivityDeps) {
   const { store } = deps;
 
   return {
-    ...createUserPreloadActivities({ loaders, appliedConfig: deps.appliedConfig }),
+    ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig }),
     ...createOptimizerActivities({ ...deps.optimizer, store, loaders }),
 
     /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */

@@ -1,8 +1,10 @@
 // preloadUserWorkflow: one login's preload, a child of the user's session workflow. Session,
-// navigation and forms load in parallel, each through its own activities, so a failing source
-// never stops the others. Returns metadata only: ids, keys, sizes and timings, never user data.
+// navigation and forms load in parallel, each through its own activities (all of a login's forms in
+// one warmUserForms), so a failing source never stops the others. Returns metadata only: ids,
+// keys, sizes and timings, never user data.
 import { ApplicationFailure, isCancellation, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
+import type { FormRetryPolicy } from '../activities/user-preload-activities';
 import type { LoaderSpec, UserPreloadSpec } from '../core/config-schema';
 import { expandTemplate } from '../core/key-template';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult, PreloadUserResult } from './user-definitions';
@@ -23,8 +25,23 @@ export interface PreloadUserInput {
 const SOURCE_ORDER: readonly PreloadSourceName[] = ['session', 'navigation', 'forms'];
 
 /**
- * Retries and timeouts of the preload activities, in one place. A login waits on these, so retries
- * are few and quick; the loader's own timeout fires first.
+ * How every load of a preload is retried: by Temporal for the session, navigation and list
+ * activities, and by warmUserForms itself for each form. A login waits on these, so retries are few
+ * and quick.
+ */
+const LOAD_RETRY: FormRetryPolicy = {
+  maximumAttempts: 3,
+  initialIntervalMs: 500,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 5_000,
+};
+
+/** Forms of one login loading at once inside warmUserForms (the per-origin limiter still applies). */
+const FORMS_CONCURRENCY = 5;
+
+/**
+ * Retries and timeouts of the preload activities, in one place. The loader's own timeout fires
+ * first.
  */
 function preloadActivityOptions(loader: LoaderSpec): ActivityOptions {
   const loaderTimeoutSeconds = loader.timeoutSeconds ?? 30;
@@ -32,8 +49,40 @@ function preloadActivityOptions(loader: LoaderSpec): ActivityOptions {
     startToCloseTimeout: `${loaderTimeoutSeconds + 30}s`,
     heartbeatTimeout: '20s',
     scheduleToCloseTimeout: '2m',
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3 },
+    retry: {
+      initialInterval: LOAD_RETRY.initialIntervalMs,
+      backoffCoefficient: LOAD_RETRY.backoffCoefficient,
+      maximumInterval: LOAD_RETRY.maximumIntervalMs,
+      maximumAttempts: LOAD_RETRY.maximumAttempts,
+    },
   };
+}
+
+/**
+ * Seconds warmUserForms may take for `forms` forms: every round of `concurrency` forms may use all
+ * its attempts at the loader's timeout plus the waits between them, then 30 s for the write and
+ * slack. Temporal retries the whole activity only when it is lost (a worker crash is noticed by the
+ * heartbeat timeout); per-form failures are retried inside it and reported, not thrown.
+ */
+export function warmUserFormsTimeoutSeconds(
+  loaderTimeoutSeconds: number,
+  forms: number,
+  concurrency: number,
+  retry: FormRetryPolicy,
+): number {
+  let waitsMs = 0;
+  for (let attempt = 1; attempt < retry.maximumAttempts; attempt++) {
+    waitsMs += Math.min(retry.maximumIntervalMs, retry.initialIntervalMs * retry.backoffCoefficient ** (attempt - 1));
+  }
+  const perFormSeconds = retry.maximumAttempts * loaderTimeoutSeconds + Math.ceil(waitsMs / 1000);
+  return Math.max(1, Math.ceil(forms / concurrency)) * perFormSeconds + 30;
+}
+
+function warmUserFormsOptions(loader: LoaderSpec, forms: number): ActivityOptions {
+  const seconds = warmUserFormsTimeoutSeconds(loader.timeoutSeconds ?? 30, forms, FORMS_CONCURRENCY, LOAD_RETRY);
+  // No schedule-to-close: the per-load policy bounds the work; Temporal's attempts only cover a lost worker.
+  const { scheduleToCloseTimeout: _perActivity, ...options } = preloadActivityOptions(loader);
+  return { ...options, startToCloseTimeout: `${seconds}s` };
 }
 
 function activitiesFor(loader: LoaderSpec) {
@@ -75,6 +124,53 @@ export async function preloadUserWorkflow(input: PreloadUserInput): Promise<Prel
     }
   }
 
+  /** All forms in one warmUserForms activity: a result per form id, in order; throws only on cancellation. */
+  async function warmForms(
+    spec: NonNullable<UserPreloadSpec['forms']>,
+    formIds: string[],
+  ): Promise<PreloadKeyResult[]> {
+    if (formIds.length === 0) return [];
+    const started = Date.now();
+    try {
+      const { forms } = await proxyActivities<Activities>(
+        warmUserFormsOptions(spec.item, formIds.length),
+      ).warmUserForms({
+        userId,
+        loader: spec.item,
+        keyTemplate: spec.key,
+        ttlSeconds: spec.ttlSeconds,
+        tags,
+        source,
+        reservedPrefix,
+        formIds,
+        concurrency: FORMS_CONCURRENCY,
+        retry: LOAD_RETRY,
+      });
+      return forms.map((form) => ({
+        formId: form.formId,
+        cacheKey: form.cacheKey,
+        ok: form.ok,
+        ...(form.written !== undefined ? { written: form.written } : {}),
+        ...(form.sizeBytes !== undefined ? { sizeBytes: form.sizeBytes } : {}),
+        durationMs: form.durationMs,
+        ...(form.error !== undefined ? { error: form.error } : {}),
+      }));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const error = describeFailure(err);
+      const durationMs = Date.now() - started;
+      return formIds.map((formId) => {
+        let cacheKey = spec.key;
+        try {
+          cacheKey = expandTemplate(spec.key, { userId, formId });
+        } catch {
+          // The template's own problem; the activity's failure is the one to report.
+        }
+        return { formId, cacheKey, ok: false, durationMs, error };
+      });
+    }
+  }
+
   async function single(name: 'session' | 'navigation'): Promise<PreloadSourceResult | undefined> {
     const spec = settings[name];
     if (!spec) return undefined;
@@ -99,12 +195,7 @@ export async function preloadUserWorkflow(input: PreloadUserInput): Promise<Prel
       if (isCancellation(err)) throw err;
       return { source: 'forms', ok: false, durationMs: Date.now() - started, keys: [], error: describeFailure(err) };
     }
-    const keys = await Promise.all(
-      formIds.map(async (formId) => ({
-        formId,
-        ...(await warm(spec.item, spec.key, spec.ttlSeconds, { userId, formId })),
-      })),
-    );
+    const keys = await warmForms(spec, formIds);
     const failed = keys.filter((key) => !key.ok);
     return {
       source: 'forms',

@@ -318,6 +318,44 @@ test('a failing source does not stop the others, and the result names which fail
   }
 });
 
+test('all forms of a login warm in one activity that retries a transient failure and reports a permanent one', async () => {
+  await applyPreload();
+  const user = newUser();
+  const [, flaky, , gone] = user.recentFormIds as [string, string, string, string, string];
+  // The flaky form's origin is down for its first request only; the gone form is never there.
+  origin.route(`/forms/${flaky}`, (_req, hit) =>
+    hit === 1 ? { status: 503, body: 'busy' } : { body: JSON.stringify({ formId: flaky, answers: 'ok' }) },
+  );
+  origin.route(`/forms/${gone}`, () => ({ status: 404, body: 'gone' }));
+
+  await login(user.userId);
+
+  const status = await preloaded(user.userId, 1);
+  expect(status.lastResult).toMatchObject({ ok: false, failed: ['forms'], keysWritten: 6 });
+  for (const formId of user.recentFormIds) {
+    expect(await stack.redis.exists(user.formKey(formId))).toBe(formId === gone ? 0 : 1);
+  }
+  expect(await stack.redis.get(user.formKey(flaky))).toContain(flaky);
+  expect(origin.hitsFor(`/forms/${flaky}`)).toBe(2);
+  expect(origin.hitsFor(`/forms/${gone}`)).toBe(1);
+  const childId = status.lastResult?.workflowId as string;
+  const child = await stack.temporal.workflow.getHandle<() => Promise<PreloadUserResult>>(childId).result();
+  const forms = child.sources.find((s) => s.source === 'forms');
+  expect(forms?.error).toMatch(/^1 of 5 forms failed; first: OriginRejected: GET .* answered 404/);
+  expect(forms?.keys.filter((k) => !k.ok).map((k) => k.formId)).toEqual([gone]);
+  expect(forms?.keys.find((k) => k.formId === flaky)).toMatchObject({
+    ok: true,
+    written: true,
+    cacheKey: user.formKey(flaky),
+  });
+  const { events } = await stack.temporal.workflow.getHandle(childId).fetchHistory();
+  const scheduled = (events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+  expect(scheduled.sort()).toEqual(['listUserForms', 'warmKey', 'warmKey', 'warmUserForms']);
+});
+
 test('an idle per-user workflow completes by itself, and the next login starts a new run', async () => {
   await applyPreload({ idleMinutes: 0.05, skipIfWarmedWithinMinutes: 0 });
   const user = newUser();
