@@ -7,6 +7,7 @@ import type { CacheStore, WriteOutcome } from './cache-store';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
+import { recordWarmMetrics } from './warm-metrics';
 import { createOptimizerActivities } from './optimizer-activities';
 import type { RedisKeys } from './redis-keys';
 import type { UsageStore } from './usage-tracker';
@@ -55,27 +56,6 @@ export interface WarmKeyResult {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
-
-/** `task`, `pattern`, `user`...: the kind of writer, a low-cardinality metric tag. */
-function sourceKind(source: string): string {
-  return source.split(':', 1)[0] || 'other';
-}
-
-/** Warming counters on Temporal's metric meter, so they share the worker's Prometheus endpoint. */
-function recordWarmMetrics(
-  context: Context,
-  source: string,
-  outcome: 'written' | 'superseded' | 'failed',
-  durationMs: number,
-  sizeBytes = 0,
-) {
-  const meter = context.metricMeter.withTags({ source: sourceKind(source), outcome });
-  meter.createCounter('cache_warm_attempts', 'attempts', 'Warm attempts by writer kind and outcome').add(1);
-  meter
-    .createHistogram('cache_warm_duration', 'int', 'ms', 'Load plus write time of warm attempts')
-    .record(Math.max(0, Math.round(durationMs)));
-  if (sizeBytes > 0) meter.createCounter('cache_warm_bytes', 'bytes', 'Bytes written to Redis by warms').add(sizeBytes);
-}
 
 export function createActivities(deps: ActivityDeps) {
   const limits = resolveLimits(deps.limits);

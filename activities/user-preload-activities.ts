@@ -10,6 +10,7 @@ import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from './cache-store';
 import { FailureTypes, type Loaders } from './loaders';
+import { recordWarmMetrics } from './warm-metrics';
 
 /** As warmKey's: well inside the 20 s heartbeat timeout of the preload's activities. */
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -384,6 +385,11 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
           const sizeBytes = typeof entry.value === 'string' ? Buffer.byteLength(entry.value) : entry.value.length;
           return { formId, cacheKey, ok: true, written: outcome?.written ?? false, sizeBytes, durationMs };
         });
+        // The same counters warmKey records, one attempt per form, so dashboards see every user warm.
+        for (const form of forms) {
+          const outcome = !form.ok ? 'failed' : form.written ? 'written' : 'superseded';
+          recordWarmMetrics(context, input.source, outcome, form.durationMs, form.written ? form.sizeBytes : 0);
+        }
         return { forms, durationMs: Date.now() - started };
       } finally {
         clearInterval(beat);
