@@ -16,7 +16,8 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/create-activities';
-import { formatZodError, taskSchema, type TaskSpec } from '../core/config-schema';
+import type * as ConfigSchema from '../core/config-schema';
+import type { TaskSpec } from '../core/config-schema';
 import { isCritical } from '../core/priority';
 import {
   applyTaskUpdate,
@@ -36,6 +37,16 @@ import {
 import { criticalTaskQueue } from './ids';
 import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
 import { describeFailure } from './describe-failure';
+
+/**
+ * The config schema, loaded on first use. Temporal evaluates a workflow's modules once per
+ * execution, and building zod and the schemas is most of that work: only a workflow that receives
+ * applyTask pays for it, not every task, session and preload workflow (bench: scale-tasks, login).
+ */
+function configSchema(): typeof ConfigSchema {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, see above
+  return require('../core/config-schema') as typeof ConfigSchema;
+}
 
 /** Counters and schedule state carried across continue-as-new. */
 export interface CarriedTaskState {
@@ -175,6 +186,7 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     {
       validator: (next) => {
         // The same schema as `warmctl apply`: a spec sent straight to the workflow is held to it too.
+        const { taskSchema, formatZodError } = configSchema();
         const parsed = taskSchema.safeParse(next);
         if (!parsed.success) throw new Error(`applyTask: ${formatZodError(parsed.error)}`);
         if (next.taskId !== spec.taskId) throw new Error(`applyTask for ${next.taskId} sent to task ${spec.taskId}`);
