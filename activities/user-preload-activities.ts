@@ -1,5 +1,5 @@
-// Activities of the user preload besides warmKey: reading the applied user-preload settings,
-// listing a user's most recent forms and warming them all in one activity. Built by a factory that
+// Activities of the user preload: reading the applied user-preload settings, and preloading one
+// login (session, navigation, the most recent forms) in one activity. Built by a factory that
 // receives its dependencies.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -9,10 +9,11 @@ import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from './cache-store';
+import type { PreloadKeyResult, PreloadSourceResult } from '../workflows/user-definitions';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
-/** As warmKey's: well inside the 20 s heartbeat timeout of the preload's activities. */
+/** As warmKey's: well inside the 20 s heartbeat timeout of the preload activity. */
 const HEARTBEAT_EVERY_MS = 5_000;
 
 /** Where the config `warmctl apply` stored is read from (Redis key `<prefix>config` in the worker). */
@@ -37,29 +38,11 @@ export interface UserPreloadSettings {
   reservedPrefix: string;
 }
 
-export interface ListUserFormsInput {
-  /** The `forms.list` loader; its templates may use `{userId}`. */
-  loader: LoaderSpec;
-  userId: string;
-  /** How many of the most recent forms to return. */
-  max: number;
-}
-
-/** Form ids only: the list itself (titles, contents) never leaves the activity. */
-export interface ListUserFormsResult {
-  /** The `max` most recent form ids, most recent first. */
-  formIds: string[];
-  /** How many entries the list had. */
-  listed: number;
-  sizeBytes: number;
-  durationMs: number;
-}
-
 /**
- * How warmUserForms retries one form's transient failure (and the pipelined write) inside the
- * activity: the policy Temporal applied to each form's own activity before forms were batched.
+ * How the preload retries one load (and one write) inside its activity: attempts with exponential
+ * backoff, as a Temporal retry policy would. A login waits on these, so retries are few and quick.
  */
-export interface FormRetryPolicy {
+export interface LoadRetryPolicy {
   /** Attempts in all, the first included; at least 1. */
   maximumAttempts: number;
   /** Wait before the second attempt, in ms. */
@@ -70,49 +53,27 @@ export interface FormRetryPolicy {
   maximumIntervalMs: number;
 }
 
-export interface WarmUserFormsInput {
+export interface PreloadUserInput {
   userId: string;
-  /** The forms `item` loader; its templates may use `{userId}` and `{formId}`. */
-  loader: LoaderSpec;
-  /** The forms key template (`form:{formId}`), expanded with `{userId}` and `{formId}`. */
-  keyTemplate: string;
-  ttlSeconds: number;
-  tags: readonly string[];
-  /** `user:<id>`, stored in each key's metadata. */
-  source: string;
-  /** A key that expands under this prefix is refused (a failure of that form). */
+  /** The applied `userPreload` section: which sources, loaders, keys and TTLs. */
+  settings: UserPreloadSpec;
+  /** A key that expands under this prefix is refused (a failure of that key). */
   reservedPrefix: string;
-  /** The forms to warm, most recent first; the results come back in this order. */
-  formIds: readonly string[];
+  /** Load the recent forms too. */
+  preloadForms: boolean;
   /** Forms loading at once (the per-origin limiter still applies); a positive integer. */
-  concurrency: number;
-  retry: FormRetryPolicy;
+  formsConcurrency: number;
+  retry: LoadRetryPolicy;
 }
 
-/** One form of a warmUserForms call: metadata only, never the value. */
-export interface WarmUserFormResult {
-  formId: string;
-  /** The expanded key (the template itself when it could not be expanded). */
-  cacheKey: string;
-  ok: boolean;
-  /** False when a newer value was already stored and kept. Set when ok. */
-  written?: boolean;
-  /** Set when ok. */
-  sizeBytes?: number;
-  /** From the form's first load attempt to its write (or its failure). */
-  durationMs: number;
-  /** Why the form failed, as `<failure type>: <message>`. */
-  error?: string;
-}
-
-export interface WarmUserFormsResult {
-  /** One per form id, in input order. */
-  forms: WarmUserFormResult[];
+/** Every configured source of one preload, in the order session, navigation, forms: metadata only. */
+export interface PreloadUserActivityResult {
+  sources: PreloadSourceResult[];
   durationMs: number;
 }
 
 /** Wait after failed attempt `attempt` (1-based) before the next one, in ms. */
-export function retryDelayMs(policy: FormRetryPolicy, attempt: number): number {
+export function retryDelayMs(policy: LoadRetryPolicy, attempt: number): number {
   return Math.min(policy.maximumIntervalMs, policy.initialIntervalMs * policy.backoffCoefficient ** (attempt - 1));
 }
 
@@ -136,7 +97,7 @@ export function describeLoadFailure(err: unknown): string {
  * `policy.maximumAttempts` times; waits `retryDelayMs` between attempts through `wait`.
  */
 export async function withRetries<T>(
-  policy: FormRetryPolicy,
+  policy: LoadRetryPolicy,
   attempt: (attempt: number) => Promise<T>,
   options: { retryable: (err: unknown) => boolean; wait: (ms: number) => Promise<void> },
 ): Promise<T> {
@@ -150,30 +111,15 @@ export async function withRetries<T>(
   }
 }
 
-/** A form after its loads: the entry to write, or why it failed. */
-interface LoadedForm {
-  formId: string;
-  cacheKey: string;
-  formStarted: number;
-  entry?: WriteEntry;
-  failed?: WarmUserFormResult;
-}
-
-/** Why `input` is not a valid warmUserForms input, naming the field; undefined when it is. */
-export function warmUserFormsInputProblem(input: WarmUserFormsInput): string | undefined {
+/** Why `input` is not a valid preloadUser input, naming the field; undefined when it is. */
+export function preloadUserInputProblem(input: PreloadUserInput): string | undefined {
   const problem = userIdProblem(input.userId);
   if (problem) return problem;
-  if (!Array.isArray(input.formIds)) return 'formIds must be an array';
-  const badId = input.formIds.findIndex((id) => typeof id !== 'string' || id === '');
-  if (badId >= 0) return `formIds[${badId}] must be a non-empty string`;
-  if (typeof input.keyTemplate !== 'string' || input.keyTemplate === '')
-    return 'keyTemplate must be a non-empty string';
   if (typeof input.reservedPrefix !== 'string') return 'reservedPrefix must be a string';
-  if (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds < 1)
-    return `ttlSeconds must be a positive integer (got ${input.ttlSeconds})`;
-  if (!Number.isInteger(input.concurrency) || input.concurrency < 1)
-    return `concurrency must be a positive integer (got ${input.concurrency})`;
-  const retry = input.retry as Partial<FormRetryPolicy> | undefined;
+  if (typeof input.preloadForms !== 'boolean') return 'preloadForms must be true or false';
+  if (!Number.isInteger(input.formsConcurrency) || input.formsConcurrency < 1)
+    return `formsConcurrency must be a positive integer (got ${input.formsConcurrency})`;
+  const retry = input.retry as Partial<LoadRetryPolicy> | undefined;
   if (!retry || !Number.isInteger(retry.maximumAttempts) || (retry.maximumAttempts as number) < 1)
     return `retry.maximumAttempts must be a positive integer (got ${retry?.maximumAttempts})`;
   for (const field of ['initialIntervalMs', 'maximumIntervalMs'] as const) {
@@ -183,10 +129,37 @@ export function warmUserFormsInputProblem(input: WarmUserFormsInput): string | u
   }
   if (typeof retry.backoffCoefficient !== 'number' || !(retry.backoffCoefficient >= 1))
     return `retry.backoffCoefficient must be at least 1 (got ${retry.backoffCoefficient})`;
+  const settings = userPreloadSchema.safeParse(input.settings);
+  if (!settings.success) return formatZodError(settings.error, 'settings');
   return undefined;
 }
 
-/** Failure types of these activities, for retry policies and callers. */
+/** Ids of the `max` most recent forms in a forms list; a malformed list fails without retry. */
+function recentFormIds(body: Buffer | string, max: number): string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch {
+    throw ApplicationFailure.nonRetryable('forms list is not JSON', FailureTypes.badLoaderResult);
+  }
+  try {
+    return pickRecentForms(parseFormsList(raw), max);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, FailureTypes.badLoaderResult);
+  }
+}
+
+function sizeOf(value: Buffer | string): number {
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** A key after its load: the entry to write, or why it failed. */
+interface LoadedKey {
+  result: PreloadKeyResult;
+  started: number;
+  entry?: WriteEntry;
+}
+
 export const UserPreloadFailureTypes = {
   notConfigured: 'UserPreloadNotConfigured',
   badConfig: 'UserPreloadBadConfig',
@@ -239,158 +212,185 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
     },
 
     /** Loads a user's forms list and returns the ids of the `max` most recent forms. */
-    async listUserForms(input: ListUserFormsInput): Promise<ListUserFormsResult> {
-      const problem = userIdProblem(input.userId);
-      if (problem) throw ApplicationFailure.nonRetryable(problem, FailureTypes.badInput);
-      if (!Number.isInteger(input.max) || input.max < 1) {
-        throw ApplicationFailure.nonRetryable(
-          `max must be a positive integer (got ${input.max})`,
-          FailureTypes.badInput,
-        );
-      }
-      const context = Context.current();
-      const started = Date.now();
-      // Beat while the origin thinks, not only per body chunk: a list slower than the heartbeat
-      // timeout would otherwise be timed out on a live worker and loaded twice.
-      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-      let body: Buffer | string;
-      try {
-        body = await loaders.load({
-          spec: input.loader,
-          vars: { userId: input.userId },
-          signal: context.cancellationSignal,
-          heartbeat: () => context.heartbeat(),
-        });
-      } finally {
-        clearInterval(beat);
-      }
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw ApplicationFailure.nonRetryable('forms list is not JSON', FailureTypes.badLoaderResult);
-      }
-      let formIds: string[];
-      let listed: number;
-      try {
-        const entries = parseFormsList(raw);
-        listed = entries.length;
-        formIds = pickRecentForms(entries, input.max);
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, FailureTypes.badLoaderResult);
-      }
-      return {
-        formIds,
-        listed,
-        sizeBytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-        durationMs: Date.now() - started,
-      };
-    },
 
     /**
-     * Loads every form (`concurrency` at once, through the loaders so the per-origin limits and
-     * size cap apply), retrying a form's transient failure by `retry`, and writes the loaded values
-     * in one pipelined round trip, each versioned by the start of its successful load. A form that
-     * fails is reported in its result; the activity itself fails only on cancellation or bad input.
+     * One login's preload: session, navigation and forms load in parallel, each load through the
+     * loaders (so the per-origin limits and size cap apply) and retried by `retry` on a transient
+     * failure. Session and navigation are written as soon as each is loaded; the forms list is
+     * loaded, the most recent forms `formsConcurrency` at a time, and all of them written in one
+     * pipelined round trip. Every write is versioned by the start of its successful load. A failed
+     * load or write is reported in its source's result and never stops the other sources; the
+     * activity itself fails only on cancellation or bad input.
      */
-    async warmUserForms(input: WarmUserFormsInput): Promise<WarmUserFormsResult> {
-      const problem = warmUserFormsInputProblem(input);
+    async preloadUser(input: PreloadUserInput): Promise<PreloadUserActivityResult> {
+      const problem = preloadUserInputProblem(input);
       if (problem) throw ApplicationFailure.nonRetryable(problem, FailureTypes.badInput);
       if (!store) {
         throw ApplicationFailure.nonRetryable(
-          'this worker was built without a cache store, so forms cannot be warmed',
+          'this worker was built without a cache store, so users cannot be preloaded',
           UserPreloadFailureTypes.notConfigured,
         );
       }
+      const cacheStore = store;
+      const { userId, settings, reservedPrefix, retry } = input;
+      const tags = [`user:${userId}`];
+      const source = `user:${userId}`;
       const context = Context.current();
       const started = Date.now();
       let done = 0;
       const heartbeat = () => context.heartbeat(done);
-      // Beat while origins think, not only per body chunk, as listUserForms does.
+      // Beat while origins think, not only per body chunk: a load slower than the heartbeat
+      // timeout would otherwise be timed out on a live worker and the whole preload run twice.
       const beat = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const retrying = {
         retryable: (err: unknown) => !context.cancellationSignal.aborted && isRetryableFailure(err),
         wait: (ms: number) => context.sleep(ms),
       };
-      try {
-        const loaded = await mapLimit(input.formIds, input.concurrency, async (formId): Promise<LoadedForm> => {
-          const formStarted = Date.now();
-          let cacheKey = input.keyTemplate;
-          try {
-            const vars = { userId: input.userId, formId };
-            cacheKey = expandTemplate(input.keyTemplate, vars);
-            if (cacheKey.startsWith(input.reservedPrefix)) {
-              throw ApplicationFailure.nonRetryable(`key is under the reserved prefix "${input.reservedPrefix}"`);
-            }
-            const entry = await withRetries(
-              input.retry,
-              async () => {
-                const loadStarted = Date.now();
-                const value = await loaders.load({
-                  spec: input.loader,
-                  vars,
-                  signal: context.cancellationSignal,
-                  heartbeat,
-                });
-                const entry: WriteEntry = {
-                  key: cacheKey,
-                  value,
-                  ttlSeconds: input.ttlSeconds,
-                  version: loadStarted,
-                  durationMs: Date.now() - loadStarted,
-                  source: input.source,
-                  tags: input.tags,
-                };
-                return entry;
-              },
-              retrying,
-            );
-            return { formId, cacheKey, formStarted, entry };
-          } catch (err) {
-            if (context.cancellationSignal.aborted) throw err;
-            const failed: WarmUserFormResult = {
-              formId,
-              cacheKey,
-              ok: false,
-              durationMs: Date.now() - formStarted,
-              error: describeLoadFailure(err),
-            };
-            return { formId, cacheKey, formStarted, failed };
-          } finally {
-            done++;
-            heartbeat();
-          }
-        });
+      const rethrowIfCancelled = (err: unknown) => {
+        if (context.cancellationSignal.aborted) throw err;
+      };
 
-        const entries = loaded.flatMap((form) => (form.entry ? [form.entry] : []));
+      /** Loads one key with retries; never throws except on cancellation. */
+      const load = async (
+        loader: LoaderSpec,
+        keyTemplate: string,
+        ttlSeconds: number,
+        vars: Record<string, string>,
+      ): Promise<LoadedKey> => {
+        const keyStarted = Date.now();
+        let cacheKey = keyTemplate;
+        try {
+          cacheKey = expandTemplate(keyTemplate, vars);
+          if (cacheKey.startsWith(reservedPrefix)) {
+            throw ApplicationFailure.nonRetryable(`key is under the reserved prefix "${reservedPrefix}"`);
+          }
+          const entry = await withRetries(
+            retry,
+            async (): Promise<WriteEntry> => {
+              const loadStarted = Date.now();
+              const value = await loaders.load({ spec: loader, vars, signal: context.cancellationSignal, heartbeat });
+              return {
+                key: cacheKey,
+                value,
+                ttlSeconds,
+                version: loadStarted,
+                durationMs: Date.now() - loadStarted,
+                source,
+                tags,
+              };
+            },
+            retrying,
+          );
+          const result = { cacheKey, ok: true, durationMs: 0, ...(vars.formId ? { formId: vars.formId } : {}) };
+          return { result, started: keyStarted, entry };
+        } catch (err) {
+          rethrowIfCancelled(err);
+          const result: PreloadKeyResult = {
+            ...(vars.formId ? { formId: vars.formId } : {}),
+            cacheKey,
+            ok: false,
+            durationMs: Date.now() - keyStarted,
+            error: describeLoadFailure(err),
+          };
+          return { result, started: keyStarted };
+        } finally {
+          done++;
+          heartbeat();
+        }
+      };
+
+      /** Writes the loaded keys in one round trip (with retries) and completes their results. */
+      const write = async (keys: LoadedKey[]): Promise<PreloadKeyResult[]> => {
+        const entries = keys.flatMap((key) => (key.entry ? [key.entry] : []));
         let outcomes: WriteOutcome[] = [];
         let writeError: string | undefined;
         if (entries.length > 0) {
           try {
-            outcomes = await withRetries(input.retry, () => store.writeManyIfNewer(entries), retrying);
+            outcomes = await withRetries(retry, () => cacheStore.writeManyIfNewer(entries), retrying);
           } catch (err) {
-            if (context.cancellationSignal.aborted) throw err;
+            rethrowIfCancelled(err);
             writeError = describeLoadFailure(err);
           }
         }
         const written = Date.now();
         let next = 0;
-        const forms = loaded.map((form): WarmUserFormResult => {
-          if (!form.entry) return form.failed as WarmUserFormResult;
-          const { formId, cacheKey, entry } = form;
-          const durationMs = written - form.formStarted;
-          if (writeError !== undefined) return { formId, cacheKey, ok: false, durationMs, error: writeError };
+        const results = keys.map(({ result, started: keyStarted, entry }): PreloadKeyResult => {
+          if (!entry) return result;
+          const durationMs = written - keyStarted;
+          if (writeError !== undefined) return { ...result, ok: false, durationMs, error: writeError };
           const outcome = outcomes[next++];
-          const sizeBytes = typeof entry.value === 'string' ? Buffer.byteLength(entry.value) : entry.value.length;
-          return { formId, cacheKey, ok: true, written: outcome?.written ?? false, sizeBytes, durationMs };
+          return { ...result, written: outcome?.written ?? false, sizeBytes: sizeOf(entry.value), durationMs };
         });
-        // The same counters warmKey records, one attempt per form, so dashboards see every user warm.
-        for (const form of forms) {
-          const outcome = !form.ok ? 'failed' : form.written ? 'written' : 'superseded';
-          recordWarmMetrics(context, input.source, outcome, form.durationMs, form.written ? form.sizeBytes : 0);
+        // The counters warmKey records, one attempt per key, so dashboards see every user warm.
+        for (const key of results) {
+          const outcome = !key.ok ? 'failed' : key.written ? 'written' : 'superseded';
+          recordWarmMetrics(context, source, outcome, key.durationMs, key.written ? (key.sizeBytes ?? 0) : 0);
         }
-        return { forms, durationMs: Date.now() - started };
+        return results;
+      };
+
+      const single = async (
+        name: 'session' | 'navigation',
+        spec: NonNullable<UserPreloadSpec['session']>,
+      ): Promise<PreloadSourceResult> => {
+        const sourceStarted = Date.now();
+        const [key] = await write([await load(spec.loader, spec.key, spec.ttlSeconds, { userId })]);
+        const result = key as PreloadKeyResult;
+        return {
+          source: name,
+          ok: result.ok,
+          durationMs: Date.now() - sourceStarted,
+          keys: [result],
+          ...(result.error !== undefined ? { error: result.error } : {}),
+        };
+      };
+
+      const forms = async (spec: NonNullable<UserPreloadSpec['forms']>): Promise<PreloadSourceResult> => {
+        const sourceStarted = Date.now();
+        let formIds: string[];
+        try {
+          formIds = await withRetries(
+            retry,
+            async () =>
+              recentFormIds(
+                await loaders.load({
+                  spec: spec.list,
+                  vars: { userId },
+                  signal: context.cancellationSignal,
+                  heartbeat,
+                }),
+                spec.max,
+              ),
+            retrying,
+          );
+        } catch (err) {
+          rethrowIfCancelled(err);
+          const error = describeLoadFailure(err);
+          return { source: 'forms', ok: false, durationMs: Date.now() - sourceStarted, keys: [], error };
+        }
+        const loaded = await mapLimit(formIds, input.formsConcurrency, (formId) =>
+          load(spec.item, spec.key, spec.ttlSeconds, { userId, formId }),
+        );
+        const keys = await write(loaded);
+        const failed = keys.filter((key) => !key.ok);
+        return {
+          source: 'forms',
+          ok: failed.length === 0,
+          durationMs: Date.now() - sourceStarted,
+          keys,
+          formIds,
+          ...(failed.length > 0
+            ? { error: `${failed.length} of ${keys.length} forms failed; first: ${failed[0]?.error ?? 'unknown'}` }
+            : {}),
+        };
+      };
+
+      try {
+        const runs: Promise<PreloadSourceResult>[] = [];
+        if (settings.session) runs.push(single('session', settings.session));
+        if (settings.navigation) runs.push(single('navigation', settings.navigation));
+        if (settings.forms && input.preloadForms) runs.push(forms(settings.forms));
+        return { sources: await Promise.all(runs), durationMs: Date.now() - started };
       } finally {
         clearInterval(beat);
       }

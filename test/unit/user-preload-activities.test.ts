@@ -7,7 +7,6 @@ import { OriginLimiter } from '../../activities/origin-limiter';
 import { createUserPreloadActivities, type AppliedConfigReader } from '../../activities/user-preload-activities';
 
 const limiter = new OriginLimiter(DEFAULT_LIMITS);
-const listLoader = { type: 'custom', name: 'formsList' } as const;
 
 afterAll(() => limiter.stop());
 
@@ -31,41 +30,6 @@ async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
   expect(err).toBeInstanceOf(ApplicationFailure);
   return err as ApplicationFailure;
 }
-
-test('listUserForms returns only the ids of the max most recent forms, loading the list with the user in its vars', async () => {
-  const seen: string[] = [];
-  const { listUserForms } = activities({
-    async formsList(_args, context) {
-      seen.push(context.vars.userId as string);
-      return [
-        { id: 'a', updatedAt: '2024-01-01T00:00:00Z', title: 'private title' },
-        { id: 'b', updatedAt: '2024-03-01T00:00:00Z' },
-        { id: 'c', updatedAt: '2024-02-01T00:00:00Z' },
-      ];
-    },
-  });
-  const result = await mockEnv().run(listUserForms, {
-    loader: listLoader,
-    userId: 'alice',
-    max: 2,
-  });
-  expect(result).toMatchObject({ formIds: ['b', 'c'], listed: 3 });
-  expect(JSON.stringify(result)).not.toContain('private title');
-  expect(seen).toEqual(['alice']);
-});
-
-test('listUserForms fails without retry naming the problem when the list is malformed', async () => {
-  const { listUserForms } = activities({ formsList: async () => [{ id: 'ok' }, { id: { nested: true } }] });
-  const failure = await failureOf(mockEnv().run(listUserForms, { loader: listLoader, userId: 'alice', max: 5 }));
-  expect(failure).toMatchObject({ nonRetryable: true, type: 'BadLoaderResult' });
-  expect(failure.message).toMatch(/^forms list\[1\]\.id: must be a form id/);
-});
-
-test('listUserForms fails without retry when the list is not JSON', async () => {
-  const { listUserForms } = activities({ formsList: async () => '<html>login required</html>' });
-  const failure = await failureOf(mockEnv().run(listUserForms, { loader: listLoader, userId: 'alice', max: 5 }));
-  expect(failure).toMatchObject({ nonRetryable: true, message: 'forms list is not JSON' });
-});
 
 test('readUserPreloadSettings returns the applied userPreload section with its defaults', async () => {
   const config = JSON.stringify({
@@ -96,12 +60,3 @@ test.each([
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toMatch(message);
 });
-
-test('listUserForms heartbeats while a slow origin has not answered yet', async () => {
-  const env = mockEnv();
-  const heartbeat = new Promise<void>((resolve) => env.once('heartbeat', () => resolve()));
-  // The list arrives only after the activity has heartbeated: without beats it never would.
-  const { listUserForms } = activities({ formsList: async () => heartbeat.then(() => ['f1']) });
-  const result = await env.run(listUserForms, { loader: listLoader, userId: 'alice', max: 5 });
-  expect(result).toMatchObject({ formIds: ['f1'] });
-}, 15_000);
