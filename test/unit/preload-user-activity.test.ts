@@ -90,6 +90,14 @@ function registry(formIds: string[], overrides: LoaderRegistry = {}) {
   return { loaders, loads };
 }
 
+/** Every key written, over all calls, sorted. */
+function writtenKeys(calls: WriteEntry[][]): string[] {
+  return calls
+    .flat()
+    .map((e) => e.key)
+    .sort();
+}
+
 function preloader(loaders: LoaderRegistry, store?: CacheStore) {
   return createUserPreloadActivities({ loaders: new Loaders(loaders, limiter, DEFAULT_LIMITS), store }).preloadUser;
 }
@@ -116,41 +124,38 @@ test('retryDelayMs follows the preload policy: 500 ms, doubling, at most 5 s', (
   expect([1, 2, 3, 4, 5].map((attempt) => retryDelayMs(POLICY, attempt))).toEqual([500, 1_000, 2_000, 4_000, 5_000]);
 });
 
-test('withRetries retries a transient failure up to maximumAttempts, waiting by the policy', async () => {
+/** Runs withRetries over an attempt that always throws `failure`: how many attempts ran, and the waits. */
+async function giveUpOn(failure: Error): Promise<{ attempts: number; waits: number[] }> {
   const waits: number[] = [];
   let attempts = 0;
   const failing = withRetries(
     POLICY,
     async () => {
       attempts++;
-      throw ApplicationFailure.retryable('busy', 'OriginUnavailable');
+      throw failure;
     },
     { retryable: isRetryableFailure, wait: async (ms) => void waits.push(ms) },
   );
-  await expect(failing).rejects.toThrow('busy');
+  await expect(failing).rejects.toThrow(failure.message);
+  return { attempts, waits };
+}
+
+test('withRetries retries a transient failure up to maximumAttempts, waiting by the policy', async () => {
+  const { attempts, waits } = await giveUpOn(ApplicationFailure.retryable('busy', 'OriginUnavailable'));
   expect(attempts).toBe(3);
   expect(waits).toEqual([500, 1_000]);
 });
 
 test('withRetries returns the first success and never retries a non-retryable failure', async () => {
-  const wait = async () => undefined;
   await expect(
     withRetries(POLICY, async (n) => (n < 2 ? Promise.reject(new Error('reset')) : `ok on ${n}`), {
       retryable: isRetryableFailure,
-      wait,
+      wait: async () => undefined,
     }),
   ).resolves.toBe('ok on 2');
-  let attempts = 0;
-  const rejected = withRetries(
-    POLICY,
-    async () => {
-      attempts++;
-      throw ApplicationFailure.nonRetryable('answered 404', 'OriginRejected');
-    },
-    { retryable: isRetryableFailure, wait },
-  );
-  await expect(rejected).rejects.toThrow('answered 404');
+  const { attempts, waits } = await giveUpOn(ApplicationFailure.nonRetryable('answered 404', 'OriginRejected'));
   expect(attempts).toBe(1);
+  expect(waits).toEqual([]);
 });
 
 test('describeLoadFailure words failures as the workflow describes them coming back from an activity', () => {
@@ -257,12 +262,7 @@ test('preloadUser with preloadForms false loads no list and no forms', async () 
   );
   expect(result.sources.map((s) => s.source)).toEqual(['session', 'navigation']);
   expect(loads.sort()).toEqual(['navigation', 'session']);
-  expect(
-    calls
-      .flat()
-      .map((e) => e.key)
-      .sort(),
-  ).toEqual(['user:alice:nav', 'user:alice:session']);
+  expect(writtenKeys(calls)).toEqual(['user:alice:nav', 'user:alice:session']);
 });
 
 test.each([
@@ -289,12 +289,7 @@ test.each([
     expect(listLoads).toBe(1);
     expect(loads.filter((l) => l.startsWith('form:'))).toEqual([]);
     expect(source(result, 'session').ok).toBe(true);
-    expect(
-      calls
-        .flat()
-        .map((e) => e.key)
-        .sort(),
-    ).toEqual(['user:alice:nav', 'user:alice:session']);
+    expect(writtenKeys(calls)).toEqual(['user:alice:nav', 'user:alice:session']);
   },
 );
 
