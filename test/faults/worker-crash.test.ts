@@ -1,6 +1,14 @@
-// Worker processes killed with SIGKILL in the middle of a warm, and several workers sharing one
-// queue: the warm still happens, the schedule goes on, and no scheduled warm runs twice.
-import { taskWorkflowId } from '../../workflows';
+// Worker processes killed with SIGKILL in the middle of a warm or a login's preload, and several
+// workers sharing one queue: the work still happens, the schedule goes on, and no scheduled warm
+// runs twice.
+import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
+import {
+  taskWorkflowId,
+  userSessionStatusQuery,
+  userSessionWorkflowId,
+  type PreloadUserResult,
+  type UserSessionStatus,
+} from '../../workflows';
 import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
@@ -73,6 +81,83 @@ test('a warm cut off by SIGKILL completes within a minute of a new worker starti
   expect(later.lastResult?.trigger).toBe('schedule');
   expect(second.alive()).toBe(true);
   await stack.warming.remove(taskId, 'test done');
+  await second.stop();
+  expect(await second.exited).toBe(0);
+});
+
+test('a login preload cut off by SIGKILL completes on a new worker, every source written', async () => {
+  const ns = uniqueName('crash-up');
+  const userId = uniqueName('user');
+  const path = (what: string) => `/${ns}/${what}`;
+  origin.route(path(`users/${userId}/session`), (_req, hit) => ({ body: `session-${hit}` }));
+  // The first navigation load is slow enough to kill the worker in the middle of the preload.
+  origin.route(path(`users/${userId}/navigation`), (_req, hit) => ({
+    body: `navigation-${hit}`,
+    delayMs: hit === 1 ? 4_000 : 0,
+  }));
+  origin.route(path(`users/${userId}/forms`), () => ({ body: JSON.stringify(['f1', 'f2']) }));
+  for (const formId of ['f1', 'f2'])
+    origin.route(path(`forms/${formId}`), (_req, hit) => ({ body: `${formId}-${hit}` }));
+  const first = startWorkerProcess(stackEnv(stack));
+  await first.polling();
+  await stack.warming.apply({
+    tasks: [],
+    userPreload: {
+      session: {
+        loader: { type: 'http', url: `${origin.url}${path('users/{userId}/session')}` },
+        key: `${ns}:{userId}:session`,
+        ttlSeconds: 600,
+      },
+      navigation: {
+        loader: { type: 'http', url: `${origin.url}${path('users/{userId}/navigation')}` },
+        key: `${ns}:{userId}:navigation`,
+        ttlSeconds: 600,
+      },
+      forms: {
+        list: { type: 'http', url: `${origin.url}${path('users/{userId}/forms')}` },
+        item: { type: 'http', url: `${origin.url}${path('forms/{formId}')}` },
+        key: `${ns}:form:{formId}`,
+        ttlSeconds: 600,
+      },
+    },
+  });
+  await notifyUserLoggedIn(stack.temporal, userId, { taskQueue: stack.taskQueue });
+  // Killed with the forms already written and navigation still loading: a preload half done.
+  await waitFor(
+    'the forms written and the first navigation load in flight',
+    async () =>
+      (await stack.redis.exists(`${ns}:form:f1`, `${ns}:form:f2`)) === 2 &&
+      origin.hitsFor(path(`users/${userId}/navigation`)) === 1 &&
+      origin.inFlight() > 0,
+  );
+  first.child.kill('SIGKILL');
+  expect(await first.exited).toBeNull();
+
+  const second = startWorkerProcess(stackEnv(stack));
+  await second.polling();
+  // The preload activity runs again on the new worker once its heartbeat times out (20 s).
+  const session = stack.temporal.workflow.getHandle(userSessionWorkflowId(userId));
+  const status = await waitFor(
+    'the preload finished on the new worker',
+    async () => {
+      const current: UserSessionStatus = await session.query(userSessionStatusQuery);
+      return current.state === 'idle' && current.lastResult !== null ? current : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  expect(status).toMatchObject({ preloads: 1, failedPreloads: 0, lastResult: { ok: true, keysWritten: 4 } });
+  // The whole preload ran again: each source loaded twice, the second load's value stored.
+  expect(await stack.redis.get(`${ns}:${userId}:navigation`)).toBe('navigation-2');
+  expect(await stack.redis.get(`${ns}:${userId}:session`)).toBe('session-2');
+  expect(await stack.redis.mget(`${ns}:form:f1`, `${ns}:form:f2`)).toEqual(['f1-2', 'f2-2']);
+  const child = await stack.temporal.workflow
+    .getHandle<() => Promise<PreloadUserResult>>(status.lastResult?.workflowId as string)
+    .result();
+  expect(child.sources.map((source) => [source.source, source.ok])).toEqual([
+    ['session', true],
+    ['navigation', true],
+    ['forms', true],
+  ]);
   await second.stop();
   expect(await second.exited).toBe(0);
 });
