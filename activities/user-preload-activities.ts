@@ -26,7 +26,7 @@ export interface AppliedConfigReader {
 
 export interface UserPreloadActivityDeps {
   loaders: Loaders;
-  /** Where warmUserForms writes; without it, warmUserForms fails saying the worker was built without one. */
+  /** Where preloadUser writes; without it, preloadUser fails saying the worker was built without one. */
   store?: CacheStore;
   /** Without it, readUserPreloadSettings fails saying the worker was built without one. */
   appliedConfig?: AppliedConfigReader;

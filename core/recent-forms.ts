@@ -1,5 +1,5 @@
 // The forms list a user-preload `forms.list` source returns, parsed and ranked: which forms are the
-// `max` most recent. Pure, so it is unit-tested on its own; the listUserForms activity applies it.
+// `max` most recent. Pure, so it is unit-tested on its own; the preloadUser activity applies it.
 import { z } from 'zod';
 import { formatPath } from './config-schema';
 
