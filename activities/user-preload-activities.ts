@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { formatZodError, userPreloadSchema, type LoaderSpec, type UserPreloadSpec } from '../core/config-schema';
 import { expandTemplate } from '../core/key-template';
+import { withRetries, type LoadRetryPolicy } from '../core/load-retry';
 import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
@@ -38,21 +39,6 @@ export interface UserPreloadSettings {
   reservedPrefix: string;
 }
 
-/**
- * How the preload retries one load (and one write) inside its activity: attempts with exponential
- * backoff, as a Temporal retry policy would. A login waits on these, so retries are few and quick.
- */
-export interface LoadRetryPolicy {
-  /** Attempts in all, the first included; at least 1. */
-  maximumAttempts: number;
-  /** Wait before the second attempt, in ms. */
-  initialIntervalMs: number;
-  /** Each further wait is the previous one times this; at least 1. */
-  backoffCoefficient: number;
-  /** Longest wait between two attempts, in ms. */
-  maximumIntervalMs: number;
-}
-
 export interface PreloadUserInput {
   userId: string;
   /** The applied `userPreload` section: which sources, loaders, keys and TTLs. */
@@ -72,11 +58,6 @@ export interface PreloadUserActivityResult {
   durationMs: number;
 }
 
-/** Wait after failed attempt `attempt` (1-based) before the next one, in ms. */
-export function retryDelayMs(policy: LoadRetryPolicy, attempt: number): number {
-  return Math.min(policy.maximumIntervalMs, policy.initialIntervalMs * policy.backoffCoefficient ** (attempt - 1));
-}
-
 /** Whether Temporal would retry this failure: everything except a non-retryable ApplicationFailure. */
 export function isRetryableFailure(err: unknown): boolean {
   return !(err instanceof ApplicationFailure && err.nonRetryable);
@@ -90,25 +71,6 @@ export function describeLoadFailure(err: unknown): string {
   if (err instanceof ApplicationFailure) return err.type ? `${err.type}: ${err.message}` : err.message;
   if (err instanceof Error) return err.name ? `${err.name}: ${err.message}` : err.message;
   return String(err);
-}
-
-/**
- * Runs `attempt` until it succeeds, fails with a failure `retryable` refuses, or has run
- * `policy.maximumAttempts` times; waits `retryDelayMs` between attempts through `wait`.
- */
-export async function withRetries<T>(
-  policy: LoadRetryPolicy,
-  attempt: (attempt: number) => Promise<T>,
-  options: { retryable: (err: unknown) => boolean; wait: (ms: number) => Promise<void> },
-): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (err) {
-      if (n >= policy.maximumAttempts || !options.retryable(err)) throw err;
-      await options.wait(retryDelayMs(policy, n));
-    }
-  }
 }
 
 /** Why `input` is not a valid preloadUser input, naming the field; undefined when it is. */
@@ -210,8 +172,6 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       }
       return { preload: parsed.data, reservedPrefix: appliedConfig.reservedPrefix };
     },
-
-    /** Loads a user's forms list and returns the ids of the `max` most recent forms. */
 
     /**
      * One login's preload: session, navigation and forms load in parallel, each load through the

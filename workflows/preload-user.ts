@@ -4,8 +4,8 @@
 // sizes and timings, never user data.
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
-import type { LoadRetryPolicy } from '../activities/user-preload-activities';
 import type { LoaderSpec, UserPreloadSpec } from '../core/config-schema';
+import { retryDelayMs, type LoadRetryPolicy } from '../core/load-retry';
 import type { PreloadSourceName, PreloadSourceResult, PreloadUserResult } from './user-definitions';
 import { describeFailure } from './describe-failure';
 
@@ -52,9 +52,7 @@ export function preloadUserTimeoutSeconds(
   retry: LoadRetryPolicy,
 ): number {
   let waitsMs = 0;
-  for (let attempt = 1; attempt < retry.maximumAttempts; attempt++) {
-    waitsMs += Math.min(retry.maximumIntervalMs, retry.initialIntervalMs * retry.backoffCoefficient ** (attempt - 1));
-  }
+  for (let attempt = 1; attempt < retry.maximumAttempts; attempt++) waitsMs += retryDelayMs(retry, attempt);
   const loadSeconds = (loader: LoaderSpec) =>
     retry.maximumAttempts * (loader.timeoutSeconds ?? DEFAULT_LOADER_TIMEOUT_SECONDS) + Math.ceil(waitsMs / 1000);
   const sources = [0];

@@ -10,13 +10,11 @@ import {
   describeLoadFailure,
   isRetryableFailure,
   preloadUserInputProblem,
-  retryDelayMs,
-  withRetries,
-  type LoadRetryPolicy,
   type PreloadUserActivityResult,
   type PreloadUserInput,
 } from '../../activities/user-preload-activities';
 import { userPreloadSchema, type UserPreloadSpec } from '../../core/config-schema';
+import { retryDelayMs, withRetries, type LoadRetryPolicy } from '../../core/load-retry';
 import { preloadUserTimeoutSeconds } from '../../workflows/preload-user';
 
 const limiter = new OriginLimiter(DEFAULT_LIMITS);
