@@ -1,0 +1,67 @@
+// Every saved history (test/replay/<version>/, captured by `npm run capture-histories` from real
+// runs of that release) replays against today's workflow code. A change to running workflow code
+// that is not behind patched() or a new deployment version fails here with the workflow and event.
+// A history marked failsOnOwnCode did not replay even on its own release (see its manifest): it
+// may fail exactly that way and no other.
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { nondeterminismSignature } from '../../scripts/replay-signature';
+import { PAYLOAD_CONVERTER_PATH } from '../../worker/create-worker';
+import { quietTemporalRuntime, testServers } from '../helpers/test-env';
+import { loadReplayManifests, readFixtureHistory, REPLAY_ROOT, WORKFLOW_TYPES } from './replay-fixtures';
+
+const manifests = loadReplayManifests();
+
+beforeAll(() => quietTemporalRuntime());
+
+test('a set of replay fixtures is saved, each covering every workflow type', () => {
+  expect(manifests.length).toBeGreaterThan(0);
+  for (const manifest of manifests) {
+    const types = new Set(manifest.fixtures.map((fixture) => fixture.workflowType));
+    expect({ version: manifest.version, types: [...types].sort() }).toEqual({
+      version: manifest.version,
+      types: [...WORKFLOW_TYPES].sort(),
+    });
+    // Every file on disk is listed, and every listed file is on disk.
+    const onDisk = readdirSync(join(REPLAY_ROOT, manifest.version), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .flatMap((dir) =>
+        readdirSync(join(REPLAY_ROOT, manifest.version, dir.name)).map((file) => `${dir.name}/${file}`),
+      );
+    expect(onDisk.sort()).toEqual(manifest.fixtures.map((fixture) => fixture.file).sort());
+  }
+});
+
+describe.each(manifests.map((manifest) => [manifest.version, manifest] as const))(
+  'histories of release %s',
+  (version, manifest) => {
+    test(`replay against the current workflow code without non-determinism (${manifest.fixtures.length} runs)`, async () => {
+      const histories = manifest.fixtures.map((fixture) => ({
+        workflowId: fixture.workflowId,
+        history: historyFromJSON(readFixtureHistory(version, fixture.file)),
+      }));
+      const knownFailure = new Map(manifest.fixtures.map((fixture) => [fixture.runId, fixture.failsOnOwnCode]));
+      const failures: string[] = [];
+      let replayed = 0;
+      for await (const result of Worker.runReplayHistories(
+        {
+          workflowBundle: { codePath: testServers().workflowBundlePath },
+          dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
+          replayName: `replay-${version}`,
+        },
+        histories,
+      )) {
+        replayed++;
+        if (!result.error) continue;
+        // A history that never replayed on its own release may fail the same way, and only so.
+        const signature = nondeterminismSignature(result.error.message);
+        if (signature === knownFailure.get(result.runId)) continue;
+        failures.push(`${result.workflowId} (run ${result.runId}): ${signature}`);
+      }
+      expect(failures).toEqual([]);
+      expect(replayed).toBe(manifest.fixtures.length);
+    });
+  },
+);
