@@ -69,8 +69,9 @@ function startNode(
   ready: RegExp,
   name: string,
   timeoutMs: number,
+  nodeArgs: readonly string[] = [],
 ): Promise<{ handle: ChildHandle; match: RegExpExecArray }> {
-  const child: ChildProcess = spawn(process.execPath, [script], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -107,6 +108,14 @@ function startNode(
       reject(new Error(`${name} exited with ${code ?? signal}: ${handle.output()}`));
     });
   });
+}
+
+/**
+ * Extra node flags for worker processes, from BENCH_WORKER_NODE_ARGS (space separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker and its workflow threads.
+ */
+function workerNodeArgs(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 /** Resident set size of a process, in MiB (Linux). */
@@ -193,6 +202,7 @@ export async function startBenchStack(): Promise<BenchStack> {
           /worker polling/,
           'worker',
           180_000,
+          workerNodeArgs(),
         );
         return worker.handle;
       },
