@@ -10,7 +10,7 @@ import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from './cache-store';
-import type { PreloadKeyResult, PreloadSourceResult } from '../workflows/user-definitions';
+import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../workflows/user-definitions';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
@@ -41,10 +41,13 @@ export interface UserPreloadSettings {
 
 export interface PreloadUserInput {
   userId: string;
-  /** The applied `userPreload` section: which sources, loaders, keys and TTLs. */
-  settings: UserPreloadSpec;
-  /** A key that expands under this prefix is refused (a failure of that key). */
-  reservedPrefix: string;
+  /**
+   * The applied `userPreload` section: which sources, loaders, keys and TTLs. When absent the
+   * activity reads the applied config itself, so a re-applied config takes effect at the next login.
+   */
+  settings?: UserPreloadSpec;
+  /** A key that expands under this prefix is refused (a failure of that key); default the worker's prefix. */
+  reservedPrefix?: string;
   /** Load the recent forms too. */
   preloadForms: boolean;
   /** Forms loading at once (the per-origin limiter still applies); a positive integer. */
@@ -56,6 +59,16 @@ export interface PreloadUserInput {
 export interface PreloadUserActivityResult {
   sources: PreloadSourceResult[];
   durationMs: number;
+  /** The settings this preload ran with, when it read them itself: what the login's receiver needs. */
+  applied?: AppliedPreloadTimes;
+  /** Configured sources left out on purpose (forms with `preloadForms: false`), when it read the settings. */
+  skipped?: PreloadSourceName[];
+}
+
+/** The parts of the applied `userPreload` section that decide when a user is preloaded again. */
+export interface AppliedPreloadTimes {
+  skipIfWarmedWithinMinutes: number;
+  idleMinutes: number;
 }
 
 /** Whether Temporal would retry this failure: everything except a non-retryable ApplicationFailure. */
@@ -77,7 +90,8 @@ export function describeLoadFailure(err: unknown): string {
 export function preloadUserInputProblem(input: PreloadUserInput): string | undefined {
   const problem = userIdProblem(input.userId);
   if (problem) return problem;
-  if (typeof input.reservedPrefix !== 'string') return 'reservedPrefix must be a string';
+  if (input.reservedPrefix !== undefined && typeof input.reservedPrefix !== 'string')
+    return 'reservedPrefix must be a string';
   if (typeof input.preloadForms !== 'boolean') return 'preloadForms must be true or false';
   if (!Number.isInteger(input.formsConcurrency) || input.formsConcurrency < 1)
     return `formsConcurrency must be a positive integer (got ${input.formsConcurrency})`;
@@ -91,6 +105,7 @@ export function preloadUserInputProblem(input: PreloadUserInput): string | undef
   }
   if (typeof retry.backoffCoefficient !== 'number' || !(retry.backoffCoefficient >= 1))
     return `retry.backoffCoefficient must be at least 1 (got ${retry.backoffCoefficient})`;
+  if (input.settings === undefined) return undefined;
   const settings = userPreloadSchema.safeParse(input.settings);
   if (!settings.success) return formatZodError(settings.error, 'settings');
   return undefined;
@@ -130,48 +145,47 @@ export const UserPreloadFailureTypes = {
 export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
   const { loaders, appliedConfig, store } = deps;
 
+  async function readUserPreloadSettings(): Promise<UserPreloadSettings> {
+    if (!appliedConfig) {
+      throw ApplicationFailure.nonRetryable(
+        'this worker was built without access to the applied config, so user preload is off',
+        UserPreloadFailureTypes.notConfigured,
+      );
+    }
+    const text = await appliedConfig.readAppliedConfig();
+    if (text === null) {
+      throw ApplicationFailure.nonRetryable(
+        'no config has been applied: run `warmctl apply` with a userPreload section',
+        UserPreloadFailureTypes.notConfigured,
+      );
+    }
+    let config: unknown;
+    try {
+      config = JSON.parse(text);
+    } catch {
+      throw ApplicationFailure.nonRetryable('the applied config is not valid JSON', UserPreloadFailureTypes.badConfig);
+    }
+    const section =
+      typeof config === 'object' && config !== null ? (config as Record<string, unknown>).userPreload : undefined;
+    if (section === undefined) {
+      throw ApplicationFailure.nonRetryable(
+        'the applied config has no userPreload section: add one and run `warmctl apply`',
+        UserPreloadFailureTypes.notConfigured,
+      );
+    }
+    const parsed = userPreloadSchema.safeParse(section);
+    if (!parsed.success) {
+      throw ApplicationFailure.nonRetryable(
+        `the applied config is invalid: ${formatZodError(parsed.error, 'userPreload')}`,
+        UserPreloadFailureTypes.badConfig,
+      );
+    }
+    return { preload: parsed.data, reservedPrefix: appliedConfig.reservedPrefix };
+  }
+
   return {
     /** The `userPreload` section of the applied config; fails without retry when there is none. */
-    async readUserPreloadSettings(): Promise<UserPreloadSettings> {
-      if (!appliedConfig) {
-        throw ApplicationFailure.nonRetryable(
-          'this worker was built without access to the applied config, so user preload is off',
-          UserPreloadFailureTypes.notConfigured,
-        );
-      }
-      const text = await appliedConfig.readAppliedConfig();
-      if (text === null) {
-        throw ApplicationFailure.nonRetryable(
-          'no config has been applied: run `warmctl apply` with a userPreload section',
-          UserPreloadFailureTypes.notConfigured,
-        );
-      }
-      let config: unknown;
-      try {
-        config = JSON.parse(text);
-      } catch {
-        throw ApplicationFailure.nonRetryable(
-          'the applied config is not valid JSON',
-          UserPreloadFailureTypes.badConfig,
-        );
-      }
-      const section =
-        typeof config === 'object' && config !== null ? (config as Record<string, unknown>).userPreload : undefined;
-      if (section === undefined) {
-        throw ApplicationFailure.nonRetryable(
-          'the applied config has no userPreload section: add one and run `warmctl apply`',
-          UserPreloadFailureTypes.notConfigured,
-        );
-      }
-      const parsed = userPreloadSchema.safeParse(section);
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          `the applied config is invalid: ${formatZodError(parsed.error, 'userPreload')}`,
-          UserPreloadFailureTypes.badConfig,
-        );
-      }
-      return { preload: parsed.data, reservedPrefix: appliedConfig.reservedPrefix };
-    },
+    readUserPreloadSettings,
 
     /**
      * One login's preload: session, navigation and forms load in parallel, each load through the
@@ -192,16 +206,21 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         );
       }
       const cacheStore = store;
-      const { userId, settings, reservedPrefix, retry } = input;
+      const { userId, retry } = input;
+      // Without settings in the input, the applied config decides, read at this login.
+      const applied = input.settings === undefined ? await readUserPreloadSettings() : undefined;
+      const settings = input.settings ?? (applied as UserPreloadSettings).preload;
+      const reservedPrefix = input.reservedPrefix ?? applied?.reservedPrefix ?? appliedConfig?.reservedPrefix ?? '';
       const tags = [`user:${userId}`];
       const source = `user:${userId}`;
       const context = Context.current();
       const started = Date.now();
       let done = 0;
-      const heartbeat = () => context.heartbeat(done);
+      // A local activity has no heartbeat: Temporal keeps its workflow task alive instead.
+      const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat(done);
       // Beat while origins think, not only per body chunk: a load slower than the heartbeat
       // timeout would otherwise be timed out on a live worker and the whole preload run twice.
-      const beat = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+      const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const retrying = {
         retryable: (err: unknown) => !context.cancellationSignal.aborted && isRetryableFailure(err),
         wait: (ms: number) => context.sleep(ms),
@@ -350,7 +369,19 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         if (settings.session) runs.push(single('session', settings.session));
         if (settings.navigation) runs.push(single('navigation', settings.navigation));
         if (settings.forms && input.preloadForms) runs.push(forms(settings.forms));
-        return { sources: await Promise.all(runs), durationMs: Date.now() - started };
+        return {
+          sources: await Promise.all(runs),
+          durationMs: Date.now() - started,
+          ...(applied
+            ? {
+                applied: {
+                  skipIfWarmedWithinMinutes: settings.skipIfWarmedWithinMinutes,
+                  idleMinutes: settings.idleMinutes,
+                },
+                skipped: settings.forms && !input.preloadForms ? ['forms' as const] : [],
+              }
+            : {}),
+        };
       } finally {
         clearInterval(beat);
       }

@@ -7,9 +7,8 @@ import { formatDurationMs, parseDurationMs } from '../core/durations';
 import type { TaskStatus, WarmOutcome } from '../workflows/definitions';
 import { readEnvironment } from '../worker/environment';
 import { userIdProblem } from '../core/user-login';
-import { userSessionWorkflowId } from '../workflows/ids';
 import { loadConfigFile } from './config-file';
-import { notifyUserLoggedIn } from './notify-user-logged-in';
+import { loginShardWorkflowId, notifyUserLoggedIn } from './notify-user-logged-in';
 import { formatTable, formatTime } from './format-table';
 import { createWarmingClient, type WarmingClient, type WarmRunReport } from './warming-client';
 import type { WarmingStats } from './history-stats';
@@ -281,12 +280,13 @@ export function buildProgram(): Command {
     .option('--json', 'print what was sent as JSON')
     .action(async (userId: string, opts: { force?: boolean; forms: boolean; json?: boolean }) => {
       const options = { ...(opts.force ? { force: true } : {}), ...(opts.forms ? {} : { preloadForms: false }) };
-      await withClient((client) =>
-        notifyUserLoggedIn(client.temporal, userId, { ...options, taskQueue: client.taskQueue }),
-      );
+      const taskQueue = await withClient(async (client) => {
+        await notifyUserLoggedIn(client.temporal, userId, { ...options, taskQueue: client.taskQueue });
+        return client.taskQueue;
+      });
       if (opts.json)
         return printJson({
-          workflowId: userSessionWorkflowId(userId),
+          workflowId: loginShardWorkflowId(taskQueue, userId),
           signal: 'userLoggedIn',
           payload: { userId, ...options },
         });

@@ -35,6 +35,7 @@ import {
   configAppliedSignal,
   optimizerStatusQuery,
   optimizerWorkflow,
+  preloadSettingsSignal,
   runCycleUpdate,
   type CycleReport,
   type OptimizerStatus,
@@ -153,6 +154,7 @@ export class WarmingClient {
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
     if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
     await this.notifyOptimizer();
+    if (config.userPreload) await this.notifyLoginShards(config.userPreload.skipIfWarmedWithinMinutes);
     if (options.prune) {
       const wanted = new Set(config.tasks.map((task) => task.taskId));
       const running = await this.listTaskIds();
@@ -217,6 +219,24 @@ export class WarmingClient {
       signal: configAppliedSignal,
       signalArgs: [],
       staticSummary: 'Re-plans adaptive intervals, warms hot keys, runs the critical pass',
+    });
+  }
+
+  /**
+   * Tells this queue's running login shards the skip window, so a re-applied config takes effect
+   * at their next login (each preload reads the rest of the settings itself).
+   */
+  private async notifyLoginShards(skipIfWarmedWithinMinutes: number): Promise<void> {
+    const query = `WorkflowType = 'userLoginsWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(this.taskQueue)}`;
+    const ids: string[] = [];
+    for await (const execution of this.temporal.workflow.list({ query })) ids.push(execution.workflowId);
+    await mapLimit(ids, this.concurrency, async (workflowId) => {
+      try {
+        await this.temporal.workflow.getHandle(workflowId).signal(preloadSettingsSignal, { skipIfWarmedWithinMinutes });
+      } catch (err) {
+        // A shard that continued as new or closed meanwhile learns the window from its next preload.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
     });
   }
 

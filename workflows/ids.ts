@@ -20,6 +20,14 @@ export function userSessionWorkflowId(userId: string): string {
   return `user-session:${userId}`;
 }
 
+/**
+ * `user-logins:<taskQueue>:<shard>`: the long-running receiver of the logins of one shard of users.
+ * The task queue is in the id so deployments sharing a namespace never share a shard.
+ */
+export function userLoginsWorkflowId(taskQueue: string, shard: number): string {
+  return `user-logins:${taskQueue}:${shard}`;
+}
+
 /** Critical warms run on their own queue, derived from the main one, with reserved worker slots. */
 export function criticalTaskQueue(mainTaskQueue: string): string {
   return `${mainTaskQueue}-critical`;

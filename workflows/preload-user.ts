@@ -1,8 +1,13 @@
-// preloadUserWorkflow: one login's preload, a child of the user's session workflow. One preloadUser
-// activity loads session, navigation and forms in parallel and writes them, so a login costs one
-// activity round trip; a failing source never stops the others. Returns metadata only: ids, keys,
-// sizes and timings, never user data.
-import { isCancellation, proxyActivities } from '@temporalio/workflow';
+// preloadUserWorkflow: one login's preload, a child of the workflow that received the login (a
+// login shard, or a legacy per-user session). One preloadUser activity loads session, navigation
+// and forms in parallel and writes them; a failing source never stops the others. Returns metadata
+// only: ids, keys, sizes and timings, never user data.
+//
+// Two shapes, chosen by the input so every history replays the way it ran: without `settings`
+// (release 0.2 on) the activity is local (a marker in this workflow's first task, no activity task
+// round trip) and reads the applied config itself; with `settings` (release 0.1 sessions) it is a
+// normal activity given the settings the session read.
+import { isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
 import type { LoaderSpec, UserPreloadSpec } from '../core/config-schema';
 import { retryDelayMs, type LoadRetryPolicy } from '../core/load-retry';
@@ -11,10 +16,13 @@ import { describeFailure } from './describe-failure';
 
 export interface PreloadUserInput {
   userId: string;
-  /** The applied `userPreload` section: which sources, keys, TTLs. */
-  settings: UserPreloadSpec;
-  /** Keys under this prefix belong to the system; a template that expands into it is refused. */
-  reservedPrefix: string;
+  /**
+   * Release 0.1: the applied `userPreload` section the session read. Absent from 0.2 on: the
+   * preload's local activity reads the applied config itself.
+   */
+  settings?: UserPreloadSpec;
+  /** Release 0.1: keys under this prefix belong to the system. From 0.2 on the worker's prefix. */
+  reservedPrefix?: string;
   /** Load the recent forms too; default true. */
   preloadForms?: boolean;
   /** Recorded in the result: the preload ignored the skip window. */
@@ -65,8 +73,69 @@ export function preloadUserTimeoutSeconds(
   return Math.max(...sources) + 30;
 }
 
+/**
+ * The local activity of a 0.2 preload: every load's own timeout and retries bound it far below
+ * this, and the parent gives the whole preload 10 minutes.
+ */
+const { preloadUser: preloadUserLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10m',
+  retry: {
+    initialInterval: LOAD_RETRY.initialIntervalMs,
+    backoffCoefficient: LOAD_RETRY.backoffCoefficient,
+    maximumInterval: LOAD_RETRY.maximumIntervalMs,
+    maximumAttempts: LOAD_RETRY.maximumAttempts,
+  },
+});
+
 export async function preloadUserWorkflow(input: PreloadUserInput): Promise<PreloadUserResult> {
-  const { userId, settings, reservedPrefix } = input;
+  if (input.settings === undefined) return preloadLocally(input);
+  return preloadWithSettings(input, input.settings);
+}
+
+/** Release 0.2 on: one local activity that reads the applied config and loads every source. */
+async function preloadLocally(input: PreloadUserInput): Promise<PreloadUserResult> {
+  const { userId } = input;
+  const preloadForms = input.preloadForms ?? true;
+  const startedMs = Date.now();
+  let sources: PreloadSourceResult[] = [];
+  let error: string | undefined;
+  let applied: PreloadUserResult['applied'];
+  let skipped: PreloadSourceName[] = [];
+  try {
+    ({ sources, applied, skipped = [] } = await preloadUserLocally({
+      userId,
+      preloadForms,
+      formsConcurrency: FORMS_CONCURRENCY,
+      retry: LOAD_RETRY,
+    }));
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // No config, a bad one, or bad input: nothing was loaded, and the reason says why.
+    error = describeFailure(err);
+  }
+  const failed = SOURCE_ORDER.filter((name) => sources.some((s) => s.source === name && !s.ok));
+  const finishedMs = Date.now();
+  return {
+    userId,
+    ok: error === undefined && failed.length === 0,
+    failed,
+    skipped,
+    sources,
+    keysWritten: sources.flatMap((s) => s.keys.filter((k) => k.ok && k.written).map((k) => k.cacheKey)),
+    force: input.force ?? false,
+    preloadForms,
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: new Date(finishedMs).toISOString(),
+    durationMs: finishedMs - startedMs,
+    ...(error !== undefined ? { error } : {}),
+    ...(applied ? { applied } : {}),
+  };
+}
+
+/** Release 0.1: a normal activity with the settings the session read (kept so those runs replay). */
+async function preloadWithSettings(input: PreloadUserInput, settings: UserPreloadSpec): Promise<PreloadUserResult> {
+  const { userId } = input;
+  const reservedPrefix = input.reservedPrefix ?? '';
   const preloadForms = input.preloadForms ?? true;
   const startedMs = Date.now();
 

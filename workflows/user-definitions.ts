@@ -58,6 +58,10 @@ export interface PreloadUserResult {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** Why the preload could not run at all (no or a bad applied config); its sources are then empty. */
+  error?: string;
+  /** From release 0.2: the applied settings this preload read, which decide when the user is preloaded again. */
+  applied?: { skipIfWarmedWithinMinutes: number; idleMinutes: number };
 }
 
 /** A preload as the session workflow remembers it. */
@@ -100,9 +104,56 @@ export interface UserSessionStatus {
   generation: number;
 }
 
+/** `preloadSettings` payload: the applied settings a login shard needs before its next login. */
+export interface PreloadSettings {
+  skipIfWarmedWithinMinutes: number;
+}
+
+/** A login shard's `status` query answer: its counters over every user it served. */
+export interface UserLoginsStatus {
+  logins: number;
+  preloads: number;
+  failedPreloads: number;
+  skipped: number;
+  coalesced: number;
+  /** Malformed `userLoggedIn` signals, logged and dropped. */
+  rejected: number;
+  lastRejection: string | null;
+  /** Users it holds state for (recent logins). */
+  users: number;
+  /** Preloads running now. */
+  serving: number;
+  /** Users with logins waiting for a preload. */
+  waiting: number;
+  skipIfWarmedWithinMinutes: number;
+  since: string;
+  generation: number;
+}
+
+/** One user as the login shard holding it sees them (the `user` query); counts since the shard's last continue-as-new. */
+export interface UserPreloadStatus {
+  userId: string;
+  state: 'idle' | 'waiting' | 'preloading';
+  logins: number;
+  preloads: number;
+  failedPreloads: number;
+  skipped: number;
+  coalesced: number;
+  lastLoginAt: string;
+  /** When the last preload in which every source succeeded finished: the skip window's start. */
+  lastCompleteAt: string | null;
+  lastResult: PreloadSummary | null;
+  lastError: string | null;
+}
+
 /** The auth service's login report (`temporal workflow signal-with-start --signal-name userLoggedIn`). */
 export const userLoggedInSignal = defineSignal<[UserLoggedIn]>('userLoggedIn');
 export const userSessionStatusQuery = defineQuery<UserSessionStatus>('status');
+/** `warmctl apply` tells every login shard the skip window, so a re-applied config takes effect at the next login. */
+export const preloadSettingsSignal = defineSignal<[PreloadSettings]>('preloadSettings');
+export const userLoginsStatusQuery = defineQuery<UserLoginsStatus>('status');
+/** One user's state in the shard that holds it, or null when it holds none (no recent login). */
+export const userPreloadStatusQuery = defineQuery<UserPreloadStatus | null, [string]>('user');
 
 const SESSION_PREFIX = userSessionWorkflowId('');
 

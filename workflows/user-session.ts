@@ -1,7 +1,8 @@
 // userSessionWorkflow: one per user (`user-session:<userId>`), started or signalled by the auth
-// service's signal-with-start. It dedupes logins (coalescing while a preload runs, skipping recent
-// ones), runs each preload as a child workflow, and completes when idle so open workflows and
-// history stay bounded.
+// service's signal-with-start: the login receiver of release 0.1, kept so that call keeps working
+// (the cheaper receiver is userLoginsWorkflow). It dedupes logins (coalescing while a preload runs,
+// skipping recent ones), runs each preload as a child workflow, and completes when idle so open
+// workflows and history stay bounded.
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -10,6 +11,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
@@ -74,7 +76,14 @@ const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 const DEFAULT_IDLE_MS = 30 * 60_000;
 const MAX_REASON_LENGTH = 300;
 
-/** Settings come from Redis on every served login, so a re-applied config takes effect at once. */
+/**
+ * Patch: the preload child reads the settings itself (no local activity per login here, and no
+ * clock read after one: release 0.1 named the child from the time a local activity resolved,
+ * which a replay reads differently, so its histories wedged on replay).
+ */
+export const SETTINGS_IN_PRELOAD_PATCH = 'settings-in-preload';
+
+/** Release 0.1 only: settings from Redis on every served login. */
 const { readUserPreloadSettings } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5 },
@@ -160,6 +169,7 @@ export async function userSessionWorkflow(input: UserSessionInput = {}): Promise
   });
 
   async function serve(batch: PendingLogins): Promise<void> {
+    if (patched(SETTINGS_IN_PRELOAD_PATCH)) return servePreloadReadingSettings(batch);
     let settings: UserPreloadSettings;
     try {
       settings = await readUserPreloadSettings();
@@ -205,6 +215,46 @@ export async function userSessionWorkflow(input: UserSessionInput = {}): Promise
       } else {
         state.failedPreloads++;
         state.lastError = `sources failed: ${result.failed.join(', ')}`;
+      }
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      state.failedPreloads++;
+      state.lastError = describeFailure(err);
+      log.warn('user preload failed', { workflowId, error: state.lastError });
+    }
+  }
+
+  /** From release 0.2: the child reads the applied settings and reports the windows they set. */
+  async function servePreloadReadingSettings(batch: PendingLogins): Promise<void> {
+    const recent = state.lastCompleteAtMs !== null && Date.now() - state.lastCompleteAtMs < state.skipMs;
+    if (!batch.force && recent && (!batch.preloadForms || state.lastCompleteIncludedForms)) {
+      state.skipped++;
+      return;
+    }
+    const startedMs = Date.now();
+    const workflowId = preloadUserWorkflowId(userId, startedMs);
+    state.preloads++;
+    state.lastPreloadAt = iso(startedMs);
+    try {
+      const result = await executeChild(preloadUserWorkflow, {
+        workflowId,
+        args: [{ userId, preloadForms: batch.preloadForms, force: batch.force }],
+        // A stuck preload must not hold the user's logins forever.
+        workflowExecutionTimeout: '10m',
+        staticSummary: 'User preload on login',
+      });
+      if (result.applied) {
+        state.idleMs = result.applied.idleMinutes * 60_000;
+        state.skipMs = result.applied.skipIfWarmedWithinMinutes * 60_000;
+      }
+      state.lastResult = summarize(workflowId, result);
+      if (result.ok) {
+        state.lastCompleteAtMs = Date.now();
+        state.lastCompleteIncludedForms = batch.preloadForms;
+        state.lastError = null;
+      } else {
+        state.failedPreloads++;
+        state.lastError = result.error ?? `sources failed: ${result.failed.join(', ')}`;
       }
     } catch (err) {
       if (isCancellation(err)) throw err;

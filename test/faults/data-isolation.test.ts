@@ -118,7 +118,7 @@ test('no value or user data enters any workflow history: tasks, failures, patter
 
   const { ids, text } = await historiesOnTaskQueue(stack.temporal, stack.taskQueue);
   // Every kind of workflow was scanned, and payloads are decoded (key names are readable)...
-  for (const kind of ['warm-task:', 'user-session:', 'bulk-']) expect(ids.join(' ')).toContain(kind);
+  for (const kind of ['warm-task:', 'user-logins:', 'bulk-']) expect(ids.join(' ')).toContain(kind);
   expect(ids.some((id) => /preload/i.test(id))).toBe(true);
   const mentions = (needle: string) => {
     // Not expect(text).toContain: a failure would print every history.

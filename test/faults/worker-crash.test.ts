@@ -2,13 +2,8 @@
 // workers sharing one queue: the work still happens, the schedule goes on, and no scheduled warm
 // runs twice.
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
-import {
-  taskWorkflowId,
-  userSessionStatusQuery,
-  userSessionWorkflowId,
-  type PreloadUserResult,
-  type UserSessionStatus,
-} from '../../workflows';
+import { userPreloadStatus } from '../../client/user-preload-status';
+import { taskWorkflowId, type PreloadUserResult } from '../../workflows';
 import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
@@ -135,13 +130,13 @@ test('a login preload cut off by SIGKILL completes on a new worker, every source
 
   const second = startWorkerProcess(stackEnv(stack));
   await second.polling();
-  // The preload activity runs again on the new worker once its heartbeat times out (20 s).
-  const session = stack.temporal.workflow.getHandle(userSessionWorkflowId(userId));
+  // The preload's local activity runs again on the new worker once the child's workflow task
+  // times out (10 s), or its sticky queue gives up on the dead worker.
   const status = await waitFor(
     'the preload finished on the new worker',
     async () => {
-      const current: UserSessionStatus = await session.query(userSessionStatusQuery);
-      return current.state === 'idle' && current.lastResult !== null ? current : undefined;
+      const current = await userPreloadStatus(stack.temporal, userId, { taskQueue: stack.taskQueue });
+      return current?.state === 'idle' && current.lastResult !== null ? current : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );

@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
+import { userPreloadStatus } from '../../client/user-preload-status';
 import type { WarmingStats } from '../../client/history-stats';
 import type { WarmingConfigInput } from '../../core/config-schema';
 import { formatDurationMs } from '../../core/durations';
-import { userSessionStatusQuery, userSessionWorkflowId } from '../../workflows';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
 import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
@@ -109,8 +109,8 @@ test('warmctl report --html draws every warm, task, interval change and preload,
   await waitFor('the re-plan', async () => (await stack.warming.status(adaptive)).intervalMinutes === 120);
   await notifyUserLoggedIn(stack.temporal, user, { taskQueue: stack.taskQueue });
   await waitFor('the preload', async () => {
-    const status = await stack.temporal.workflow.getHandle(userSessionWorkflowId(user)).query(userSessionStatusQuery);
-    return status.preloads === 1 && status.state === 'idle';
+    const status = await userPreloadStatus(stack.temporal, user, { taskQueue: stack.taskQueue });
+    return status?.preloads === 1 && status.state === 'idle';
   });
   await waitFor('the preload in visibility', async () => (await stack.warming.stats()).userPreloads === 1);
 

@@ -2,12 +2,11 @@
 // forced warms, failures, worker restarts and continue-as-new; user preloads likewise.
 import { createCacheClient } from '../../client/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
+import { userPreloadStatus } from '../../client/user-preload-status';
 import { parseTask } from '../../core/config-schema';
 import {
   forceWarmSignal,
   taskWorkflowId,
-  userSessionStatusQuery,
-  userSessionWorkflowId,
   warmTaskWorkflow,
 } from '../../workflows';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
@@ -228,12 +227,11 @@ test('userPreloads and preload latency agree with the preloads the origin served
     sentAt.get(userId)?.push(Date.now());
     await notifyUserLoggedIn(stack.temporal, userId, { taskQueue: stack.taskQueue, ...(force ? { force } : {}) });
   };
-  const sessionStatus = (userId: string) =>
-    stack.temporal.workflow.getHandle(userSessionWorkflowId(userId)).query(userSessionStatusQuery);
+  const sessionStatus = (userId: string) => userPreloadStatus(stack.temporal, userId, { taskQueue: stack.taskQueue });
   const settled = async (userId: string, preloads: number) => {
     const status = await waitFor(`${preloads} preload(s) of ${userId}`, async () => {
       const s = await sessionStatus(userId);
-      return s.preloads === preloads && s.state === 'idle' && s.lastResult ? s : undefined;
+      return s?.preloads === preloads && s.state === 'idle' && s.lastResult ? s : undefined;
     });
     seenAt.get(userId)?.push(Date.now());
     return status;
@@ -245,7 +243,7 @@ test('userPreloads and preload latency agree with the preloads the origin served
   await login(first, true); // forced: a second preload
   await settled(first, 2);
   await login(second); // within the skip window: a login, but no preload
-  await waitFor('the skipped login', async () => (await sessionStatus(second)).skipped === 1);
+  await waitFor('the skipped login', async () => (await sessionStatus(second))?.skipped === 1);
 
   // Visibility may trail the close of the last child by a moment; then the count must be exact.
   const report = await waitFor('the preloads in visibility', async () => {

@@ -1,4 +1,5 @@
 // warmctl end to end: the built binary against the real servers, as an operator runs it.
+import { loginShardWorkflowId } from '../../client/notify-user-logged-in';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,7 +263,7 @@ test('login sends userLoggedIn as the auth service does; --no-forms leaves forms
   const sent = await runWarmctlBinary(['login', user, '--no-forms', '--json'], env);
   expect(sent.code).toBe(0);
   expect(JSON.parse(sent.stdout)).toEqual({
-    workflowId: `user-session:${user}`,
+    workflowId: loginShardWorkflowId(stack.taskQueue, user),
     signal: 'userLoggedIn',
     payload: { userId: user, preloadForms: false },
   });

@@ -112,3 +112,19 @@ describe('difference targets', () => {
     expect(formatTarget(makeRow(login))).toBe('value - baseline <= 250 ms');
   });
 });
+
+describe('value targets', () => {
+  test('compare the value itself, with or without a baseline', () => {
+    const events = {
+      ...input,
+      name: 'login-history-events',
+      unit: 'events',
+      value: { min: 14, median: 14, max: 14, n: 1 },
+      target: { op: '<=' as const, value: 15, of: 'value' as const },
+    };
+    expect(meetsTarget(makeRow(events))).toBe(true);
+    expect(meetsTarget(makeRow({ ...events, baselineValue: null }))).toBe(true);
+    expect(meetsTarget(makeRow({ ...events, value: { min: 27, median: 27, max: 27, n: 1 } }))).toBe(false);
+    expect(formatTarget(makeRow(events))).toBe('value <= 15 events');
+  });
+});

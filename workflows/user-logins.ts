@@ -1,0 +1,340 @@
+// userLoginsWorkflow: a long-running login receiver (`user-logins:<shard>`) for the users of one
+// shard. The auth service's signal-with-start lands here; the workflow dedupes logins per user
+// (coalescing while that user's preload runs, skipping users preloaded within the skip window)
+// and starts one preloadUserWorkflow child per login it serves. Many users' logins share its
+// workflow tasks, so a login costs no workflow start of its own besides its child. It continues
+// as new before its history grows large, carrying each recent user's skip state.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { userLoggedInProblem } from '../core/user-login';
+import { preloadUserWorkflow } from './preload-user';
+import { WARM_USER_ID } from './search-attributes';
+import {
+  preloadSettingsSignal,
+  preloadUserWorkflowId,
+  userLoggedInSignal,
+  userLoginsStatusQuery,
+  userPreloadStatusQuery,
+  type PreloadSettings,
+  type PreloadSummary,
+  type PreloadUserResult,
+  type UserLoggedIn,
+  type UserLoginsStatus,
+  type UserPreloadStatus,
+} from './user-definitions';
+import { describeFailure } from './describe-failure';
+
+/** Logins of one user waiting to be served: merged, so a burst becomes one preload. */
+interface PendingLogins {
+  force: boolean;
+  preloadForms: boolean;
+}
+
+/** What a shard carries across continue-as-new for one user: enough to skip and to serve. */
+interface CarriedUser {
+  /** When the user's last preload in which every source succeeded finished. */
+  lastCompleteAtMs: number | null;
+  /** Whether that preload loaded forms (a later login wanting forms is not skipped otherwise). */
+  includedForms: boolean;
+  lastLoginAtMs: number;
+  pending: PendingLogins | null;
+}
+
+/** Release 0.2's carried state of a login shard; `version` names its shape for later migrations. */
+export interface CarriedUserLoginsState {
+  version: 1;
+  logins: number;
+  preloads: number;
+  failedPreloads: number;
+  skipped: number;
+  coalesced: number;
+  rejected: number;
+  lastRejection: string | null;
+  /** The skip window last known (from `preloadSettings` or a preload's applied settings). */
+  skipMs: number;
+  users: Record<string, CarriedUser>;
+  since: string;
+  generation: number;
+}
+
+export interface UserLoginsInput {
+  carried?: CarriedUserLoginsState;
+  /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
+  historyEventsLimit?: number;
+}
+
+/** The user's view of a shard: its carried part plus what this run saw. */
+interface UserEntry extends CarriedUser {
+  logins: number;
+  preloads: number;
+  failedPreloads: number;
+  skipped: number;
+  coalesced: number;
+  serving: PendingLogins | null;
+  lastResult: PreloadSummary | null;
+  lastError: string | null;
+}
+
+const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
+/** The config's default skip window, until a preload or `preloadSettings` says otherwise. */
+const DEFAULT_SKIP_MS = 5 * 60_000;
+/** A user's entry stays this long after its last login at least (for `warmctl` and the tests to read). */
+const MIN_RETENTION_MS = 60_000;
+/** Users carried across continue-as-new at most: the skip state of the most recent ones. */
+const MAX_CARRIED_USERS = 20_000;
+const MAX_REASON_LENGTH = 300;
+
+export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<void> {
+  const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
+  const carried = migrateCarriedUserLogins(input.carried);
+  const counters = {
+    logins: carried?.logins ?? 0,
+    preloads: carried?.preloads ?? 0,
+    failedPreloads: carried?.failedPreloads ?? 0,
+    skipped: carried?.skipped ?? 0,
+    coalesced: carried?.coalesced ?? 0,
+    rejected: carried?.rejected ?? 0,
+  };
+  let lastRejection = carried?.lastRejection ?? null;
+  let skipMs = carried?.skipMs ?? DEFAULT_SKIP_MS;
+  const since = carried?.since ?? new Date().toISOString();
+  const generation = carried?.generation ?? 0;
+  const users = new Map<string, UserEntry>();
+  for (const [userId, user] of Object.entries(carried?.users ?? {})) users.set(userId, newEntry(user));
+  /** Users with logins waiting, in arrival order. */
+  const ready = new Set<string>([...users].filter(([, user]) => user.pending).map(([userId]) => userId));
+  let serving = 0;
+  let draining = false;
+
+  setHandler(userLoginsStatusQuery, (): UserLoginsStatus => ({
+    ...counters,
+    lastRejection,
+    users: users.size,
+    serving,
+    waiting: ready.size,
+    skipIfWarmedWithinMinutes: skipMs / 60_000,
+    since,
+    generation,
+  }));
+  setHandler(userPreloadStatusQuery, (userId: string): UserPreloadStatus | null => {
+    const user = users.get(userId);
+    return user ? userStatus(userId, user) : null;
+  });
+  setHandler(preloadSettingsSignal, (payload: unknown) => {
+    const minutes = (payload as Partial<PreloadSettings> | null)?.skipIfWarmedWithinMinutes;
+    if (typeof minutes !== 'number' || !(minutes >= 0 && minutes <= 24 * 60)) {
+      return void log.warn('preloadSettings signal dropped', {
+        problem: 'skipIfWarmedWithinMinutes must be a number from 0 to 1440',
+      });
+    }
+    skipMs = minutes * 60_000;
+  });
+  // Never throws: a malformed payload must not fail the workflow task, so it is logged and dropped.
+  setHandler(userLoggedInSignal, (payload: unknown) => {
+    const problem = userLoggedInProblem(payload);
+    if (problem) {
+      counters.rejected++;
+      lastRejection = problem.slice(0, MAX_REASON_LENGTH);
+      log.warn('userLoggedIn signal dropped', { problem: lastRejection });
+      return;
+    }
+    const login = payload as UserLoggedIn;
+    const wanted: PendingLogins = { force: login.force === true, preloadForms: login.preloadForms !== false };
+    const user = users.get(login.userId) ?? newEntry();
+    users.set(login.userId, user);
+    counters.logins++;
+    user.logins++;
+    user.lastLoginAtMs = Date.now();
+    // A login the running preload already covers joins it; a forced one (or one wanting forms the
+    // running preload leaves out) queues one more preload after it.
+    const covered = user.serving !== null && !wanted.force && (!wanted.preloadForms || user.serving.preloadForms);
+    if (covered) {
+      counters.coalesced++;
+      user.coalesced++;
+    } else if (user.pending) {
+      counters.coalesced++;
+      user.coalesced++;
+      user.pending = {
+        force: user.pending.force || wanted.force,
+        preloadForms: user.pending.preloadForms || wanted.preloadForms,
+      };
+    } else {
+      user.pending = wanted;
+      if (!user.serving) ready.add(login.userId);
+    }
+  });
+
+  /** Serves one user's waiting logins: skips them, or runs one preload child for all of them. */
+  async function serve(userId: string, user: UserEntry): Promise<void> {
+    const batch = user.pending as PendingLogins;
+    user.pending = null;
+    const recent = user.lastCompleteAtMs !== null && Date.now() - user.lastCompleteAtMs < skipMs;
+    if (!batch.force && recent && (!batch.preloadForms || user.includedForms)) {
+      counters.skipped++;
+      user.skipped++;
+      return;
+    }
+    const startedMs = Date.now();
+    const workflowId = preloadUserWorkflowId(userId, startedMs);
+    counters.preloads++;
+    user.preloads++;
+    user.serving = batch;
+    serving++;
+    try {
+      const child = await startChild(preloadUserWorkflow, {
+        workflowId,
+        args: [{ userId, preloadForms: batch.preloadForms, force: batch.force }],
+        // A stuck preload must not hold the user's logins forever.
+        workflowExecutionTimeout: '10m',
+        // A preload finishes even if this shard is terminated or reset.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [{ key: WARM_USER_ID, value: userId }],
+        staticSummary: `Preload of ${userId} on login`,
+      });
+      const result = await child.result();
+      if (result.applied) skipMs = result.applied.skipIfWarmedWithinMinutes * 60_000;
+      record(user, workflowId, result, batch);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      counters.failedPreloads++;
+      user.failedPreloads++;
+      user.lastError = describeFailure(err);
+      log.warn('user preload failed', { workflowId, error: user.lastError });
+    } finally {
+      user.serving = null;
+      serving--;
+      if (user.pending) ready.add(userId);
+    }
+  }
+
+  function record(user: UserEntry, workflowId: string, result: PreloadUserResult, batch: PendingLogins): void {
+    user.lastResult = {
+      workflowId,
+      ok: result.ok,
+      failed: result.failed,
+      keysWritten: result.keysWritten.length,
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      durationMs: result.durationMs,
+    };
+    if (result.ok) {
+      user.lastCompleteAtMs = Date.now();
+      user.includedForms = batch.preloadForms;
+      user.lastError = null;
+    } else {
+      counters.failedPreloads++;
+      user.failedPreloads++;
+      user.lastError = result.error ?? `sources failed: ${result.failed.join(', ')}`;
+    }
+  }
+
+  /** Forgets users with nothing waiting or running whose skip window (and a minute) has passed. */
+  function prune(): void {
+    const now = Date.now();
+    const retentionMs = Math.max(skipMs, MIN_RETENTION_MS);
+    for (const [userId, user] of users) {
+      if (user.pending || user.serving) continue;
+      if (now - Math.max(user.lastLoginAtMs, user.lastCompleteAtMs ?? 0) > retentionMs) users.delete(userId);
+    }
+  }
+
+  for (;;) {
+    if (!draining) {
+      for (const userId of [...ready]) {
+        ready.delete(userId);
+        const user = users.get(userId);
+        if (user?.pending && !user.serving) void serve(userId, user);
+      }
+      prune();
+      const info = workflowInfo();
+      draining = info.continueAsNewSuggested || info.historyLength >= historyEventsLimit;
+    }
+    if (draining) {
+      // New logins wait (and are carried) while the running preloads finish.
+      await condition(() => serving === 0 && allHandlersFinished());
+      prune();
+      await continueAsNew<typeof userLoginsWorkflow>({
+        carried: carry(),
+        historyEventsLimit,
+      });
+    }
+    await condition(() => ready.size > 0 || workflowInfo().continueAsNewSuggested);
+  }
+
+  function carry(): CarriedUserLoginsState {
+    const recent = [...users]
+      .sort(([, a], [, b]) => b.lastLoginAtMs - a.lastLoginAtMs)
+      .slice(0, MAX_CARRIED_USERS)
+      .map(([userId, user]): [string, CarriedUser] => [
+        userId,
+        {
+          lastCompleteAtMs: user.lastCompleteAtMs,
+          includedForms: user.includedForms,
+          lastLoginAtMs: user.lastLoginAtMs,
+          pending: user.pending,
+        },
+      ]);
+    return {
+      version: 1,
+      ...counters,
+      lastRejection,
+      skipMs,
+      users: Object.fromEntries(recent),
+      since,
+      generation: generation + 1,
+    };
+  }
+
+  function userStatus(userId: string, user: UserEntry): UserPreloadStatus {
+    return {
+      userId,
+      state: user.serving ? 'preloading' : user.pending ? 'waiting' : 'idle',
+      logins: user.logins,
+      preloads: user.preloads,
+      failedPreloads: user.failedPreloads,
+      skipped: user.skipped,
+      coalesced: user.coalesced,
+      lastLoginAt: new Date(user.lastLoginAtMs).toISOString(),
+      lastCompleteAt: user.lastCompleteAtMs === null ? null : new Date(user.lastCompleteAtMs).toISOString(),
+      lastResult: user.lastResult,
+      lastError: user.lastError,
+    };
+  }
+}
+
+function newEntry(carried?: CarriedUser): UserEntry {
+  return {
+    lastCompleteAtMs: carried?.lastCompleteAtMs ?? null,
+    includedForms: carried?.includedForms ?? false,
+    lastLoginAtMs: carried?.lastLoginAtMs ?? Date.now(),
+    pending: carried?.pending ?? null,
+    logins: 0,
+    preloads: 0,
+    failedPreloads: 0,
+    skipped: 0,
+    coalesced: 0,
+    serving: null,
+    lastResult: null,
+    lastError: null,
+  };
+}
+
+/**
+ * The carried state in today's shape, whatever release carried it. Version 1 is the first; a later
+ * shape adds a branch here that upgrades the older one, and a test decodes every saved version.
+ */
+export function migrateCarriedUserLogins(carried: unknown): CarriedUserLoginsState | undefined {
+  if (carried === undefined || carried === null) return undefined;
+  const version = (carried as { version?: unknown }).version;
+  if (version === 1) return carried as CarriedUserLoginsState;
+  throw new Error(`userLoginsWorkflow cannot continue from carried state version ${String(version)}`);
+}
