@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { createCacheClient } from '../client/cache-client';
 import { createWarmingClient, type WarmingClient } from '../client/warming-client';
 import { parseWarmingConfig, type WarmingConfigInput } from '../core/config-schema';
-import { createWorker, PAYLOAD_CONVERTER_PATH } from '../worker/create-worker';
+import { createWorker } from '../worker/create-worker';
+import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH } from '../worker/workflow-bundle';
 import { nondeterminismSignature } from './replay-signature';
 import {
   applyTaskUpdate,
@@ -487,7 +488,7 @@ async function replayOnOwnCode(outDir: string, fixtures: ReplayFixture[]): Promi
     history: historyFromJSON(JSON.parse(readFileSync(join(outDir, fixture.file), 'utf8'))),
   }));
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../workflows'), dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH } },
+    { workflowBundle: await buildWorkflowBundle(), dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH } },
     histories,
   )) {
     const fixture = byRunId.get(result.runId);

@@ -1,9 +1,9 @@
 // Starts one Temporal dev server and one redis-server for the whole jest run, on free loopback
 // ports, and bundles the workflows once. A server that cannot start fails the run: nothing is skipped.
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startRedisServer, startTemporalDevServer, waitForTemporal, type LocalServer } from '../scripts/local-stack';
+import { buildWorkflowBundle } from '../worker/workflow-bundle';
 
 declare global {
   var __CW_TEST_SERVERS__: LocalServer[] | undefined;
@@ -31,17 +31,14 @@ export default async function globalSetup(): Promise<void> {
     const root = resolve(__dirname, '..');
     const tmp = join(root, '.tmp');
     mkdirSync(tmp, { recursive: true });
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      payloadConverterPath: require.resolve('../workflows/payload-converter'),
-      logger: {
-        log: () => undefined,
-        trace: () => undefined,
-        debug: () => undefined,
-        info: () => undefined,
-        warn: console.warn,
-        error: console.error,
-      },
+    // From source, with the options of the build's bundle (a stale dist/ must not be tested).
+    const { code } = await buildWorkflowBundle({
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: console.warn,
+      error: console.error,
     });
     const bundlePath = join(tmp, `workflow-bundle-${process.pid}.js`);
     writeFileSync(bundlePath, code);

@@ -12,9 +12,9 @@ import { redisKeys } from '../activities/redis-keys';
 import { RedisUsageTracker } from '../activities/usage-tracker';
 import { criticalTaskQueue } from '../workflows/ids';
 import { createRedis, readEnvironment, temporalConnectOptions } from './environment';
+import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
-/** The payload converter workers use, and prebuilt bundles must be built with (`bundleWorkflowCode`). */
-export const PAYLOAD_CONVERTER_PATH = require.resolve('../workflows/payload-converter');
+export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
   /** Defaults to a connection built from the environment (TEMPORAL_ADDRESS, TLS, API key...). */
@@ -35,8 +35,8 @@ export interface CreateWorkerOptions {
   /** Slots reserved for critical warms, never used by normal ones. Default 10. */
   criticalMaxConcurrentActivities?: number;
   /**
-   * A prebuilt workflow bundle (faster start); by default the workflows are bundled at start.
-   * Build it with `payloadConverterPath: PAYLOAD_CONVERTER_PATH`.
+   * A prebuilt workflow bundle. Default: the one `npm run build` wrote (dist/workflow-bundle.js),
+   * else the workflows are bundled at start. Build your own with `workflowBundleOptions()`.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long shutdown waits for in-flight warms. Default '30s'. */
@@ -95,12 +95,11 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       shutdownGraceTime: options.shutdownGraceTime ?? '30s',
       ...options.workerOptions,
     };
+    const workflowBundle = options.workflowBundle ?? prebuiltWorkflowBundle() ?? (await buildWorkflowBundle());
     const main = await Worker.create({
       ...common,
       taskQueue,
-      ...(options.workflowBundle
-        ? { workflowBundle: options.workflowBundle }
-        : { workflowsPath: require.resolve('../workflows') }),
+      workflowBundle,
       maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
     });
     const critical = await Worker.create({
