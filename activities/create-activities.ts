@@ -76,8 +76,9 @@ export function createActivities(deps: ActivityDeps) {
         // of the same origin so they do not arrive in lockstep.
         await context.sleep(Math.random() * Math.min(2_000, 200 * 2 ** (attempt - 2)));
       }
-      const heartbeat = () => context.heartbeat();
-      const beat = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+      // A local activity has no heartbeat: Temporal keeps its workflow task alive instead.
+      const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat();
+      const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const started = Date.now();
       try {
         const value = await loaders.load({

@@ -9,6 +9,7 @@ import type { CacheStore } from '../activities/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
+import { quote, taskQueuesClause } from './visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
 import { decideFates, summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import {
@@ -97,7 +98,7 @@ const PRELOAD_WORKFLOW_TYPE = 'preloadUserWorkflow';
 
 /** Runs of this queue's task workflows that may hold warms in the window. */
 async function listTaskRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<TaskRun[]> {
-  const clauses = [`WorkflowType = 'warmTaskWorkflow'`, `TaskQueue = ${quote(taskQueue)}`];
+  const clauses = [`WorkflowType = 'warmTaskWorkflow'`, taskQueuesClause(taskQueue)];
   if (options.taskId) clauses.push(`WorkflowId = ${quote(taskWorkflowId(options.taskId))}`);
   if (options.sinceMs !== undefined)
     clauses.push(`(ExecutionStatus = 'Running' OR CloseTime >= '${new Date(options.sinceMs).toISOString()}')`);
@@ -121,9 +122,27 @@ async function readRun(client: Client, run: TaskRun): Promise<RunHistory | undef
   const converter = client.options.loadedDataConverter.payloadConverter;
   const scheduled = new Map<string, { atMs: number; cacheKey: string }>();
   const out: RunHistory = { taskId, warms: [], intervalEvents: [] };
+  /** When the current workflow task started: a local warm ran inside it. */
+  let taskStartedMs = 0;
   for (const event of history.events ?? []) {
     const atMs = tsToMs(event.eventTime);
+    if (event.workflowTaskStartedEventAttributes) taskStartedMs = atMs;
     if (collectIntervalEvent(event, atMs, converter, out)) continue;
+    const local = localActivity(event, converter);
+    if (local) {
+      if (local.activityType !== 'warmKey') continue;
+      const result = local.ok ? decode<WarmKeyResult>(converter, local.result) : undefined;
+      out.warms.push({
+        taskId,
+        cacheKey: result?.cacheKey ?? out.spec?.cacheKey ?? '',
+        atMs,
+        ok: local.ok,
+        durationMs: result?.durationMs ?? atMs - taskStartedMs,
+        ...(result ? { result } : {}),
+        ...(local.error ? { error: local.error } : {}),
+      });
+      continue;
+    }
     const attributes = event.activityTaskScheduledEventAttributes;
     if (attributes && attributes.activityType?.name === 'warmKey') {
       const input = decode<{ cacheKey?: string }>(converter, attributes.input?.payloads?.[0]);
@@ -200,6 +219,19 @@ function collectIntervalEvent(
     return true;
   }
   return false;
+}
+
+/** A local activity's marker: its type, and its result or why it failed. */
+function localActivity(
+  event: HistoryEvent,
+  converter: PayloadConverter,
+): { activityType: string; ok: boolean; result?: temporal.api.common.v1.IPayload | null; error?: string } | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (!marker || marker.markerName !== 'core_local_activity') return undefined;
+  const data = decode<{ activity_type?: string }>(converter, marker.details?.data?.payloads?.[0]);
+  const activityType = data?.activity_type ?? '';
+  if (marker.failure) return { activityType, ok: false, error: failureMessage(marker.failure) ?? 'failed' };
+  return { activityType, ok: true, result: marker.details?.result?.payloads?.[0] };
 }
 
 function closedActivity(
@@ -440,6 +472,3 @@ export async function readWarmingStats(
 }
 
 /** Quotes a value for a Temporal visibility query. */
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}

@@ -33,6 +33,8 @@ import {
   warmNowUpdate,
   warmTaskWorkflow,
   configAppliedSignal,
+  criticalTaskQueue,
+  taskWorkflowQueue,
   optimizerStatusQuery,
   optimizerWorkflow,
   preloadSettingsSignal,
@@ -44,6 +46,7 @@ import {
 } from '../workflows';
 import { createRedis, readEnvironment, temporalConnectOptions } from '../worker/environment';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
+import { quote, taskQueuesClause } from './visibility-query';
 import { readReportData, type ReportData } from './report-data';
 
 export interface WarmingClientOptions {
@@ -138,7 +141,7 @@ export class WarmingClient {
     // leaves nothing half-applied.
     const running = await mapLimit(config.tasks, this.concurrency, async (task, i) => {
       const queue = await this.runningQueue(taskWorkflowId(task.taskId));
-      if (queue !== undefined && queue !== this.taskQueue) {
+      if (queue !== undefined && !this.ownsQueue(queue)) {
         throw new ConfigError(
           `tasks[${i}].taskId: "${task.taskId}" belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`,
         );
@@ -193,7 +196,8 @@ export class WarmingClient {
     }
     await this.temporal.workflow.start(warmTaskWorkflow, {
       workflowId: taskWorkflowId(spec.taskId),
-      taskQueue: this.taskQueue,
+      // Critical tasks run on the critical queue, where their warms use the reserved slots.
+      taskQueue: taskWorkflowQueue(this.taskQueue, isCritical(spec)),
       args: [{ spec }],
       // Two applies racing each other still make one workflow per task.
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -285,7 +289,7 @@ export class WarmingClient {
   /** Ids of this task queue's running task workflows, optionally filtered by a visibility query clause. */
   async listTaskIds(filter?: string): Promise<string[]> {
     // Only this deployment's tasks: others may share the namespace on their own task queue.
-    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(this.taskQueue)}${filter ? ` AND ${filter}` : ''}`;
+    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running' AND ${taskQueuesClause(this.taskQueue)}${filter ? ` AND ${filter}` : ''}`;
     const ids: string[] = [];
     for await (const execution of this.temporal.workflow.list({ query })) {
       const taskId = taskIdFromWorkflowId(execution.workflowId);
@@ -426,10 +430,15 @@ export class WarmingClient {
     const workflowId = taskWorkflowId(taskId);
     const queue = await this.runningQueue(workflowId);
     if (queue === undefined) throw new TaskNotFoundError(taskId);
-    if (queue !== this.taskQueue) {
+    if (!this.ownsQueue(queue)) {
       throw new Error(`task ${taskId} belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`);
     }
     return this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(workflowId);
+  }
+
+  /** Whether a workflow on `queue` is this deployment's (its main or critical queue). */
+  private ownsQueue(queue: string): boolean {
+    return queue === this.taskQueue || queue === criticalTaskQueue(this.taskQueue);
   }
 
   /** The task queue of the running workflow with this id, or undefined when none runs. */
@@ -506,9 +515,4 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
       await connection?.close();
     },
   );
-}
-
-/** Quotes a value for a Temporal visibility query. */
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -102,10 +102,13 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       workflowBundle,
       maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
     });
+    // Critical tasks' workflows run here, so their warms (local activities) use these slots.
     const critical = await Worker.create({
       ...common,
       taskQueue: criticalTaskQueue(taskQueue),
+      workflowBundle,
       maxConcurrentActivityTaskExecutions: criticalSlots,
+      maxConcurrentLocalActivityExecutions: criticalSlots,
     });
 
     const run = async () => {

@@ -28,7 +28,19 @@ export function userLoginsWorkflowId(taskQueue: string, shard: number): string {
   return `user-logins:${taskQueue}:${shard}`;
 }
 
+const CRITICAL_SUFFIX = '-critical';
+
 /** Critical warms run on their own queue, derived from the main one, with reserved worker slots. */
 export function criticalTaskQueue(mainTaskQueue: string): string {
-  return `${mainTaskQueue}-critical`;
+  return `${mainTaskQueue}${CRITICAL_SUFFIX}`;
+}
+
+/** The main queue of a deployment, from either of its queues. */
+export function mainTaskQueue(taskQueue: string): string {
+  return taskQueue.endsWith(CRITICAL_SUFFIX) ? taskQueue.slice(0, -CRITICAL_SUFFIX.length) : taskQueue;
+}
+
+/** Where a task's workflow belongs: critical tasks on the critical queue (their warms then use its reserved slots). */
+export function taskWorkflowQueue(mainQueue: string, critical: boolean): string {
+  return critical ? criticalTaskQueue(mainQueue) : mainQueue;
 }

@@ -102,7 +102,11 @@ async function preloadLocally(input: PreloadUserInput): Promise<PreloadUserResul
   let applied: PreloadUserResult['applied'];
   let skipped: PreloadSourceName[] = [];
   try {
-    ({ sources, applied, skipped = [] } = await preloadUserLocally({
+    ({
+      sources,
+      applied,
+      skipped = [],
+    } = await preloadUserLocally({
       userId,
       preloadForms,
       formsConcurrency: FORMS_CONCURRENCY,

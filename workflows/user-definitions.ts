@@ -130,7 +130,10 @@ export interface UserLoginsStatus {
   generation: number;
 }
 
-/** One user as the login shard holding it sees them (the `user` query); counts since the shard's last continue-as-new. */
+/**
+ * One user as the login shard holding it sees them (the `user` query). Counters start when the
+ * shard's current run first saw the user (a continue-as-new carries only the skip state).
+ */
 export interface UserPreloadStatus {
   userId: string;
   state: 'idle' | 'waiting' | 'preloading';

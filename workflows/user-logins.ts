@@ -49,6 +49,15 @@ interface CarriedUser {
   pending: PendingLogins | null;
 }
 
+/**
+ * One carried user, compact so thousands fit one continue-as-new payload (2 MB at most):
+ * `[userId, lastCompleteAtMs | null, lastLoginAtMs, flags]`, flags as CARRIED_FLAGS.
+ */
+export type CarriedUserTuple = [string, number | null, number, number];
+
+/** Bits of a carried user's flags. */
+export const CARRIED_FLAGS = { includedForms: 1, pending: 2, pendingForce: 4, pendingForms: 8 } as const;
+
 /** Release 0.2's carried state of a login shard; `version` names its shape for later migrations. */
 export interface CarriedUserLoginsState {
   version: 1;
@@ -61,7 +70,8 @@ export interface CarriedUserLoginsState {
   lastRejection: string | null;
   /** The skip window last known (from `preloadSettings` or a preload's applied settings). */
   skipMs: number;
-  users: Record<string, CarriedUser>;
+  /** Users within their skip window or with logins waiting, most recent first. */
+  users: CarriedUserTuple[];
   since: string;
   generation: number;
 }
@@ -89,8 +99,8 @@ const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 const DEFAULT_SKIP_MS = 5 * 60_000;
 /** A user's entry stays this long after its last login at least (for `warmctl` and the tests to read). */
 const MIN_RETENTION_MS = 60_000;
-/** Users carried across continue-as-new at most: the skip state of the most recent ones. */
-const MAX_CARRIED_USERS = 20_000;
+/** Users carried across continue-as-new at most (about 60 bytes each): the most recent ones. */
+const MAX_CARRIED_USERS = 10_000;
 const MAX_REASON_LENGTH = 300;
 
 export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<void> {
@@ -109,7 +119,7 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
   const since = carried?.since ?? new Date().toISOString();
   const generation = carried?.generation ?? 0;
   const users = new Map<string, UserEntry>();
-  for (const [userId, user] of Object.entries(carried?.users ?? {})) users.set(userId, newEntry(user));
+  for (const tuple of carried?.users ?? []) users.set(tuple[0], newEntry(fromTuple(tuple)));
   /** Users with logins waiting, in arrival order. */
   const ready = new Set<string>([...users].filter(([, user]) => user.pending).map(([userId]) => userId));
   let serving = 0;
@@ -274,21 +284,13 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
     const recent = [...users]
       .sort(([, a], [, b]) => b.lastLoginAtMs - a.lastLoginAtMs)
       .slice(0, MAX_CARRIED_USERS)
-      .map(([userId, user]): [string, CarriedUser] => [
-        userId,
-        {
-          lastCompleteAtMs: user.lastCompleteAtMs,
-          includedForms: user.includedForms,
-          lastLoginAtMs: user.lastLoginAtMs,
-          pending: user.pending,
-        },
-      ]);
+      .map(([userId, user]) => toTuple(userId, user));
     return {
       version: 1,
       ...counters,
       lastRejection,
       skipMs,
-      users: Object.fromEntries(recent),
+      users: recent,
       since,
       generation: generation + 1,
     };
@@ -309,6 +311,31 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
       lastError: user.lastError,
     };
   }
+}
+
+function toTuple(userId: string, user: CarriedUser): CarriedUserTuple {
+  const { pending } = user;
+  const flags =
+    (user.includedForms ? CARRIED_FLAGS.includedForms : 0) |
+    (pending ? CARRIED_FLAGS.pending : 0) |
+    (pending?.force ? CARRIED_FLAGS.pendingForce : 0) |
+    (pending?.preloadForms ? CARRIED_FLAGS.pendingForms : 0);
+  return [userId, user.lastCompleteAtMs, user.lastLoginAtMs, flags];
+}
+
+function fromTuple([, lastCompleteAtMs, lastLoginAtMs, flags]: CarriedUserTuple): CarriedUser {
+  return {
+    lastCompleteAtMs,
+    lastLoginAtMs,
+    includedForms: (flags & CARRIED_FLAGS.includedForms) !== 0,
+    pending:
+      (flags & CARRIED_FLAGS.pending) !== 0
+        ? {
+            force: (flags & CARRIED_FLAGS.pendingForce) !== 0,
+            preloadForms: (flags & CARRIED_FLAGS.pendingForms) !== 0,
+          }
+        : null,
+  };
 }
 
 function newEntry(carried?: CarriedUser): UserEntry {

@@ -1,13 +1,17 @@
 // warmTaskWorkflow owns one task's schedule: warms on start, then every interval; forced warms by
 // signal or update; pause, resume, re-apply and removal; continue-as-new carrying its counters.
-// Deterministic orchestration only: the warm itself is the warmKey activity.
+// Deterministic orchestration only: the warm itself is the warmKey activity, run as a local
+// activity (a marker in the workflow task that decided it) by the worker of the queue the task
+// belongs to: critical tasks' workflows run on the critical queue, so their warms use its slots.
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -34,7 +38,7 @@ import {
   type WarmOutcome,
   type WarmTrigger,
 } from './definitions';
-import { criticalTaskQueue } from './ids';
+import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from './ids';
 import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
 import { describeFailure } from './describe-failure';
 
@@ -71,6 +75,13 @@ export interface WarmTaskInput {
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
+/**
+ * Patch: warms run as local activities on the queue the task belongs to, and a task whose
+ * workflow runs on the other queue (critical tasks of release 0.1, or a task whose criticality
+ * changed) moves there at its next continue-as-new, which it then asks for at once. Before
+ * this (and while on the wrong queue) a warm is an activity task on the right queue.
+ */
+export const LOCAL_WARM_PATCH = 'local-warm';
 /** After a failed warm the next try comes after the interval or this, whichever is sooner. */
 const FAILURE_RETRY_MS = 5 * 60_000;
 const MAX_REASON_LENGTH = 500;
@@ -230,13 +241,9 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     state.pendingForce = null;
     warming = true;
     const startedMs = Date.now();
-    const activities = proxyActivities<Activities>({
-      ...warmActivityOptions(spec),
-      ...(isCritical(spec) ? { taskQueue: criticalTaskQueue(workflowInfo().taskQueue) } : {}),
-    });
     let outcome: WarmOutcome;
     try {
-      const result = await activities.warmKey({
+      const result = await warmKeyActivity()({
         cacheKey: spec.cacheKey,
         loader: spec.loader,
         ttlSeconds: spec.ttlSeconds,
@@ -282,16 +289,42 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     setCurrentDetails(details(status()));
   }
 
+  /**
+   * The warm activity as this run calls it: local where the workflow runs on the queue the task
+   * belongs to, else an activity task on that queue (release 0.1 histories, and a task about to move).
+   */
+  function warmKeyActivity(): Activities['warmKey'] {
+    const options = warmActivityOptions(spec);
+    if (patched(LOCAL_WARM_PATCH) && onItsQueue()) {
+      const { heartbeatTimeout: _heartbeat, scheduleToCloseTimeout: _total, ...local } = options;
+      return proxyLocalActivities<Activities>(local).warmKey;
+    }
+    return proxyActivities<Activities>({
+      ...options,
+      ...(isCritical(spec) ? { taskQueue: criticalTaskQueue(mainTaskQueue(workflowInfo().taskQueue)) } : {}),
+    }).warmKey;
+  }
+
+  /** Whether this run's queue is the one the task belongs to (critical tasks on the critical queue). */
+  function onItsQueue(): boolean {
+    const queue = workflowInfo().taskQueue;
+    return queue === taskWorkflowQueue(mainTaskQueue(queue), isCritical(spec));
+  }
+
   upsertSearchAttributes(searchAttributes(spec));
   setCurrentDetails(details(status()));
 
   for (;;) {
     const idle = state.pendingForce === null && served >= requested;
     if (removed && idle) break;
-    if (idle && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyEventsLimit)) {
+    const historyFull = workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyEventsLimit;
+    // A task on the other queue moves at a continue-as-new, which then need not wait for a full history.
+    const misplaced = !onItsQueue() && patched(LOCAL_WARM_PATCH);
+    if (idle && (historyFull || misplaced)) {
       await condition(allHandlersFinished);
       if (state.pendingForce === null && !removed) {
-        await continueAsNew<typeof warmTaskWorkflow>({
+        const queue = taskWorkflowQueue(mainTaskQueue(workflowInfo().taskQueue), isCritical(spec));
+        await makeContinueAsNewFunc<typeof warmTaskWorkflow>({ taskQueue: queue })({
           spec,
           carried: { ...state, generation: state.generation + 1 },
           historyEventsLimit,

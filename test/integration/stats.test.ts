@@ -4,11 +4,7 @@ import { createCacheClient } from '../../client/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { parseTask } from '../../core/config-schema';
-import {
-  forceWarmSignal,
-  taskWorkflowId,
-  warmTaskWorkflow,
-} from '../../workflows';
+import { forceWarmSignal, taskWorkflowId, warmTaskWorkflow } from '../../workflows';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
