@@ -5,13 +5,14 @@ import { round, roundSpread, type Spread } from './stats';
 export type TemporalPersistence = 'in-memory' | 'sqlite';
 
 /**
- * A target on the ratio (`ratio <= value`), or with `of: 'difference'` on value - baseline value
- * in the row's unit (`login p99 at most 250 ms beyond the loaders' own`).
+ * A target on the ratio (`ratio <= value`), with `of: 'difference'` on value - baseline value in
+ * the row's unit (`login p99 at most 250 ms beyond the loaders' own`), or with `of: 'value'` on
+ * the value itself (`at most 15 history events per login`).
  */
 export interface RatioTarget {
   op: '<=' | '>=';
   value: number;
-  of?: 'ratio' | 'difference';
+  of?: 'ratio' | 'difference' | 'value';
 }
 
 export interface BenchParams {
@@ -81,15 +82,18 @@ export function makeRow(input: RowInput): BenchRow {
 /** Whether the row meets its target; undefined when it has none or no ratio. */
 export function meetsTarget(row: BenchRow): boolean | undefined {
   const target = row.params.target;
-  if (!target || row.ratio === null || row.baselineValue === null) return undefined;
+  if (!target) return undefined;
+  if (target.of === 'value') return target.op === '<=' ? row.value <= target.value : row.value >= target.value;
+  if (row.ratio === null || row.baselineValue === null) return undefined;
   const measured = target.of === 'difference' ? row.value - row.baselineValue : row.ratio;
   return target.op === '<=' ? measured <= target.value : measured >= target.value;
 }
 
-/** A target for people: `<= 2` for a ratio, `diff <= 250 ms` for a difference. */
+/** A target for people: `<= 2` for a ratio, `diff <= 250 ms` for a difference, `value <= 15 events`. */
 export function formatTarget(row: BenchRow): string {
   const target = row.params.target;
   if (!target) return '-';
+  if (target.of === 'value') return `value ${target.op} ${target.value} ${row.unit}`;
   return target.of === 'difference'
     ? `value - baseline ${target.op} ${target.value} ${row.unit}`
     : `${target.op} ${target.value}`;

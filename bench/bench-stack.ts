@@ -38,6 +38,11 @@ export interface BenchStack {
   taskQueue: string;
   /** Starts a worker process (the product's `npm run worker` entry) and waits until it polls. */
   startWorker(limits: WorkerLimits): Promise<ChildHandle>;
+  /**
+   * Starts a worker process for the floor shapes (bench/floors) on its own task queue, loading
+   * the login sources from these URL templates.
+   */
+  startFloorWorker(taskQueue: string, loginUrls: Record<string, string>): Promise<ChildHandle>;
   /** Requests the origin has served so far. */
   originRequests(): Promise<number>;
   stop(): Promise<void>;
@@ -201,6 +206,24 @@ export async function startBenchStack(): Promise<BenchStack> {
           env,
           /worker polling/,
           'worker',
+          180_000,
+          workerNodeArgs(),
+        );
+        return worker.handle;
+      },
+      async startFloorWorker(floorTaskQueue, loginUrls) {
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          TEMPORAL_ADDRESS: temporal.address,
+          REDIS_URL: redis.url,
+          FLOOR_TASK_QUEUE: floorTaskQueue,
+          FLOOR_LOGIN_URLS: JSON.stringify(loginUrls),
+        };
+        const worker = await startNode(
+          join(__dirname, 'floors', 'floor-worker.js'),
+          env,
+          /floor worker polling/,
+          'floor worker',
           180_000,
           workerNodeArgs(),
         );

@@ -14,11 +14,12 @@ import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-sta
 import { ratioChartSvg } from './ratio-chart';
 import { runBulkWarm } from './workloads/bulk-warm';
 import { runHitRatio } from './workloads/hit-ratio';
-import { runLoginPreload } from './workloads/login-preload';
+import { FLOOR_SHAPES, runLoginPreload, type FloorShape } from './workloads/login-preload';
 import { runReadPath } from './workloads/read-path';
 import { runScaleTasks } from './workloads/scale-tasks';
+import { runWarmCost } from './workloads/warm-cost';
 
-const WORKLOADS = ['bulk', 'read', 'login', 'hit', 'scale'] as const;
+const WORKLOADS = ['bulk', 'read', 'login', 'warm', 'hit', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 /** Worker limits for every workload; the baselines get the same cap. Rate limiting is off so the cap decides. */
@@ -63,6 +64,20 @@ function log(message: string): void {
   console.log(`bench: ${message}`);
 }
 
+/**
+ * Floor shapes of the login rows: BENCH_LOGIN_FLOORS (comma list of FLOOR_SHAPES) or, by default,
+ * the product's own shape and the one-workflow floor (quick) or every shape (full).
+ */
+function loginFloors(quick: boolean): FloorShape[] {
+  const raw = process.env.BENCH_LOGIN_FLOORS;
+  if (raw === undefined) return quick ? ['single-local'] : [...FLOOR_SHAPES];
+  const shapes = raw.split(',').filter(Boolean);
+  const unknown = shapes.filter((shape) => !FLOOR_SHAPES.includes(shape as FloorShape));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_LOGIN_FLOORS takes a comma list of ${FLOOR_SHAPES.join(', ')} (got "${raw}")`);
+  return shapes as FloorShape[];
+}
+
 async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[]> {
   const { quick } = ctx;
   switch (name) {
@@ -99,11 +114,14 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
       });
     case 'login':
       return runLoginPreload(ctx, {
-        loginsPerSecond: quick ? 10 : 20,
-        seconds: quick ? 10 : 60,
+        loginsPerSecond: Number(process.env.BENCH_LOGIN_RATE ?? (quick ? 10 : 20)),
+        seconds: Number(process.env.BENCH_LOGIN_SECONDS ?? (quick ? 10 : 60)),
         repeats: 2,
         latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
+        floors: loginFloors(quick),
       });
+    case 'warm':
+      return runWarmCost(ctx, { tasks: quick ? 200 : 500, waves: quick ? 2 : 3 });
     case 'hit':
       return runHitRatio(ctx, {
         zipf: { keys: 100_000, readsPerSecond: 50, hours: quick ? 2 : 4, seeds: quick ? [1] : [1, 2, 3] },
