@@ -17,23 +17,15 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  */
 export const PREBUILT_BUNDLE_PATH = resolve(__dirname, '..', 'workflow-bundle.js');
 
+export type WorkflowBundleOptions = Pick<BundleOptions, 'workflowsPath' | 'payloadConverterPath'>;
+
 /**
- * Modules evaluated once per worker thread and shared by every workflow execution, instead of
- * once per execution: stateless ones only (definitions, ids, pure logic, the SDK's API module),
- * never one that keeps per-workflow state at module level. See docs/PERFORMANCE.md for what it
- * saves per login and per warm.
+ * The options of every bundle of this project's workflows. No `preloadModules`: sharing the SDK's
+ * and our workflow modules across executions saved nothing measurable (docs/PERFORMANCE.md) and
+ * would risk state leaking between workflows.
  */
-export const PRELOAD_MODULES: readonly string[] = [];
-
-export type WorkflowBundleOptions = Pick<BundleOptions, 'workflowsPath' | 'payloadConverterPath' | 'preloadModules'>;
-
-/** The options of every bundle of this project's workflows. */
 export function workflowBundleOptions(): WorkflowBundleOptions {
-  return {
-    workflowsPath: WORKFLOWS_PATH,
-    payloadConverterPath: PAYLOAD_CONVERTER_PATH,
-    preloadModules: [...PRELOAD_MODULES],
-  };
+  return { workflowsPath: WORKFLOWS_PATH, payloadConverterPath: PAYLOAD_CONVERTER_PATH };
 }
 
 /** Bundles the workflows from source with the project's options (webpack: a few seconds). */
