@@ -472,7 +472,7 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
     connection = await Connection.connect(connectionOptions);
     temporalClient = new Client({ connection, namespace });
   }
-  const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
+  const redis = options.redis ?? createRedis(env.redis);
   const ownsRedis = !options.redis;
   return new WarmingClient(
     temporalClient,

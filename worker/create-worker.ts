@@ -66,7 +66,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   const ownsConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectOptions().connectionOptions));
   const ownsRedis = !options.redis;
-  const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
+  const redis = options.redis ?? createRedis(env.redis);
   const limiter = new OriginLimiter(limits);
 
   const closeAll = async () => {
