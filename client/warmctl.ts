@@ -565,6 +565,9 @@ function oneLine(text: string): string {
 }
 
 if (require.main === module) {
+  // Node's deprecation notices (grpc-js dialling TLS to an IP address triggers DEP0123) are for
+  // developers; on an operator's stderr they would break the one-line-per-failure rule.
+  process.noDeprecation = true;
   runWarmctl(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
