@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseConfigText } from '../../client/config-file';
 import { DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/create-worker';
 import { readEnvironment } from '../../worker/environment';
+import { unreadVariables } from '../helpers/environment-readers';
 
 const ROOT = resolve(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -140,26 +141,6 @@ function dockerfileStages(text: string): DockerfileStage[] {
     }
   }
   return stages;
-}
-
-/**
- * The names in `names` that no code reads. A name counts as read when it appears as a string
- * literal or `env.NAME` in the worker's environment code (comments do not count), or, for
- * Temporal's own settings, in the @temporalio/envconfig library worker/environment.ts hands the
- * environment to.
- */
-function unreadVariables(names: string[]): string[] {
-  const workerSource = read('worker/environment.ts') + read('worker/main.ts');
-  const envconfigSource = ['envconfig.js', 'envconfig-toml.js']
-    .map((file) => join(ROOT, 'node_modules/@temporalio/envconfig/lib', file))
-    .filter((file) => existsSync(file))
-    .map((file) => readFileSync(file, 'utf8'))
-    .join('\n');
-  const readsAsCode = (source: string, name: string) =>
-    new RegExp(`(?:\\benv\\.${name}\\b|\\[\\s*['"]${name}['"]\\s*\\]|['"]${name}['"])`).test(source);
-  return names.filter(
-    (name) => !readsAsCode(workerSource, name) && !(name.startsWith('TEMPORAL_') && readsAsCode(envconfigSource, name)),
-  );
 }
 
 const runsOf = (stage: DockerfileStage) => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
