@@ -4,6 +4,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { findFreePort, startRedisServer } from '../../scripts/local-stack';
 import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { dashboardSelectors, exportedMetrics } from '../helpers/dashboard-queries';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 const MAIN = resolve(__dirname, '../../dist/worker/main.js');
@@ -69,6 +70,38 @@ test('serves Prometheus metrics with Temporal runtime metrics and warming counte
     expect(metrics).toMatch(/cache_warm_bytes\S*\{[^}]*\} 12\b/);
     expect(metrics).toMatch(/cache_warm_duration\S*_bucket/);
     expect(metrics).toMatch(/temporal_activity_execution_latency/);
+
+    // Every series the Grafana dashboard queries is exported, with the labels it filters on (a
+    // failing warm first, so the failure counters exist too).
+    const failing = uniqueName('metrics-fail');
+    origin.route(`/${failing}`, () => ({ status: 404, body: 'gone' }));
+    await stack.warming.apply({
+      tasks: [
+        { taskId, cacheKey: `${taskId}:v`, loader: { type: 'http', url: `${origin.url}/${taskId}` }, ttlSeconds: 60 },
+        {
+          taskId: failing,
+          cacheKey: `${failing}:v`,
+          loader: { type: 'http', url: `${origin.url}/${failing}` },
+          ttlSeconds: 60,
+        },
+      ],
+    });
+    const exported = await waitFor('every dashboard series exported', async () => {
+      const found = exportedMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      return dashboardSelectors().every((s) => found.has(s.metric)) ? found : undefined;
+    }).catch(async (err: Error) => {
+      const found = exportedMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      const missing = dashboardSelectors()
+        .filter((s) => !found.has(s.metric))
+        .map((s) => s.metric);
+      throw new Error(`${err.message}: missing ${[...new Set(missing)].join(', ')}`);
+    });
+    for (const { metric, labels } of dashboardSelectors()) {
+      expect({ metric, labels: labels.filter((label) => !exported.get(metric)?.has(label)) }).toEqual({
+        metric,
+        labels: [],
+      });
+    }
   } finally {
     worker.child.kill('SIGTERM');
     await worker.exited;
