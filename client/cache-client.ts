@@ -6,7 +6,7 @@ import { callScript } from '../activities/lua-scripts';
 import { RedisCacheStore } from '../activities/redis-cache-store';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../activities/redis-keys';
 import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../activities/usage-tracker';
-import { createRedis } from '../worker/environment';
+import { createRedis, readRedisEnvironment, type RedisOptions } from '../worker/environment';
 
 /** Written as the metadata `source` of values a cache client computes. */
 export const CACHE_CLIENT_SOURCE = 'cache-client';
@@ -110,6 +110,8 @@ export function resolveCacheClientOptions(
  */
 export function createCacheClient(options: CacheClientOptions = {}): CacheClient {
   const resolved = resolveCacheClientOptions(options);
+  // Sentinel, NAT map and DNS lookup come from the environment when the URL does too.
+  const topology = resolved.redis || options.redisUrl !== undefined ? {} : redisTopology(readRedisEnvironment());
   const redis =
     resolved.redis ??
     createRedis({
@@ -117,6 +119,7 @@ export function createCacheClient(options: CacheClientOptions = {}): CacheClient
       cluster: resolved.cluster,
       autoPipelining: resolved.autoPipelining,
       ...(resolved.tlsCaFile !== undefined ? { tlsCaFile: resolved.tlsCaFile } : {}),
+      ...topology,
     });
   return new CacheClient(redis, resolved, !resolved.redis);
 }
@@ -430,4 +433,9 @@ function describe(err: unknown): string {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The environment's Sentinel, NAT map and DNS settings (the URL, cluster flag and CA come from the options). */
+function redisTopology({ sentinel, natMap, dnsLookup }: RedisOptions): Partial<RedisOptions> {
+  return { ...(sentinel ? { sentinel } : {}), ...(natMap ? { natMap } : {}), ...(dnsLookup ? { dnsLookup } : {}) };
 }

@@ -27,6 +27,8 @@ export interface StatsOptions {
   sinceMs?: number;
   /** Only this task. User preloads belong to no task, so with a task they are left out (all zero). */
   taskId?: string;
+  /** Hears each task run's history read: `done` of `total` runs. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -441,7 +443,12 @@ export async function readWarmingHistory(
     listTaskRuns(client, taskQueue, options),
     readPreloadRuns(client, taskQueue, options),
   ]);
-  const histories = await mapLimit(runs, HISTORY_READS_IN_FLIGHT, (run) => readRun(client, run));
+  let read = 0;
+  const histories = await mapLimit(runs, HISTORY_READS_IN_FLIGHT, async (run) => {
+    const history = await readRun(client, run);
+    options.onProgress?.(++read, runs.length);
+    return history;
+  });
   const warms = await decideRecords(
     histories.flatMap((history) => history?.warms ?? []),
     store,

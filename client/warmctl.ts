@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // warmctl: a thin shell over the warming client. Exit 0 on success; otherwise one line on
-// stderr and a non-zero exit (2 for a bad command line, 1 for everything else).
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+// stderr and a non-zero exit (2 for a bad command line, 1 for everything else). Global options
+// (connection, --json / -o json) work before or after the command, as in the Temporal CLI.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/config-schema';
 import { formatDurationMs, parseDurationMs } from '../core/durations';
 import type { TaskStatus, WarmOutcome } from '../workflows/definitions';
 import { readEnvironment } from '../worker/environment';
+import { addConnectionFlags, ConflictingFlagsError, environmentWithFlags, normalizeSwitches } from './connection-flags';
+import { createProgress } from './progress';
+import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './shell-completion';
 import { userIdProblem } from '../core/user-login';
 import { loadConfigFile } from './config-file';
 import { loginShardWorkflowId, notifyUserLoggedIn } from './notify-user-logged-in';
@@ -73,13 +79,55 @@ function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function withClient<T>(fn: (client: WarmingClient) => Promise<T>): Promise<T> {
-  const client = await createWarmingClient();
+/** What every action needs from the global options: output format and the effective environment. */
+interface Context {
+  json: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+function contextOf(command: Command): Context {
+  const globals = command.optsWithGlobals<Record<string, unknown>>();
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = environmentWithFlags(globals);
+  } catch (err) {
+    if (err instanceof ConflictingFlagsError) throw new UsageError(err.message);
+    throw err;
+  }
+  return { json: globals.json === true || globals.output === 'json', env };
+}
+
+async function withClient<T>(context: Context, fn: (client: WarmingClient) => Promise<T>): Promise<T> {
+  const client = await createWarmingClient({
+    env: context.env,
+    logger: { warn: (message) => process.stderr.write(`warmctl: warning: ${oneLine(message)}\n`) },
+  });
   try {
     return await fn(client);
   } finally {
     await client.close();
   }
+}
+
+/** Runs `fn` with a progress line on stderr (a terminal only) that it clears afterwards. */
+async function withProgress<T>(label: string, fn: (onProgress: (done: number, total: number) => void) => Promise<T>) {
+  const progress = createProgress(label);
+  try {
+    return await fn((done, total) => progress.update(done, total));
+  } finally {
+    progress.end();
+  }
+}
+
+/** package.json's version: beside dist/ when built, or the source tree's. */
+function packageVersion(): string {
+  for (const dir of [resolve(__dirname, '..', '..'), resolve(__dirname, '..')]) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'temporal-cache-warmer' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
 }
 
 function describeOutcome(taskId: string, outcome: WarmOutcome): string {
@@ -144,39 +192,63 @@ function statusRows(tasks: TaskStatus[]): string[][] {
 
 export function buildProgram(): Command {
   const program = new Command('warmctl')
-    .description('Operate durable cache warming on Temporal (environment: TEMPORAL_ADDRESS, REDIS_URL, ...)')
+    .description(
+      'Operate durable cache warming on Temporal. Connection options beat their environment variables, ' +
+        'which beat the profile in the Temporal config file.',
+    )
+    .usage('[options] <command> [command options]')
     .showSuggestionAfterError(false)
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeErr: () => undefined });
+  addConnectionFlags(program);
+  program
+    .option('--json', 'print one JSON document on stdout (same as -o json)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .option('-v, --version', "print warmctl's version")
+    .action((opts: { version?: boolean }, command: Command) => {
+      const [unknown] = command.args;
+      if (unknown !== undefined) throw new UsageError(`unknown command '${unknown}'`);
+      if (!opts.version) {
+        process.stdout.write(program.helpInformation());
+        return;
+      }
+      const version = packageVersion();
+      if (contextOf(command).json) return printJson({ version });
+      console.log(version);
+    });
 
   program
     .command('apply')
     .description('validate a config file and start or update its task workflows (idempotent)')
-    .option('-f, --file <path>', 'config file (JSON or YAML)', readEnvironment().configPath)
+    .option('-f, --file <path>', 'config file (JSON or YAML); default WARMING_CONFIG or warming.config.json')
     .option('--prune', 'also remove running tasks that are not in the file')
-    .option('--json', 'print the report as JSON')
-    .action(async (opts: { file: string; prune?: boolean; json?: boolean }) => {
-      const config = loadConfigFile(opts.file);
-      const report = await withClient((client) => client.apply(config, { prune: opts.prune }));
-      if (opts.json) return printJson(report);
+    .action(async (opts: { file?: string; prune?: boolean }, command: Command) => {
+      const context = contextOf(command);
+      const file = opts.file ?? readEnvironment(context.env).configPath;
+      const config = loadConfigFile(file);
+      const report = await withClient(context, (client) =>
+        withProgress(`applying ${file}`, (onProgress) => client.apply(config, { prune: opts.prune, onProgress })),
+      );
+      if (context.json) return printJson(report);
       for (const task of report.tasks) {
         console.log(
           `${task.action.padEnd(9)} ${task.taskId}${task.fields?.length ? ` (${task.fields.join(', ')})` : ''}`,
         );
       }
       console.log(
-        `applied ${opts.file}: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged` +
+        `applied ${file}: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged` +
           `${report.removed ? `, ${report.removed} removed` : ''}; ${report.patterns} patterns; user preload ${report.userPreload ? 'on' : 'off'}`,
       );
     });
 
   program
     .command('tasks')
-    .description('list scheduled tasks')
-    .option('--json', 'print an array of status objects')
-    .action(async (opts: { json?: boolean }) => {
-      const tasks = await withClient((client) => client.listTasks());
-      if (opts.json) return printJson(tasks);
+    .description('list scheduled tasks (JSON: an array of status objects)')
+    .action(async (_opts: unknown, command: Command) => {
+      const context = contextOf(command);
+      const tasks = await withClient(context, (client) => client.listTasks());
+      if (context.json) return printJson(tasks);
       if (tasks.length === 0) return console.log('no tasks scheduled');
       console.log(
         formatTable(
@@ -190,10 +262,10 @@ export function buildProgram(): Command {
     .command('status')
     .description("one task's status")
     .argument('<task>', 'task id', taskIdArg)
-    .option('--json', 'print the status object')
-    .action(async (taskId: string, opts: { json?: boolean }) => {
-      const status = await withClient((client) => client.status(taskId));
-      if (opts.json) return printJson(status);
+    .action(async (taskId: string, _opts: unknown, command: Command) => {
+      const context = contextOf(command);
+      const status = await withClient(context, (client) => client.status(taskId));
+      if (context.json) return printJson(status);
       const rows: [string, string][] = [
         ['task', `${status.taskId} (${status.name})`],
         ['key', status.cacheKey],
@@ -221,27 +293,33 @@ export function buildProgram(): Command {
     .option('--parallel <n>', 'how many at once with --tag/--critical (default 1)', positiveIntArg)
     .option('--no-wait', 'return once the warm is requested')
     .option('--reason <text>', 'recorded with the warm')
-    .option('--json', 'print the result as JSON')
     .action(
       async (
         taskId: string | undefined,
-        opts: { tag?: string; critical?: boolean; parallel?: number; wait: boolean; reason?: string; json?: boolean },
+        opts: { tag?: string; critical?: boolean; parallel?: number; wait: boolean; reason?: string },
+        command: Command,
       ) => {
+        const context = contextOf(command);
         const targets = [taskId !== undefined, opts.tag !== undefined, opts.critical === true].filter(Boolean).length;
         if (targets !== 1) throw new UsageError('warm takes exactly one of: TASK, --tag T, --critical');
         if (opts.parallel !== undefined && taskId !== undefined)
           throw new UsageError('--parallel goes with --tag or --critical');
-        await withClient(async (client) => {
+        await withClient(context, async (client) => {
           if (taskId !== undefined) {
             const outcome = await client.warm(taskId, { reason: opts.reason ?? 'warmctl', wait: opts.wait });
-            if (opts.json) return printJson(outcome ?? { requested: true, taskId });
+            if (context.json) return printJson(outcome ?? { requested: true, taskId });
             if (!outcome) return console.log(`requested a warm of ${taskId}`);
             if (!outcome.ok) throw new Error(describeOutcome(taskId, outcome));
             return console.log(describeOutcome(taskId, outcome));
           }
-          const options = { parallel: opts.parallel, wait: opts.wait };
-          const report = opts.tag ? await client.warmByTag(opts.tag, options) : await client.warmCritical(options);
-          if (opts.json) printJson(report);
+          const report = await withProgress(
+            opts.tag ? `warming tag ${opts.tag}` : 'warming critical tasks',
+            (onProgress) => {
+              const options = { parallel: opts.parallel, wait: opts.wait, onProgress };
+              return opts.tag ? client.warmByTag(opts.tag, options) : client.warmCritical(options);
+            },
+          );
+          if (context.json) printJson(report);
           else printRun(report, opts.tag ? `tag ${opts.tag}` : 'critical');
           if (report.failed > 0) throw new Error(`${report.failed} of ${report.results.length} warms failed`);
         });
@@ -256,8 +334,10 @@ export function buildProgram(): Command {
       .command(name)
       .description(verb)
       .argument('<task>', 'task id', taskIdArg)
-      .action(async (taskId: string) => {
-        await withClient((client) => (name === 'pause' ? client.pause(taskId) : client.resume(taskId)));
+      .action(async (taskId: string, _opts: unknown, command: Command) => {
+        const context = contextOf(command);
+        await withClient(context, (client) => (name === 'pause' ? client.pause(taskId) : client.resume(taskId)));
+        if (context.json) return printJson({ taskId, paused: name === 'pause' });
         console.log(`${name === 'pause' ? 'paused' : 'resumed'} ${taskId}`);
       });
   }
@@ -266,8 +346,10 @@ export function buildProgram(): Command {
     .command('remove')
     .description("stop and remove a task's schedule (the cached value stays until its TTL)")
     .argument('<task>', 'task id', taskIdArg)
-    .action(async (taskId: string) => {
-      const final = await withClient((client) => client.remove(taskId, 'warmctl remove'));
+    .action(async (taskId: string, _opts: unknown, command: Command) => {
+      const context = contextOf(command);
+      const final = await withClient(context, (client) => client.remove(taskId, 'warmctl remove'));
+      if (context.json) return printJson({ taskId, removed: true, status: final });
       console.log(`removed ${taskId} after ${final.warmCount} warms (${final.failureCount} failed)`);
     });
 
@@ -277,14 +359,14 @@ export function buildProgram(): Command {
     .argument('<user>', 'user id', userIdArg)
     .option('--force', 'preload even if the user was preloaded within skipIfWarmedWithinMinutes')
     .option('--no-forms', "leave the user's forms out")
-    .option('--json', 'print what was sent as JSON')
-    .action(async (userId: string, opts: { force?: boolean; forms: boolean; json?: boolean }) => {
+    .action(async (userId: string, opts: { force?: boolean; forms: boolean }, command: Command) => {
+      const context = contextOf(command);
       const options = { ...(opts.force ? { force: true } : {}), ...(opts.forms ? {} : { preloadForms: false }) };
-      const taskQueue = await withClient(async (client) => {
+      const taskQueue = await withClient(context, async (client) => {
         await notifyUserLoggedIn(client.temporal, userId, { ...options, taskQueue: client.taskQueue });
         return client.taskQueue;
       });
-      if (opts.json)
+      if (context.json)
         return printJson({
           workflowId: loginShardWorkflowId(taskQueue, userId),
           signal: 'userLoggedIn',
@@ -298,10 +380,10 @@ export function buildProgram(): Command {
   program
     .command('optimize')
     .description('run one optimiser cycle now: re-plan adaptive intervals, warm hot keys, critical pass')
-    .option('--json', 'print the cycle report as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const report = await withClient((client) => client.optimize());
-      if (opts.json) return printJson(report);
+    .action(async (_opts: unknown, command: Command) => {
+      const context = contextOf(command);
+      const report = await withClient(context, (client) => client.optimize());
+      if (context.json) return printJson(report);
       console.log(
         `cycle ${report.cycle}: ${report.tasksOptimized} of ${report.adaptiveTasks} adaptive tasks re-planned in ${formatDurationMs(report.durationMs)}`,
       );
@@ -334,15 +416,16 @@ export function buildProgram(): Command {
         throw new InvalidArgumentError('must be status, pause or resume');
       return value as 'status' | 'pause' | 'resume';
     })
-    .option('--json', 'print the status as JSON')
-    .action(async (action: 'status' | 'pause' | 'resume', opts: { json?: boolean }) => {
-      await withClient(async (client) => {
+    .action(async (action: 'status' | 'pause' | 'resume', _opts: unknown, command: Command) => {
+      const context = contextOf(command);
+      await withClient(context, async (client) => {
         if (action !== 'status') {
           await client.pauseOptimizer(action === 'pause');
+          if (context.json) return printJson({ paused: action === 'pause' });
           return console.log(`optimizer ${action === 'pause' ? 'paused' : 'resumed'}`);
         }
         const status = await client.optimizerStatus();
-        if (opts.json) return printJson(status);
+        if (context.json) return printJson(status);
         console.log(
           `optimizer ${status.paused ? 'paused' : 'running'}: ${status.cycles} cycles, every ${status.everyMinutes} min, next ${status.nextCycleAt ?? '-'}`,
         );
@@ -354,10 +437,14 @@ export function buildProgram(): Command {
     .description('delete every key with a tag; with --rewarm, warm the tasks that own them again')
     .requiredOption('--tag <tag>', 'the tag', tagArg)
     .option('--rewarm', 're-warm the tasks carrying the tag')
-    .option('--json', 'print the result as JSON')
-    .action(async (opts: { tag: string; rewarm?: boolean; json?: boolean }) => {
-      const result = await withClient((client) => client.invalidateTag(opts.tag, { rewarm: opts.rewarm }));
-      if (opts.json) return printJson(result);
+    .action(async (opts: { tag: string; rewarm?: boolean }, command: Command) => {
+      const context = contextOf(command);
+      const result = await withClient(context, (client) =>
+        withProgress(`re-warming tag ${opts.tag}`, (onProgress) =>
+          client.invalidateTag(opts.tag, { rewarm: opts.rewarm, onProgress }),
+        ),
+      );
+      if (context.json) return printJson(result);
       console.log(`deleted ${result.keys.length} key${result.keys.length === 1 ? '' : 's'} tagged ${opts.tag}`);
       if (result.rewarm) printRun(result.rewarm, `tag ${opts.tag}`);
       if (result.rewarm && result.rewarm.failed > 0) throw new Error(`${result.rewarm.failed} re-warms failed`);
@@ -368,15 +455,18 @@ export function buildProgram(): Command {
     .description('warming statistics from Temporal history: counts, durations, efficiency')
     .option('--task <task>', 'only this task', taskIdArg)
     .option('--since <duration>', 'only warms and preloads in this recent window, e.g. 30m, 24h, 7d', windowArg)
-    .option('--json', 'print the statistics as JSON')
-    .action(async (opts: { task?: string; since?: number; json?: boolean }) => {
-      const stats = await withClient((client) =>
-        client.stats({
-          ...(opts.task ? { taskId: opts.task } : {}),
-          ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
-        }),
+    .action(async (opts: { task?: string; since?: number }, command: Command) => {
+      const context = contextOf(command);
+      const stats = await withClient(context, (client) =>
+        withProgress('reading task histories', (onProgress) =>
+          client.stats({
+            ...(opts.task ? { taskId: opts.task } : {}),
+            ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
+            onProgress,
+          }),
+        ),
       );
-      if (opts.json) return printJson(stats);
+      if (context.json) return printJson(stats);
       console.log(
         formatTable(
           ['TASK', ...WARM_COUNTER_COLUMNS.map((column) => column.toUpperCase())],
@@ -396,16 +486,28 @@ export function buildProgram(): Command {
     .requiredOption('--html <file>', 'the HTML file to write (replaced if it exists)', htmlFileArg)
     .option('--task <task>', 'only this task (user preloads are left out)', taskIdArg)
     .option('--since <duration>', 'only this recent window, e.g. 30m, 24h, 7d', windowArg)
-    .action(async (opts: { html: string; task?: string; since?: number }) => {
+    .action(async (opts: { html: string; task?: string; since?: number }, command: Command) => {
+      const context = contextOf(command);
       checkReportPath(opts.html);
-      const data = await withClient((client) =>
-        client.reportData({
-          ...(opts.task ? { taskId: opts.task } : {}),
-          ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
-        }),
+      const data = await withClient(context, (client) =>
+        withProgress('reading task histories', (onProgress) =>
+          client.reportData({
+            ...(opts.task ? { taskId: opts.task } : {}),
+            ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
+            onProgress,
+          }),
+        ),
       );
       writeReportFile(opts.html, renderHtmlReport(data));
       const s = data.stats;
+      if (context.json) {
+        return printJson({
+          file: opts.html,
+          totalWarmings: s.totalWarmings,
+          tasks: Object.keys(s.byTask).length,
+          userPreloads: s.userPreloads,
+        });
+      }
       const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
       console.log(
         `wrote ${opts.html}: ${count(s.totalWarmings, 'warm')} of ${count(Object.keys(s.byTask).length, 'task')}, ` +
@@ -413,18 +515,31 @@ export function buildProgram(): Command {
       );
     });
 
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(warmctl completion bash), or zsh')
+    .argument('<shell>', COMPLETION_SHELLS.join(' or '), (value: string) => {
+      if (!(COMPLETION_SHELLS as readonly string[]).includes(value))
+        throw new InvalidArgumentError(`must be ${COMPLETION_SHELLS.join(' or ')}`);
+      return value as CompletionShell;
+    })
+    .action((shell: CompletionShell, _opts: unknown, command: Command) => {
+      const script = completionScript(program, shell);
+      if (contextOf(command).json) return printJson({ shell, script });
+      process.stdout.write(script);
+    });
+
+  // After the subcommands exist (they copy the setting when created): the top-level action reports
+  // a word that is no command itself, as "unknown command".
+  program.allowExcessArguments(true);
   return program;
 }
 
 /** Runs warmctl with argv (without node and script); resolves with the exit code. */
 export async function runWarmctl(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
-    if (argv.length === 0) {
-      process.stdout.write(program.helpInformation());
-      return 0;
-    }
-    await program.parseAsync(argv, { from: 'user' });
+    const program = buildProgram();
+    await program.parseAsync(normalizeSwitches(argv), { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -450,6 +565,9 @@ function oneLine(text: string): string {
 }
 
 if (require.main === module) {
+  // Node's deprecation notices (grpc-js dialling TLS to an IP address triggers DEP0123) are for
+  // developers; on an operator's stderr they would break the one-line-per-failure rule.
+  process.noDeprecation = true;
   runWarmctl(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

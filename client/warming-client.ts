@@ -44,7 +44,7 @@ import {
   type TaskStatus,
   type WarmOutcome,
 } from '../workflows';
-import { createRedis, readEnvironment, temporalConnectOptions } from '../worker/environment';
+import { createRedis, readEnvironment, temporalClientConnectOptions } from '../worker/environment';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
 import { quote, taskQueuesClause } from './visibility-query';
 import { readReportData, type ReportData } from './report-data';
@@ -64,7 +64,17 @@ export interface WarmingClientOptions {
   concurrency?: number;
   /** The optimiser's workflow id. Default WARMING_OPTIMIZER_ID or `warm-optimizer`. */
   optimizerWorkflowId?: string;
+  /**
+   * Where settings not given above are read from (TEMPORAL_*, REDIS_*, WARMING_*, Temporal
+   * profiles). Default `process.env`; warmctl passes it with its flags written over it.
+   */
+  env?: NodeJS.ProcessEnv;
+  /** Where warnings go (once each), e.g. search attributes that could not be checked. Default console. */
+  logger?: { warn(message: string): void };
 }
+
+/** Reports how far a bulk operation got: `done` of `total` items. */
+export type OnProgress = (done: number, total: number) => void;
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'removed';
 
@@ -107,6 +117,8 @@ export class WarmingClient {
   private readonly store: RedisCacheStore;
   private readonly workerTimeoutMs: number;
   private readonly concurrency: number;
+  private readonly logger: { warn(message: string): void };
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly temporal: Client,
@@ -114,21 +126,26 @@ export class WarmingClient {
     readonly taskQueue: string,
     prefix: string,
     readonly optimizerWorkflowId: string,
-    options: Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency'>,
+    options: Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency' | 'logger'>,
     private readonly onClose: () => Promise<void>,
   ) {
     this.keys = redisKeys(prefix);
     this.store = new RedisCacheStore(redis, this.keys);
     this.workerTimeoutMs = options.workerTimeoutMs ?? 30_000;
     this.concurrency = options.concurrency ?? 16;
+    this.logger = options.logger ?? console;
   }
 
   /**
    * Validates the whole config, then starts or updates one workflow per task (idempotent: an
    * unchanged task is left alone) and stores patterns, user-preload and optimiser settings.
-   * With `prune`, running tasks missing from the config are removed.
+   * With `prune`, running tasks missing from the config are removed. `onProgress` hears each
+   * task started, updated or found unchanged.
    */
-  async apply(input: WarmingConfig | unknown, options: { prune?: boolean } = {}): Promise<ApplyReport> {
+  async apply(
+    input: WarmingConfig | unknown,
+    options: { prune?: boolean; onProgress?: OnProgress } = {},
+  ): Promise<ApplyReport> {
     const config = parseWarmingConfig(input);
     config.tasks.forEach((task, i) => {
       if (task.cacheKey.startsWith(this.keys.prefix)) {
@@ -150,9 +167,12 @@ export class WarmingClient {
     });
     await this.ensureSearchAttributes();
     await this.redis.set(this.keys.config(), JSON.stringify(config));
-    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, (task, i) =>
-      this.applyTask(task, running[i] === true),
-    );
+    let applied = 0;
+    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, async (task, i) => {
+      const result = await this.applyTask(task, running[i] === true);
+      options.onProgress?.(++applied, config.tasks.length);
+      return result;
+    });
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
     if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
@@ -267,10 +287,27 @@ export class WarmingClient {
     await handle.signal(paused ? pauseSignal : resumeSignal);
   }
 
-  /** Registers the custom search attributes when the namespace lacks them (idempotent). */
+  /**
+   * Registers the custom search attributes when the namespace lacks them (idempotent). Where the
+   * credentials may not (Temporal Cloud: attributes are created with tcld or the UI, not by
+   * clients): if they already exist nothing is asked; if they cannot even be listed, warns once
+   * and goes on; if some are missing, throws one line naming each with its type.
+   */
   async ensureSearchAttributes(): Promise<void> {
     const namespace = this.temporal.options.namespace;
-    const { customAttributes } = await this.temporal.connection.operatorService.listSearchAttributes({ namespace });
+    const operator = this.temporal.connection.operatorService;
+    const named = (attributes: readonly { name: string; cliType: string }[]) =>
+      attributes.map((attribute) => `${attribute.name}=${attribute.cliType}`).join(', ');
+    let customAttributes: Record<string, unknown> | null | undefined;
+    try {
+      ({ customAttributes } = await operator.listSearchAttributes({ namespace }));
+    } catch (err) {
+      if (!isNotAllowed(err)) throw err;
+      this.warnOnce(
+        `cannot list the search attributes of namespace ${namespace} (${grpcReason(err)}); assuming ${named(SEARCH_ATTRIBUTES)} exist`,
+      );
+      return;
+    }
     const types = temporal.api.enums.v1.IndexedValueType;
     const byCliType = {
       Keyword: types.INDEXED_VALUE_TYPE_KEYWORD,
@@ -280,10 +317,26 @@ export class WarmingClient {
     } as const;
     const missing = SEARCH_ATTRIBUTES.filter((attribute) => !customAttributes?.[attribute.name]);
     if (missing.length === 0) return;
-    await this.temporal.connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((attribute) => [attribute.name, byCliType[attribute.cliType]])),
-    });
+    try {
+      await operator.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(
+          missing.map((attribute) => [attribute.name, byCliType[attribute.cliType]]),
+        ),
+      });
+    } catch (err) {
+      if (!isNotAllowed(err)) throw err;
+      throw new Error(
+        `namespace ${namespace} lacks the search attributes ${named(missing)} and these credentials may not create them ` +
+          `(${grpcReason(err)}): create them first (see docs/temporal-cloud.md), then apply again`,
+      );
+    }
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(message);
   }
 
   /** Ids of this task queue's running task workflows, optionally filtered by a visibility query clause. */
@@ -335,47 +388,60 @@ export class WarmingClient {
   }
 
   /** Warms every task carrying `tag`. */
-  async warmByTag(tag: string, options: { parallel?: number; wait?: boolean } = {}): Promise<WarmRunReport> {
+  async warmByTag(
+    tag: string,
+    options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
+  ): Promise<WarmRunReport> {
     return this.warmMany(await this.listTasks(`WarmTags = ${quote(tag)}`), `tag ${tag}`, options);
   }
 
   /** Warms every critical task in priority order, `parallel` at a time (default 1). */
-  async warmCritical(options: { parallel?: number; wait?: boolean } = {}): Promise<WarmRunReport> {
+  async warmCritical(
+    options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
+  ): Promise<WarmRunReport> {
     return this.warmMany(await this.listTasks('WarmCritical = true'), 'critical pass', options);
   }
 
   private async warmMany(
     tasks: TaskStatus[],
     reason: string,
-    options: { parallel?: number; wait?: boolean },
+    options: { parallel?: number; wait?: boolean; onProgress?: OnProgress },
   ): Promise<WarmRunReport> {
     const parallel = options.parallel ?? 1;
     if (!Number.isInteger(parallel) || parallel < 1)
       throw new Error(`parallel must be a positive integer (got ${parallel})`);
     const started = Date.now();
+    let finished = 0;
     const results = await mapLimit(tasks, parallel, async (task): Promise<TaskWarmReport> => {
-      const base = { taskId: task.taskId, priority: task.priority, critical: task.critical };
-      const taskStarted = Date.now();
-      try {
-        const outcome = await this.warm(task.taskId, { reason, wait: options.wait });
-        if (!outcome) return { ...base, ok: true, durationMs: Date.now() - taskStarted };
-        return {
-          ...base,
-          ok: outcome.ok,
-          durationMs: outcome.durationMs,
-          ...(outcome.error ? { error: outcome.error } : {}),
-        };
-      } catch (err) {
-        return {
-          ...base,
-          ok: false,
-          durationMs: Date.now() - taskStarted,
-          error: err instanceof Error ? err.message : String(err),
-        };
-      }
+      const report = await this.warmOne(task, reason, options.wait);
+      options.onProgress?.(++finished, tasks.length);
+      return report;
     });
     const succeeded = results.filter((r) => r.ok).length;
     return { results, succeeded, failed: results.length - succeeded, totalDurationMs: Date.now() - started };
+  }
+
+  /** One task's warm in a bulk run: a failure is reported in the result, never thrown. */
+  private async warmOne(task: TaskStatus, reason: string, wait: boolean | undefined): Promise<TaskWarmReport> {
+    const base = { taskId: task.taskId, priority: task.priority, critical: task.critical };
+    const taskStarted = Date.now();
+    try {
+      const outcome = await this.warm(task.taskId, { reason, wait });
+      if (!outcome) return { ...base, ok: true, durationMs: Date.now() - taskStarted };
+      return {
+        ...base,
+        ok: outcome.ok,
+        durationMs: outcome.durationMs,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      };
+    } catch (err) {
+      return {
+        ...base,
+        ok: false,
+        durationMs: Date.now() - taskStarted,
+        error: err instanceof Error ? err.message : String(err),
+      };
+    }
   }
 
   async pause(taskId: string): Promise<void> {
@@ -396,11 +462,17 @@ export class WarmingClient {
   /** Deletes every key tagged `tag`; with `rewarm`, warms the tasks carrying the tag again. */
   async invalidateTag(
     tag: string,
-    options: { rewarm?: boolean } = {},
+    options: { rewarm?: boolean; onProgress?: OnProgress } = {},
   ): Promise<{ keys: string[]; rewarm?: WarmRunReport }> {
     const keys = await this.store.invalidateTag(tag);
     if (!options.rewarm) return { keys };
-    return { keys, rewarm: await this.warmByTag(tag, { parallel: this.concurrency }) };
+    return {
+      keys,
+      rewarm: await this.warmByTag(tag, {
+        parallel: this.concurrency,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      }),
+    };
   }
 
   /**
@@ -493,15 +565,15 @@ export class WarmingClient {
 
 /** Connects to Temporal and Redis (from the environment unless given) and returns a WarmingClient. */
 export async function createWarmingClient(options: WarmingClientOptions = {}): Promise<WarmingClient> {
-  const env = readEnvironment();
+  const env = readEnvironment(options.env);
   let connection: Connection | undefined;
   let temporalClient = options.client;
   if (!temporalClient) {
-    const { connectionOptions, namespace } = temporalConnectOptions();
+    const { connectionOptions, namespace } = temporalClientConnectOptions(options.env);
     connection = await Connection.connect(connectionOptions);
     temporalClient = new Client({ connection, namespace });
   }
-  const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
+  const redis = options.redis ?? createRedis(env.redis);
   const ownsRedis = !options.redis;
   return new WarmingClient(
     temporalClient,
@@ -515,4 +587,17 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
       await connection?.close();
     },
   );
+}
+
+/** Refusals that mean "not with these credentials": PERMISSION_DENIED, or UNIMPLEMENTED where a service offers no operator API. */
+function isNotAllowed(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 7 || code === 12;
+}
+
+function grpcReason(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const details = (err as { details?: unknown }).details;
+  const name = code === 7 ? 'PERMISSION_DENIED' : code === 12 ? 'UNIMPLEMENTED' : `code ${String(code)}`;
+  return typeof details === 'string' && details ? `${name}: ${details.split('\n')[0]}` : name;
 }

@@ -1,7 +1,7 @@
 // Starts the local servers the tests, the demo and the benchmarks run against: a Temporal dev
-// server (the CLI that bootstrap builds) and a redis-server, each on a loopback port.
+// server (the CLI that bootstrap builds), a redis-server and redis-sentinel, each on a loopback port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -68,6 +68,55 @@ export function redisServerPath(): string {
   const onPath = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   if (onPath.status === 0 && onPath.stdout.trim()) return onPath.stdout.trim();
   throw new Error("no redis-server found: run `npm run bootstrap` (it installs Debian's redis-server)");
+}
+
+/** redis-sentinel (Debian's redis-sentinel package) from PATH or Debian's location. */
+export function redisSentinelPath(): string {
+  for (const candidate of [
+    process.env.REDIS_SENTINEL_PATH,
+    '/usr/bin/redis-sentinel',
+    '/usr/local/bin/redis-sentinel',
+  ]) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  const onPath = spawnSync('sh', ['-c', 'command -v redis-sentinel'], { encoding: 'utf8' });
+  if (onPath.status === 0 && onPath.stdout.trim()) return onPath.stdout.trim();
+  throw new Error("no redis-sentinel found: run `npm run bootstrap` (it installs Debian's redis-sentinel)");
+}
+
+export interface RedisSentinelOptions {
+  port?: number;
+  /** The sentinel's config file: written here, and rewritten by the sentinel as it learns. */
+  configFile: string;
+  /** The master group to monitor. */
+  masterName: string;
+  masterPort: number;
+  /** Sentinels that must agree the master is down before a failover. */
+  quorum: number;
+  /** How long the master may not answer before it counts as down. Default 2 000 ms. */
+  downAfterMs?: number;
+}
+
+/** Starts a redis-sentinel on a loopback port watching a master on 127.0.0.1. */
+export async function startRedisSentinel(options: RedisSentinelOptions): Promise<LocalServer> {
+  const port = options.port ?? (await findFreePort());
+  const name = options.masterName;
+  writeFileSync(
+    options.configFile,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      'daemonize no',
+      'loglevel warning',
+      `sentinel monitor ${name} 127.0.0.1 ${options.masterPort} ${options.quorum}`,
+      `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 2_000}`,
+      `sentinel failover-timeout ${name} 10000`,
+      `sentinel parallel-syncs ${name} 1`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(redisSentinelPath(), [options.configFile], { stdio: stdio(false), detached: false });
+  return awaitListening(child, 'redis-sentinel', port, 15_000);
 }
 
 export interface TemporalDevServerOptions {

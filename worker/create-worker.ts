@@ -1,7 +1,7 @@
 // createWorker: the composition root. Builds the connections it is not given, the activities
 // with their dependencies, and two Temporal workers: one for the main queue (workflows and
 // normal warms) and one with reserved slots for critical warms.
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import type { Cluster, Redis } from 'ioredis';
 import { createActivities } from '../activities/create-activities';
 import { resolveLimits, type WarmingLimits } from '../activities/limits';
@@ -45,9 +45,21 @@ export interface CreateWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
+/** What the health endpoint reports: each Temporal worker's state and the Redis connection's. */
+export interface WarmingWorkerHealth {
+  workers: { main: State; critical: State };
+  /** ioredis status: `ready` when connected; `connecting`, `reconnecting`, `end`... otherwise. */
+  redis: string;
+}
+
+/** How long shutdown waits for in-flight warms by default: terminationGracePeriodSeconds must exceed it. */
+export const DEFAULT_SHUTDOWN_GRACE_TIME = '30s';
+
 export interface WarmingWorker {
   readonly taskQueue: string;
   readonly criticalTaskQueue: string;
+  /** The two Temporal workers' states and the Redis connection's, for health checks. */
+  health(): WarmingWorkerHealth;
   /** Runs until shutdown (SIGINT/SIGTERM or `shutdown()`), drains, closes what it opened. */
   run(): Promise<void>;
   /** Runs until `until` settles, then shuts down and drains. */
@@ -66,7 +78,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   const ownsConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectOptions().connectionOptions));
   const ownsRedis = !options.redis;
-  const redis = options.redis ?? createRedis({ url: env.redisUrl, cluster: env.redisCluster });
+  const redis = options.redis ?? createRedis(env.redis);
   const limiter = new OriginLimiter(limits);
 
   const closeAll = async () => {
@@ -92,7 +104,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       activities,
       // Undecodable payloads become malformed input for the handlers instead of wedging a workflow.
       dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
-      shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+      shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
       ...options.workerOptions,
     };
     const workflowBundle = options.workflowBundle ?? prebuiltWorkflowBundle() ?? (await buildWorkflowBundle());
@@ -126,6 +138,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
     return {
       taskQueue,
       criticalTaskQueue: criticalTaskQueue(taskQueue),
+      health: () => ({ workers: { main: main.getState(), critical: critical.getState() }, redis: redis.status }),
       run,
       shutdown,
       async runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {

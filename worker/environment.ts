@@ -1,8 +1,10 @@
 // Reads the process environment once, with documented defaults, and builds connections from it.
 // Temporal settings (address, namespace, TLS, API key, profiles) come from @temporalio/envconfig,
-// the way Temporal's own CLI reads them.
+// the way Temporal's own CLI reads them; Redis may be one server, a Cluster or a Sentinel group.
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type NatMap, type RedisOptions as IoRedisOptions } from 'ioredis';
+import type { ConnectionOptions } from '@temporalio/client';
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_PREFIX } from '../activities/redis-keys';
 import { OPTIMIZER_WORKFLOW_ID } from '../workflows/ids';
@@ -20,6 +22,8 @@ export interface Environment {
   redisCluster: boolean;
   /** REDIS_TLS_CA_FILE: PEM file of the CA that signed a `rediss://` server's certificate; default the system's CAs. */
   redisTlsCaFile?: string;
+  /** Everything above about Redis plus Sentinel, NAT map and DNS lookup: what `createRedis` takes. */
+  redis: RedisOptions;
   /** WARMING_CONFIG, default `warming.config.json`. */
   configPath: string;
   /** WARMING_PREFIX, default `cw:`: everything but cached values lives under it. */
@@ -29,27 +33,96 @@ export interface Environment {
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
-  const profile = loadClientConnectConfig({ overrideEnvVars: stringEnv(env) });
+  const profile = loadTemporalProfile(env);
+  const redis = readRedisEnvironment(env);
   return {
     temporalAddress: profile.connectionOptions.address ?? 'localhost:7233',
     namespace: profile.namespace ?? 'default',
     taskQueue: nonEmpty(env.TEMPORAL_TASK_QUEUE, 'TEMPORAL_TASK_QUEUE') ?? 'cache-warming',
-    redisUrl: nonEmpty(env.REDIS_URL, 'REDIS_URL') ?? 'redis://127.0.0.1:6379',
-    redisCluster: flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER'),
-    ...optional('redisTlsCaFile', nonEmpty(env.REDIS_TLS_CA_FILE, 'REDIS_TLS_CA_FILE')),
+    redisUrl: redis.url,
+    redisCluster: redis.cluster ?? false,
+    ...optional('redisTlsCaFile', redis.tlsCaFile),
+    redis,
     configPath: nonEmpty(env.WARMING_CONFIG, 'WARMING_CONFIG') ?? 'warming.config.json',
     prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
     optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
   };
 }
 
-/** Temporal connection options (TLS, API key, metadata) for the given environment. */
+/**
+ * Temporal connection options (TLS, API key, metadata) for the given environment, for the
+ * worker's native connection. TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is refused here: the native
+ * connection always checks the host name (clients built by `temporalClientConnectOptions` can
+ * skip it).
+ */
 export function temporalConnectOptions(env: NodeJS.ProcessEnv = process.env) {
-  const profile = loadClientConnectConfig({ overrideEnvVars: stringEnv(env) });
+  if (disableHostVerification(env)) {
+    throw new Error(
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by the worker (its native connection always ' +
+        "verifies the host name): set TEMPORAL_TLS_SERVER_NAME to the name in the server's certificate",
+    );
+  }
+  return temporalProfileOptions(env);
+}
+
+/**
+ * Temporal connection options for a client (`@temporalio/client` Connection): as
+ * `temporalConnectOptions`, plus TEMPORAL_TLS_DISABLE_HOST_VERIFICATION=true, which keeps
+ * verifying the certificate chain but accepts a certificate issued for another host name, as the
+ * Temporal CLI's `--tls-disable-host-verification` does.
+ */
+export function temporalClientConnectOptions(env: NodeJS.ProcessEnv = process.env): {
+  connectionOptions: ConnectionOptions;
+  namespace: string;
+} {
+  const { connectionOptions, namespace } = temporalProfileOptions(env);
+  if (!disableHostVerification(env)) return { connectionOptions, namespace };
+  const { tls, apiKey, metadata, ...rest } = connectionOptions;
+  const tlsConfig = typeof tls === 'object' && tls !== null ? tls : {};
+  // grpc-js takes either `tls` or ready-made `credentials`, and an API key only with `tls`, so
+  // the key travels as the Authorization header it would have become.
+  return {
+    namespace,
+    connectionOptions: {
+      ...rest,
+      metadata: { ...metadata, ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
+      credentials: grpcCredentials.createSsl(
+        toBuffer(tlsConfig.serverRootCACertificate),
+        toBuffer(tlsConfig.clientCertPair?.key),
+        toBuffer(tlsConfig.clientCertPair?.crt),
+        { checkServerIdentity: () => undefined },
+      ),
+    },
+  };
+}
+
+function temporalProfileOptions(env: NodeJS.ProcessEnv) {
+  const profile = loadTemporalProfile(env);
   return {
     connectionOptions: { ...profile.connectionOptions, address: profile.connectionOptions.address ?? 'localhost:7233' },
     namespace: profile.namespace ?? 'default',
   };
+}
+
+/** envconfig's profile for `env`, its errors (a missing profile, an unreadable file) in one line. */
+function loadTemporalProfile(env: NodeJS.ProcessEnv) {
+  try {
+    return loadClientConnectConfig({ overrideEnvVars: stringEnv(env) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const file = env.TEMPORAL_CONFIG_FILE ? ` (TEMPORAL_CONFIG_FILE ${env.TEMPORAL_CONFIG_FILE})` : '';
+    throw new Error(`Temporal client config${file}: ${message.split('\n')[0]}`);
+  }
+}
+
+/** As envconfig reads its booleans: `1` or `true` is on, anything else off. */
+function disableHostVerification(env: NodeJS.ProcessEnv): boolean {
+  const value = env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION;
+  return value === '1' || value === 'true';
+}
+
+function toBuffer(data: Buffer | Uint8Array | undefined): Buffer | null {
+  return data === undefined ? null : Buffer.from(data);
 }
 
 /** A positive integer from the environment, or the default. */
@@ -61,9 +134,40 @@ export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numbe
   return value;
 }
 
+/** A Redis Sentinel group: where the sentinels are and which master they watch. */
+export interface RedisSentinelOptions {
+  /** The sentinels (REDIS_SENTINELS `host:port,...`; port default 26379). */
+  sentinels: { host: string; port: number }[];
+  /** The master group name the sentinels monitor (REDIS_SENTINEL_NAME), e.g. `mymaster`. */
+  name: string;
+  /** REDIS_SENTINEL_USERNAME, for sentinels with ACL users. */
+  username?: string;
+  /** REDIS_SENTINEL_PASSWORD, for sentinels with `requirepass`; the master's comes from the URL. */
+  password?: string;
+}
+
 export interface RedisOptions {
+  /**
+   * `redis://` or `rediss://` (TLS), with user, password and database. With `cluster`, a comma
+   * list of seed nodes (`redis://:pw@h1:6379,h2:6379`); with `sentinel`, its host and port are not
+   * used (the sentinels name the master), its credentials and TLS are.
+   */
   url: string;
+  /** Treat the URL's nodes as seeds of a Redis Cluster (REDIS_CLUSTER=1). Default false. */
   cluster?: boolean;
+  /** Find the master through Redis Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME). */
+  sentinel?: RedisSentinelOptions;
+  /**
+   * Addresses the servers announce mapped to ones this process can reach (REDIS_NAT_MAP
+   * `10.0.0.5:6379=redis-0.example.com:30001,...`), for Cluster and Sentinel behind NAT.
+   */
+  natMap?: Record<string, { host: string; port: number }>;
+  /**
+   * `system` (default) resolves Cluster node names with the system resolver; `none` hands host
+   * names to the connection unresolved, as managed TLS clusters (ElastiCache, Memorystore) need
+   * for certificate checks (REDIS_CLUSTER_DNS_LOOKUP).
+   */
+  dnsLookup?: 'system' | 'none';
   /**
    * PEM file of the CA that signed the server's certificate, for `rediss://` URLs. Default
    * REDIS_TLS_CA_FILE, else the system's CAs. Certificates are always verified.
@@ -77,53 +181,220 @@ export interface RedisOptions {
 }
 
 /**
- * Connects to Redis (or a Redis Cluster through one seed node), by default with auto-pipelining
- * on, so commands issued together share a round trip.
+ * The Redis settings of the environment (REDIS_URL, REDIS_CLUSTER, REDIS_TLS_CA_FILE,
+ * REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD,
+ * REDIS_NAT_MAP, REDIS_CLUSTER_DNS_LOOKUP), checked together: a setting that cannot apply is an
+ * error naming it.
+ */
+export function readRedisEnvironment(env: NodeJS.ProcessEnv = process.env): RedisOptions {
+  const url = nonEmpty(env.REDIS_URL, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  const cluster = flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER');
+  const sentinels = nonEmpty(env.REDIS_SENTINELS, 'REDIS_SENTINELS');
+  const name = nonEmpty(env.REDIS_SENTINEL_NAME, 'REDIS_SENTINEL_NAME');
+  const sentinelUser = nonEmpty(env.REDIS_SENTINEL_USERNAME, 'REDIS_SENTINEL_USERNAME');
+  const sentinelPassword = env.REDIS_SENTINEL_PASSWORD || undefined;
+  const natMap = nonEmpty(env.REDIS_NAT_MAP, 'REDIS_NAT_MAP');
+  const dnsLookup = nonEmpty(env.REDIS_CLUSTER_DNS_LOOKUP, 'REDIS_CLUSTER_DNS_LOOKUP');
+  if (sentinels === undefined) {
+    for (const [value, variable] of [
+      [name, 'REDIS_SENTINEL_NAME'],
+      [sentinelUser, 'REDIS_SENTINEL_USERNAME'],
+      [sentinelPassword, 'REDIS_SENTINEL_PASSWORD'],
+    ] as const) {
+      if (value !== undefined) throw new Error(`${variable} is set but REDIS_SENTINELS is not`);
+    }
+  } else if (name === undefined) {
+    throw new Error('REDIS_SENTINELS is set but REDIS_SENTINEL_NAME (the master group name) is not');
+  }
+  if (sentinels !== undefined && cluster) throw new Error('REDIS_SENTINELS and REDIS_CLUSTER=1 exclude each other');
+  if (natMap !== undefined && !cluster && sentinels === undefined) {
+    throw new Error('REDIS_NAT_MAP applies to a Cluster (REDIS_CLUSTER=1) or Sentinel (REDIS_SENTINELS) only');
+  }
+  if (dnsLookup !== undefined && dnsLookup !== 'system' && dnsLookup !== 'none') {
+    throw new Error(`REDIS_CLUSTER_DNS_LOOKUP must be system or none (got "${dnsLookup}")`);
+  }
+  if (dnsLookup !== undefined && !cluster) throw new Error('REDIS_CLUSTER_DNS_LOOKUP is set but REDIS_CLUSTER is not');
+  return {
+    url,
+    cluster,
+    ...optional('tlsCaFile', nonEmpty(env.REDIS_TLS_CA_FILE, 'REDIS_TLS_CA_FILE')),
+    ...(sentinels !== undefined && name !== undefined
+      ? {
+          sentinel: {
+            sentinels: parseNodeList(sentinels, 'REDIS_SENTINELS', 26379),
+            name,
+            ...optional('username', sentinelUser),
+            ...optional('password', sentinelPassword),
+          },
+        }
+      : {}),
+    ...optional('natMap', natMap === undefined ? undefined : parseNatMap(natMap)),
+    ...optional('dnsLookup', dnsLookup as 'system' | 'none' | undefined),
+  };
+}
+
+/**
+ * Connects to Redis: one server, a Redis Cluster through its seed nodes, or the master of a
+ * Sentinel group (following failovers). By default with auto-pipelining on, so commands issued
+ * together share a round trip.
  */
 export function createRedis({
   url,
   cluster = false,
+  sentinel,
+  natMap,
+  dnsLookup = 'system',
   autoPipelining = true,
   tlsCaFile = nonEmpty(process.env.REDIS_TLS_CA_FILE, 'REDIS_TLS_CA_FILE'),
 }: RedisOptions): Redis | Cluster {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`REDIS_URL "${redact(url)}" is not a URL (expected redis://host:port or rediss://host:port)`);
+  const nodes = parseRedisUrl(url);
+  const first = nodes.url;
+  if (nodes.seeds.length > 1 && !cluster) {
+    throw new Error(
+      'REDIS_URL lists several nodes: set REDIS_CLUSTER=1 for a Cluster (or REDIS_SENTINELS for Sentinel, with one URL)',
+    );
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`REDIS_URL must start with redis:// or rediss:// (got ${parsed.protocol}//)`);
-  }
-  const tls = parsed.protocol === 'rediss:' ? tlsOptions(tlsCaFile) : undefined;
+  if (sentinel && cluster) throw new Error('Redis Sentinel and Cluster exclude each other');
+  if (natMap && !cluster && !sentinel) throw new Error('a NAT map applies to a Cluster or Sentinel only');
+  const tls = first.protocol === 'rediss:' ? tlsOptions(tlsCaFile) : undefined;
   if (!tls && tlsCaFile !== undefined) {
     throw new Error('REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL');
+  }
+  const credentials = {
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+  };
+  const where = redact(url);
+  if (sentinel) {
+    const db = databaseOf(first);
+    return reportErrors(
+      new Redis({
+        sentinels: sentinel.sentinels,
+        name: sentinel.name,
+        ...credentials,
+        ...(db ? { db } : {}),
+        ...(sentinel.username ? { sentinelUsername: sentinel.username } : {}),
+        ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
+        ...(tls ? { tls, sentinelTLS: tls, enableTLSForSentinelMode: true } : {}),
+        ...(natMap ? { natMap: natMap as NatMap } : {}),
+        // Sentinel publishes +switch-master: reconnect to the new master at once instead of
+        // waiting for the old one's connection to fail.
+        failoverDetector: true,
+        reconnectOnError: readonlyAfterFailover,
+        enableAutoPipelining: autoPipelining,
+        maxRetriesPerRequest: 3,
+      } satisfies IoRedisOptions),
+      `sentinel ${sentinel.name}`,
+    );
   }
   if (!cluster) {
     return reportErrors(
       new Redis(url, { enableAutoPipelining: autoPipelining, maxRetriesPerRequest: 3, ...(tls ? { tls } : {}) }),
-      url,
+      where,
     );
   }
-  const clusterClient = new Cluster([{ host: parsed.hostname, port: Number(parsed.port || 6379) }], {
+  const clusterOptions: ClusterOptions = {
     enableAutoPipelining: autoPipelining,
-    redisOptions: {
-      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-      ...(tls ? { tls } : {}),
-      maxRetriesPerRequest: 3,
-    },
+    ...(natMap ? { natMap: natMap as NatMap } : {}),
+    // Managed TLS clusters announce host names their certificates carry: resolving them to IPs
+    // first would make every certificate check fail.
+    ...(dnsLookup === 'none'
+      ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }
+      : {}),
+    redisOptions: { ...credentials, ...(tls ? { tls } : {}), maxRetriesPerRequest: 3 },
+  };
+  return reportErrors(new Cluster(nodes.seeds, clusterOptions), where);
+}
+
+/**
+ * After a failover the old master is a replica and refuses writes with READONLY until ioredis
+ * follows the switch: reconnect (to the master Sentinel names) and resend the command.
+ */
+function readonlyAfterFailover(err: Error): 2 | false {
+  return err.message.startsWith('READONLY') ? 2 : false;
+}
+
+/** REDIS_URL parsed: the first node as a URL (scheme, credentials, database) and every node's address. */
+function parseRedisUrl(url: string): { url: URL; seeds: { host: string; port: number }[] } {
+  const entries = url.split(',').map((entry) => entry.trim());
+  const [head = '', ...rest] = entries;
+  let first: URL;
+  try {
+    first = new URL(head);
+  } catch {
+    throw new Error(`REDIS_URL "${redact(head)}" is not a URL (expected redis://host:port or rediss://host:port)`);
+  }
+  if (first.protocol !== 'redis:' && first.protocol !== 'rediss:') {
+    throw new Error(`REDIS_URL must start with redis:// or rediss:// (got ${first.protocol}//)`);
+  }
+  const seeds = [{ host: hostOf(first), port: Number(first.port || 6379) }];
+  rest.forEach((entry, i) => {
+    let node: URL;
+    try {
+      node = new URL(entry.includes('://') ? entry : `${first.protocol}//${entry}`);
+    } catch {
+      throw new Error(`REDIS_URL node ${i + 2} "${redact(entry)}" is not host:port or a redis:// URL`);
+    }
+    if (
+      node.protocol !== first.protocol ||
+      (entry.includes('@') && (node.username !== first.username || node.password !== first.password))
+    ) {
+      throw new Error(`REDIS_URL node ${i + 2} must use the first node's scheme and credentials`);
+    }
+    if (!node.hostname) throw new Error(`REDIS_URL node ${i + 2} "${redact(entry)}" has no host`);
+    seeds.push({ host: hostOf(node), port: Number(node.port || 6379) });
   });
-  return reportErrors(clusterClient, url);
+  return { url: first, seeds };
+}
+
+/** The URL's host without IPv6 brackets, as ioredis wants it. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+function databaseOf(url: URL): number | undefined {
+  const path = url.pathname.replace(/^\//, '');
+  if (path === '') return undefined;
+  const db = Number(path);
+  if (!Number.isInteger(db) || db < 0) throw new Error(`REDIS_URL database "${path}" is not a number`);
+  return db;
+}
+
+/** `host:port,host:port` (IPv6 in brackets; port default `defaultPort`). */
+function parseNodeList(value: string, name: string, defaultPort: number): { host: string; port: number }[] {
+  return value.split(',').map((entry, i) => parseHostPort(entry.trim(), `${name} entry ${i + 1}`, defaultPort));
+}
+
+function parseHostPort(value: string, what: string, defaultPort?: number): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?$/.exec(value);
+  const port = match?.[2] !== undefined ? Number(match[2]) : defaultPort;
+  if (!match || port === undefined || port < 1 || port > 65535) {
+    throw new Error(`${what} "${value}" is not host:port`);
+  }
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** `from=to,...`, each side `host:port`: the addresses servers announce and where to reach them. */
+function parseNatMap(value: string): Record<string, { host: string; port: number }> {
+  const map: Record<string, { host: string; port: number }> = {};
+  value.split(',').forEach((pair, i) => {
+    const [from, to, extra] = pair.trim().split('=');
+    if (from === undefined || to === undefined || extra !== undefined) {
+      throw new Error(`REDIS_NAT_MAP entry ${i + 1} "${pair.trim()}" is not announced-host:port=reachable-host:port`);
+    }
+    const announced = parseHostPort(from.trim(), `REDIS_NAT_MAP entry ${i + 1}`);
+    map[`${announced.host}:${announced.port}`] = parseHostPort(to.trim(), `REDIS_NAT_MAP entry ${i + 1}`);
+  });
+  return map;
 }
 
 /**
  * ioredis reconnects by itself; without a listener every failed attempt is an "Unhandled error
- * event". Say it once per distinct problem per minute instead, with the password redacted.
+ * event". Say it once per distinct problem per minute instead. `where` names the connection in
+ * messages and must hold no password (createRedis passes the redacted URL).
  */
-export function reportErrors<T extends Redis | Cluster>(client: T, url: string): T {
+export function reportErrors<T extends Redis | Cluster>(client: T, where: string): T {
   const lastSaid = new Map<string, number>();
-  const where = redact(url);
   client.on('error', (err: Error) => {
     const now = Date.now();
     if (now - (lastSaid.get(err.message) ?? 0) < 60_000) return;
@@ -144,9 +415,9 @@ function tlsOptions(caFile: string | undefined): { ca?: Buffer } {
   }
 }
 
-/** The URL with any user and password replaced by `***`. */
+/** The URL (or comma list of URLs) with any user and password replaced by `***`. */
 function redact(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  return url.replace(/\/\/([^@/,]*)@/g, '//***@');
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

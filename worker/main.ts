@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseConfigText } from '../client/config-file';
 import { createWorker } from './create-worker';
 import { intFromEnv, readEnvironment } from './environment';
+import { parseListenAddress, startHealthServer } from './health-server';
 
 async function run(): Promise<void> {
   const env = readEnvironment();
@@ -17,6 +18,14 @@ async function run(): Promise<void> {
     logger: new DefaultLogger(logLevel(process.env.WARMING_LOG_LEVEL)),
     ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
   });
+  const healthAddress = process.env.WARMING_HEALTH_ADDRESS
+    ? parseListenAddress(process.env.WARMING_HEALTH_ADDRESS, 'WARMING_HEALTH_ADDRESS')
+    : undefined;
+  // Another prebuilt bundle than the build's own dist/workflow-bundle.js (which is the default).
+  const bundlePath = process.env.WARMING_WORKFLOW_BUNDLE;
+  if (bundlePath !== undefined && !existsSync(bundlePath)) {
+    throw new Error(`WARMING_WORKFLOW_BUNDLE ${bundlePath} does not exist (npm run build writes dist/workflow-bundle.js)`);
+  }
   if (existsSync(env.configPath)) {
     // Fail fast on a broken config file; the schedule itself comes from `warmctl apply`.
     parseConfigText(readFileSync(env.configPath, 'utf8'), env.configPath);
@@ -29,6 +38,7 @@ async function run(): Promise<void> {
       originRatePerSecond: intFromEnv(process.env, 'WARMING_ORIGIN_RATE_PER_SECOND', 50, 0),
       maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
     },
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     // Unset: the SDK's default, sized from the machine's memory. Workflows beyond it replay from
     // history on their next warm, so set it above the number of task workflows when memory allows.
     ...(process.env.WARMING_MAX_CACHED_WORKFLOWS
@@ -38,7 +48,12 @@ async function run(): Promise<void> {
   console.log(
     `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`,
   );
-  await worker.run();
+  const health = healthAddress ? await startHealthServer(healthAddress, worker.health) : undefined;
+  try {
+    await worker.run();
+  } finally {
+    await health?.close();
+  }
   console.log('worker drained and stopped');
 }
 

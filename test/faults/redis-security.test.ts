@@ -7,9 +7,9 @@ import { createCacheClient } from '../../client/cache-client';
 import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
 import { redisKeys } from '../../activities/redis-keys';
 import { findFreePort, startRedisServer, type RedisServer } from '../../scripts/local-stack';
-import { createRedis } from '../../worker/environment';
+import { createRedis, readRedisEnvironment } from '../../worker/environment';
 import { startRedisCluster, type LocalRedisCluster } from '../helpers/redis-cluster';
-import { quietTemporalRuntime, testServers, uniqueName, waitFor } from '../helpers/test-env';
+import { expectUnchangedFor, quietTemporalRuntime, testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 import { generateTestCertificates, type TestCertificates } from '../helpers/tls-certs';
 import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -254,5 +254,47 @@ describe('Cluster', () => {
       await cache.close();
     }
     expect(worker.output()).not.toContain(PASSWORD);
+  });
+
+  test('a worker given several seed nodes finds the cluster when the first seed is down', async () => {
+    const [, second, third] = cluster.nodes;
+    const seeds = `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await findFreePort()},127.0.0.1:${second?.port},127.0.0.1:${third?.port}`;
+    const { warming, worker } = await deploy(redis, { REDIS_URL: seeds, REDIS_CLUSTER: '1' });
+    const tasks = Array.from({ length: 4 }, (_, i) => originTask(`seeds${i}`));
+    await warming.apply({ tasks });
+    for (const task of tasks) {
+      await waitFor(`${task.cacheKey} warmed`, async () => (await redis.get(task.cacheKey)) === `${task.taskId}-v1`);
+    }
+    expect(worker.output()).not.toContain(PASSWORD);
+  });
+});
+
+describe('Cluster behind NAT (nodes announce names clients cannot resolve)', () => {
+  let cluster: LocalRedisCluster;
+  let natMap: string;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ announceHostnames: true });
+    cleanups.push(() => cluster.stop());
+    natMap = [...cluster.hostnames].map(([port, name]) => `${name}:${port}=127.0.0.1:${port}`).join(',');
+  });
+
+  test('REDIS_NAT_MAP maps the announced addresses to reachable ones; without it nothing is written', async () => {
+    const env = { REDIS_URL: cluster.url, REDIS_CLUSTER: '1', REDIS_NAT_MAP: natMap };
+    const redis = createRedis(readRedisEnvironment(env)) as Cluster;
+    cleanups.push(() => redis.disconnect());
+    const { warming } = await deploy(redis, env);
+    const tasks = Array.from({ length: 4 }, (_, i) => originTask(`nat${i}`));
+    await warming.apply({ tasks });
+    for (const task of tasks) {
+      await waitFor(`${task.cacheKey} warmed`, async () => (await redis.get(task.cacheKey)) === `${task.taskId}-v1`);
+    }
+
+    // The same cluster without the map: the announced names do not resolve, so no warm lands.
+    const unmapped = await deploy(redis, { REDIS_URL: cluster.url, REDIS_CLUSTER: '1' });
+    const task = originTask('unmapped');
+    await unmapped.warming.apply({ tasks: [task] });
+    // Mapped, a first warm lands within a second or two; unmapped, none does.
+    await expectUnchangedFor(8_000, () => redis.get(task.cacheKey));
+    expect(await redis.get(task.cacheKey)).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 // A TLS-terminating gRPC (HTTP/2) proxy in front of the plain dev server, standing in for a
-// Temporal frontend that requires TLS and an API key: it serves a test certificate, forwards
-// every call to the dev server, and records each call's path and `authorization` header.
+// Temporal frontend that requires TLS and an API key (or a client certificate) and refuses some
+// calls the way Temporal Cloud does: it serves a test certificate, forwards every other call to
+// the dev server, and records each call's path and `authorization` header.
 import { connect, createSecureServer, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ export interface GrpcTlsProxy {
   readonly calls: { path: string; authorization: string | undefined }[];
   /** Calls are answered UNAUTHENTICATED unless their authorization is this (when set). */
   requireAuthorization?: string;
+  /** Calls whose method path matches are answered with this gRPC status instead of forwarded. */
+  refuse: { path: RegExp; status: number; message: string }[];
   close(): Promise<void>;
 }
 
@@ -20,6 +23,8 @@ export async function startGrpcTlsProxy(options: {
   certFile: string;
   keyFile: string;
   requireAuthorization?: string;
+  /** PEM of the CA client certificates must be signed by: mutual TLS (connections without one are refused). */
+  clientCaFile?: string;
 }): Promise<GrpcTlsProxy> {
   let upstream: ClientHttp2Session | undefined;
   const upstreamSession = () => {
@@ -30,10 +35,17 @@ export async function startGrpcTlsProxy(options: {
     return upstream;
   };
   const calls: GrpcTlsProxy['calls'] = [];
-  const server = createSecureServer({ cert: readFileSync(options.certFile), key: readFileSync(options.keyFile) });
+  const server = createSecureServer({
+    cert: readFileSync(options.certFile),
+    key: readFileSync(options.keyFile),
+    ...(options.clientCaFile
+      ? { ca: readFileSync(options.clientCaFile), requestCert: true, rejectUnauthorized: true }
+      : {}),
+  });
   const proxy: GrpcTlsProxy = {
     address: '',
     calls,
+    refuse: [],
     ...(options.requireAuthorization ? { requireAuthorization: options.requireAuthorization } : {}),
     close: () =>
       new Promise<void>((resolve) => {
@@ -49,6 +61,19 @@ export async function startGrpcTlsProxy(options: {
       // A trailers-only answer, as a real frontend gives.
       stream.respond(
         { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'missing API key' },
+        { endStream: true },
+      );
+      return;
+    }
+    const refusal = proxy.refuse.find((rule) => rule.path.test(String(headers[':path'])));
+    if (refusal) {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': String(refusal.status),
+          'grpc-message': encodeURIComponent(refusal.message),
+        },
         { endStream: true },
       );
       return;

@@ -15,13 +15,23 @@ export interface LocalRedisCluster {
   readonly nodes: RedisServer[];
   /** A seed node's URL, with the password when there is one. */
   readonly url: string;
+  /** With `announceHostnames`, the name each node announces (by port): unresolvable on purpose. */
+  readonly hostnames: Map<number, string>;
   stop(): Promise<void>;
 }
 
-/** Starts three cluster-enabled redis-servers, joins them into one cluster and waits until it serves. */
-export async function startRedisCluster(options: { password?: string } = {}): Promise<LocalRedisCluster> {
+/**
+ * Starts three cluster-enabled redis-servers, joins them into one cluster and waits until it
+ * serves. With `announceHostnames`, each node tells clients to reach it at
+ * `node-<port>.cw-test.invalid` (Redis 7 `cluster-announce-hostname`), a name no resolver knows,
+ * as nodes behind NAT or in another network announce addresses clients cannot use.
+ */
+export async function startRedisCluster(
+  options: { password?: string; announceHostnames?: boolean } = {},
+): Promise<LocalRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'cw-cluster-'));
   const nodes: RedisServer[] = [];
+  const hostnames = new Map<number, string>();
   const stop = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -30,6 +40,15 @@ export async function startRedisCluster(options: { password?: string } = {}): Pr
     const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
     for (let i = 0; i < 3; i++) {
       const port = await findFreePort();
+      const announce = options.announceHostnames
+        ? [
+            '--cluster-announce-hostname',
+            `node-${port}.cw-test.invalid`,
+            '--cluster-preferred-endpoint-type',
+            'hostname',
+          ]
+        : [];
+      if (options.announceHostnames) hostnames.set(port, `node-${port}.cw-test.invalid`);
       nodes.push(
         await startRedisServer({
           port,
@@ -41,6 +60,7 @@ export async function startRedisCluster(options: { password?: string } = {}): Pr
             '--cluster-node-timeout',
             '5000',
             ...auth,
+            ...announce,
           ],
         }),
       );
@@ -71,7 +91,7 @@ export async function startRedisCluster(options: { password?: string } = {}): Pr
     }
     const first = nodes[0] as RedisServer;
     const credentials = options.password ? `:${encodeURIComponent(options.password)}@` : '';
-    return { nodes, url: `redis://${credentials}127.0.0.1:${first.port}`, stop };
+    return { nodes, url: `redis://${credentials}127.0.0.1:${first.port}`, hostnames, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,9 +1,10 @@
 // `npm run worker` as a real process: it warms, serves Prometheus metrics (Temporal's and the
 // warming counters), drains an in-flight warm on SIGTERM and exits 0, and refuses bad settings.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { findFreePort } from '../../scripts/local-stack';
+import { findFreePort, startRedisServer } from '../../scripts/local-stack';
 import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { dashboardSelectors, exportedMetrics } from '../helpers/dashboard-queries';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 const MAIN = resolve(__dirname, '../../dist/worker/main.js');
@@ -69,6 +70,60 @@ test('serves Prometheus metrics with Temporal runtime metrics and warming counte
     expect(metrics).toMatch(/cache_warm_bytes\S*\{[^}]*\} 12\b/);
     expect(metrics).toMatch(/cache_warm_duration\S*_bucket/);
     expect(metrics).toMatch(/temporal_activity_execution_latency/);
+
+    // Every series the Grafana dashboard queries is exported, with the labels it filters on (a
+    // failing warm first, so the failure counters exist too).
+    const failing = uniqueName('metrics-fail');
+    origin.route(`/${failing}`, () => ({ status: 404, body: 'gone' }));
+    await stack.warming.apply({
+      tasks: [
+        { taskId, cacheKey: `${taskId}:v`, loader: { type: 'http', url: `${origin.url}/${taskId}` }, ttlSeconds: 60 },
+        {
+          taskId: failing,
+          cacheKey: `${failing}:v`,
+          loader: { type: 'http', url: `${origin.url}/${failing}` },
+          ttlSeconds: 60,
+        },
+      ],
+    });
+    const exported = await waitFor('every dashboard series exported', async () => {
+      const found = exportedMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      return dashboardSelectors().every((s) => found.has(s.metric)) ? found : undefined;
+    }).catch(async (err: Error) => {
+      const found = exportedMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      const missing = dashboardSelectors()
+        .filter((s) => !found.has(s.metric))
+        .map((s) => s.metric);
+      throw new Error(`${err.message}: missing ${[...new Set(missing)].join(', ')}`);
+    });
+    for (const { metric, labels } of dashboardSelectors()) {
+      expect({ metric, labels: labels.filter((label) => !exported.get(metric)?.has(label)) }).toEqual({
+        metric,
+        labels: [],
+      });
+    }
+  } finally {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+});
+
+test('runs a prebuilt workflow bundle (WARMING_WORKFLOW_BUNDLE, as the image does)', async () => {
+  const worker = startWorkerProcess({
+    WARMING_WORKFLOW_BUNDLE: testServers().workflowBundlePath,
+    WARMING_LOG_LEVEL: 'INFO', // a worker that bundles at start logs "Workflow bundle created"
+  });
+  try {
+    await waitFor('the worker polling', () => worker.output().includes('worker polling'));
+    const taskId = uniqueName('bundle');
+    origin.route(`/${taskId}`, () => ({ body: 'from the bundle' }));
+    await stack.warming.apply({
+      tasks: [
+        { taskId, cacheKey: `${taskId}:v`, loader: { type: 'http', url: `${origin.url}/${taskId}` }, ttlSeconds: 60 },
+      ],
+    });
+    await waitFor('the key', async () => (await stack.redis.get(`${taskId}:v`)) === 'from the bundle');
+    expect(worker.output()).not.toContain('Workflow bundle created');
   } finally {
     worker.child.kill('SIGTERM');
     await worker.exited;
@@ -92,7 +147,60 @@ test('SIGTERM lets an in-flight warm finish, then the worker exits 0', async () 
   expect(worker.output()).toContain('worker drained and stopped');
 });
 
+test('serves /livez and /readyz: ready while polling with Redis connected, alive but not ready without Redis', async () => {
+  const healthPort = await findFreePort();
+  const redisServer = await startRedisServer();
+  const worker = startWorkerProcess({ WARMING_HEALTH_ADDRESS: `127.0.0.1:${healthPort}`, REDIS_URL: redisServer.url });
+  const probe = async (path: string) => {
+    const response = await fetch(`http://127.0.0.1:${healthPort}${path}`);
+    return { status: response.status, body: (await response.json()) as { workers: object; redis: string } };
+  };
+  try {
+    await waitFor('the worker polling', () => worker.output().includes('worker polling'));
+    const ready = await waitFor('ready', async () => {
+      const answer = await probe('/readyz');
+      return answer.status === 200 ? answer : undefined;
+    });
+    expect(ready.body).toEqual({ ok: true, workers: { main: 'RUNNING', critical: 'RUNNING' }, redis: 'ready' });
+    // The image's HEALTHCHECK command, given the address as the image sets it (all interfaces).
+    expect(await healthcheck(`0.0.0.0:${healthPort}`)).toEqual({ code: 0, stderr: '' });
+    await redisServer.stop();
+    const notReady = await waitFor('not ready without Redis', async () => {
+      const answer = await probe('/readyz');
+      return answer.status === 503 ? answer : undefined;
+    });
+    expect(notReady.body.redis).not.toBe('ready');
+    expect((await probe('/livez')).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${healthPort}/metrics`)).status).toBe(404);
+  } finally {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    await redisServer.stop();
+  }
+  expect(await worker.exited).toBe(0);
+  const gone = await healthcheck(`0.0.0.0:${healthPort}`);
+  expect(gone.code).toBe(1);
+  expect(gone.stderr).toMatch(/^healthcheck: .*\n$/);
+});
+
+/** `node dist/worker/healthcheck.js`, as the Dockerfile's HEALTHCHECK runs it. */
+function healthcheck(address: string): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolveRun) => {
+    execFile(
+      process.execPath,
+      [resolve(__dirname, '../../dist/worker/healthcheck.js')],
+      { env: { PATH: process.env.PATH ?? '', WARMING_HEALTH_ADDRESS: address } },
+      (error, _stdout, stderr) => resolveRun({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+    );
+  });
+}
+
 test.each([
+  [{ WARMING_HEALTH_ADDRESS: 'anywhere' }, /WARMING_HEALTH_ADDRESS must be host:port/],
+  [
+    { WARMING_WORKFLOW_BUNDLE: '/nonexistent/bundle.js' },
+    /WARMING_WORKFLOW_BUNDLE \/nonexistent\/bundle\.js does not exist/,
+  ],
   [{ WARMING_MAX_ACTIVITIES: 'lots' }, /WARMING_MAX_ACTIVITIES must be an integer >= 1/],
   [{ WARMING_MAX_CACHED_WORKFLOWS: '-5' }, /WARMING_MAX_CACHED_WORKFLOWS must be an integer >= 0/],
   [{ REDIS_URL: 'http://nope' }, /REDIS_URL must start with redis:\/\/ or rediss:\/\//],

@@ -5,7 +5,9 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseConfigText } from '../../client/config-file';
+import { DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/create-worker';
 import { readEnvironment } from '../../worker/environment';
+import { unreadVariables } from '../helpers/environment-readers';
 
 const ROOT = resolve(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -27,7 +29,9 @@ const serviceSchema = z.looseObject({
   volumes: z
     .array(z.union([z.string(), z.looseObject({ source: z.string().optional(), target: z.string() })]))
     .optional(),
-  healthcheck: z.looseObject({ test: z.union([z.string(), stringList]) }).optional(),
+  healthcheck: z
+    .looseObject({ test: z.union([z.string(), stringList]).optional(), disable: z.boolean().optional() })
+    .optional(),
   profiles: stringList.optional(),
   stop_grace_period: z.string().optional(),
 });
@@ -139,26 +143,6 @@ function dockerfileStages(text: string): DockerfileStage[] {
   return stages;
 }
 
-/**
- * The names in `names` that no code reads. A name counts as read when it appears as a string
- * literal or `env.NAME` in the worker's environment code (comments do not count), or, for
- * Temporal's own settings, in the @temporalio/envconfig library worker/environment.ts hands the
- * environment to.
- */
-function unreadVariables(names: string[]): string[] {
-  const workerSource = read('worker/environment.ts') + read('worker/main.ts');
-  const envconfigSource = ['envconfig.js', 'envconfig-toml.js']
-    .map((file) => join(ROOT, 'node_modules/@temporalio/envconfig/lib', file))
-    .filter((file) => existsSync(file))
-    .map((file) => readFileSync(file, 'utf8'))
-    .join('\n');
-  const readsAsCode = (source: string, name: string) =>
-    new RegExp(`(?:\\benv\\.${name}\\b|\\[\\s*['"]${name}['"]\\s*\\]|['"]${name}['"])`).test(source);
-  return names.filter(
-    (name) => !readsAsCode(workerSource, name) && !(name.startsWith('TEMPORAL_') && readsAsCode(envconfigSource, name)),
-  );
-}
-
 const runsOf = (stage: DockerfileStage) => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
 const WORKER_SERVICES = ['worker', 'apply'];
 
@@ -266,7 +250,8 @@ describe('docker-compose.yml', () => {
         expect({ name, dep, exists: dep in services }).toEqual({ name, dep, exists: true });
         expect(conditions).toContain(condition);
         if (condition === 'service_healthy') {
-          expect({ name, dep, healthcheck: services[dep]?.healthcheck !== undefined }).toEqual({
+          const healthcheck = services[dep]?.healthcheck;
+          expect({ name, dep, healthcheck: healthcheck?.test !== undefined && healthcheck.disable !== true }).toEqual({
             name,
             dep,
             healthcheck: true,
@@ -346,7 +331,8 @@ describe('docker-compose.yml', () => {
   });
 
   test('gives the worker longer to stop than its shutdown grace time for in-flight warms', () => {
-    const grace = /shutdownGraceTime \?\? '(\d+)s'/.exec(read('worker/create-worker.ts'));
+    expect(read('worker/create-worker.ts')).toMatch(/shutdownGraceTime \?\? DEFAULT_SHUTDOWN_GRACE_TIME/);
+    const grace = /^(\d+)s$/.exec(DEFAULT_SHUTDOWN_GRACE_TIME);
     expect(grace).not.toBeNull();
     const stop = /^(\d+)s$/.exec(service('worker').stop_grace_period ?? '');
     expect(stop).not.toBeNull();
@@ -382,8 +368,8 @@ describe('Dockerfile', () => {
     expect(runs).toContainEqual(expect.stringMatching(/\bnpm run build\b/));
   });
 
-  test('ships only production dependencies on node 20 bookworm-slim', () => {
-    expect(final?.from).toBe('node:20-bookworm-slim');
+  test('builds and ships on a supported Node LTS (22 or 24; 20 is past end of life), production dependencies only', () => {
+    for (const stage of stages) expect(stage.from).toMatch(/^node:(22|24)-bookworm-slim$/);
     const [from] = final ? copiedFrom(final, 'node_modules') : [];
     const deps = stage(from ?? '');
     expect(deps).toBeDefined();
@@ -398,6 +384,40 @@ describe('Dockerfile', () => {
     const init = entrypoint ? (JSON.parse(entrypoint) as string[])[0] : undefined;
     const composeInit = service('worker').init === true;
     expect(composeInit || (init !== undefined && /tini|dumb-init/.test(init))).toBe(true);
+  });
+
+  test('prebuilds the workflow bundle in the build stage and points the worker at it', () => {
+    const runs = stage('build') ? runsOf(stage('build') as DockerfileStage) : [];
+    // `npm run build` writes the bundle (scripts/build-workflow-bundle.ts) to dist/workflow-bundle.js.
+    expect(runs.some((run) => /\bnpm run build\b/.test(run))).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { build: string } };
+    expect(pkg.scripts.build).toContain('node dist/scripts/build-workflow-bundle.js');
+    expect(existsSync(join(ROOT, 'scripts', 'build-workflow-bundle.ts'))).toBe(true);
+    const built = 'dist/workflow-bundle.js';
+    const env =
+      final?.instructions
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' ') ?? '';
+    const bundle = /WARMING_WORKFLOW_BUNDLE=(\S+)/.exec(env)?.[1];
+    expect(bundle).toBe(`/app/${built}`);
+    expect(copiedFrom(final as DockerfileStage, 'dist')).toEqual(['build']);
+    expect(read('worker/main.ts')).toMatch(/process\.env\.WARMING_WORKFLOW_BUNDLE/);
+  });
+
+  test('has a HEALTHCHECK that runs the compiled healthcheck against the health address the image sets', () => {
+    const check = final?.instructions.filter((i) => i.keyword === 'HEALTHCHECK').at(-1)?.args ?? '';
+    const command = /CMD (\[.*\])$/.exec(check)?.[1];
+    expect(JSON.parse(command ?? 'null')).toEqual(['node', 'dist/worker/healthcheck.js']);
+    expect(existsSync(join(ROOT, 'worker', 'healthcheck.ts'))).toBe(true);
+    const env =
+      final?.instructions
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' ') ?? '';
+    expect(env).toMatch(/WARMING_HEALTH_ADDRESS=0\.0\.0\.0:\d+/);
+    // Containers of the same image that are not the worker opt out.
+    for (const name of ['apply', 'origin']) expect(service(name).healthcheck?.disable).toBe(true);
   });
 
   test('keeps local state out of the build context', () => {
