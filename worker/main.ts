@@ -24,7 +24,9 @@ async function run(): Promise<void> {
   // Another prebuilt bundle than the build's own dist/workflow-bundle.js (which is the default).
   const bundlePath = process.env.WARMING_WORKFLOW_BUNDLE;
   if (bundlePath !== undefined && !existsSync(bundlePath)) {
-    throw new Error(`WARMING_WORKFLOW_BUNDLE ${bundlePath} does not exist (npm run build writes dist/workflow-bundle.js)`);
+    throw new Error(
+      `WARMING_WORKFLOW_BUNDLE ${bundlePath} does not exist (npm run build writes dist/workflow-bundle.js)`,
+    );
   }
   if (existsSync(env.configPath)) {
     // Fail fast on a broken config file; the schedule itself comes from `warmctl apply`.
