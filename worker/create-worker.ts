@@ -11,7 +11,7 @@ import { RedisCacheStore } from '../activities/redis-cache-store';
 import { redisKeys } from '../activities/redis-keys';
 import { RedisUsageTracker } from '../activities/usage-tracker';
 import { criticalTaskQueue } from '../workflows/ids';
-import { createRedis, readEnvironment, temporalConnectOptions } from './environment';
+import { createRedis, readEnvironment, temporalConnectOptions, type WorkerDeployment } from './environment';
 import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
@@ -41,6 +41,13 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long shutdown waits for in-flight warms. Default '30s'. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /**
+   * The Worker Deployment Version this worker serves (Worker Versioning): long-running workflows
+   * move to the deployment's current version at their next task, preload children and bulk warms
+   * finish on the version they started on. Default WARMING_DEPLOYMENT + WARMING_BUILD_ID, else
+   * unversioned. See docs/upgrading.md.
+   */
+  deployment?: WorkerDeployment;
   /** Extra options for both Temporal workers (tuning, interceptors). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -98,10 +105,21 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       appliedConfig: { readAppliedConfig: () => redis.get(keys.config()), reservedPrefix: keys.prefix },
       optimizer: { redis, keys, usage: new RedisUsageTracker(redis, keys) },
     });
+    const deployment = options.deployment ?? env.deployment;
     const common = {
       connection,
       namespace,
       activities,
+      ...(deployment
+        ? {
+            workerDeploymentOptions: {
+              version: { deploymentName: deployment.name, buildId: deployment.buildId },
+              useWorkerVersioning: true,
+              // Each workflow type declares its own (workflows/versioning.ts); this covers any other.
+              defaultVersioningBehavior: 'AUTO_UPGRADE',
+            } as const,
+          }
+        : {}),
       // Undecodable payloads become malformed input for the handlers instead of wedging a workflow.
       dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
       shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,

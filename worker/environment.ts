@@ -30,6 +30,17 @@ export interface Environment {
   prefix: string;
   /** WARMING_OPTIMIZER_ID, default `warm-optimizer`: for deployments sharing one namespace. */
   optimizerWorkflowId: string;
+  /**
+   * WARMING_DEPLOYMENT and WARMING_BUILD_ID (both or neither): the Worker Deployment Version this
+   * worker serves; unset, the worker is unversioned. See docs/upgrading.md.
+   */
+  deployment?: WorkerDeployment;
+}
+
+/** A Worker Deployment Version: the deployment (one per service) and this build of it. */
+export interface WorkerDeployment {
+  name: string;
+  buildId: string;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -46,7 +57,27 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     configPath: nonEmpty(env.WARMING_CONFIG, 'WARMING_CONFIG') ?? 'warming.config.json',
     prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
     optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
+    ...optional('deployment', readDeployment(env)),
   };
+}
+
+/** Temporal's rule for deployment names and build ids: no '.' in a name, at most 255 characters. */
+const DEPLOYMENT_PART = /^[^\s.][^\s]{0,254}$/;
+
+function readDeployment(env: NodeJS.ProcessEnv): WorkerDeployment | undefined {
+  const name = nonEmpty(env.WARMING_DEPLOYMENT, 'WARMING_DEPLOYMENT');
+  const buildId = nonEmpty(env.WARMING_BUILD_ID, 'WARMING_BUILD_ID');
+  if (name === undefined && buildId === undefined) return undefined;
+  if (name === undefined || buildId === undefined) {
+    throw new Error('WARMING_DEPLOYMENT and WARMING_BUILD_ID go together: set both for a versioned worker, or neither');
+  }
+  if (!DEPLOYMENT_PART.test(name) || name.includes('.')) {
+    throw new Error(`WARMING_DEPLOYMENT must be up to 255 characters without spaces or '.' (got "${name}")`);
+  }
+  if (!DEPLOYMENT_PART.test(buildId)) {
+    throw new Error(`WARMING_BUILD_ID must be up to 255 characters without spaces (got "${buildId}")`);
+  }
+  return { name, buildId };
 }
 
 /**

@@ -1,4 +1,5 @@
 // Everything the workflow bundler and clients import from the workflow side.
+import './versioning';
 export * from './definitions';
 export * from './ids';
 export * from './search-attributes';
@@ -14,3 +15,4 @@ export {
 } from './user-logins';
 export { optimizerWorkflow, type OptimizerInput, type OptimizerState } from './optimizer';
 export { bulkWarmWorkflow, type BulkWarmInput, type BulkWarmResult } from './bulk-warm';
+export { VERSIONING_BEHAVIORS } from './versioning';
