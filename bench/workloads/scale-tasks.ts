@@ -10,6 +10,7 @@ import { processPids, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
 import { CpuMeter, rssMiB, type ChildHandle } from '../bench-stack';
 import { round, summarize } from '../stats';
+import { settledHistoryLengths } from './warm-cost';
 
 export interface ScaleTasksOptions {
   tasks: number;
@@ -121,8 +122,9 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       const seconds = since(started) / 1000;
       const done = written - base;
       waveRates.push(done / seconds);
+      // A workflow task records its warm after the write: count once the sampled ones have.
+      const after = await settledHistoryLengths(client, sampleIds.map(taskWorkflowId));
       for (const [name, used] of Object.entries(cpu.used())) (cpuPerWarm[name] ??= []).push((used * 1000) / done);
-      const after = await historyLengths();
       eventsPerWarm.push(after.reduce((sum, len, i) => sum + (len - (before[i] as number)), 0) / after.length);
       before = after;
       ctx.log(`scale: wave ${wave}: ${done} forced warms in ${round(seconds)} s (${round(done / seconds)}/s)`);

@@ -168,10 +168,9 @@ export async function runWarmCost(ctx: BenchContext, options: WarmCostOptions): 
     await mapLimit(path.workflowIds, SIGNALS_IN_FLIGHT, (id) => path.force(id, w));
     await untilWritten(path.keyPrefix, target);
     const seconds = since(started) / 1000;
-    // Let the last workflow tasks finish (they complete after the write) before reading CPU.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A workflow task records the warm after its write: count CPU and events once all have.
+    const after = await settledHistoryLengths(client, path.workflowIds);
     const used = cpu.used();
-    const after = await historyLengths(client, path.workflowIds);
     const events = after.reduce((sum, length, i) => sum + length - (before[i] as number), 0);
     return {
       eventsPerWarm: events / n,
@@ -188,6 +187,18 @@ function startFloorTask(
   input: { local: boolean; key: string; url: string },
 ): Promise<unknown> {
   return client.workflow.start('floorTaskWorkflow', { workflowId, taskQueue, args: [input] });
+}
+
+/** History lengths once they stop growing (two reads 500 ms apart agree), at most a minute. */
+export async function settledHistoryLengths(client: Client, workflowIds: readonly string[]): Promise<number[]> {
+  const deadline = Date.now() + 60_000;
+  let last = await historyLengths(client, workflowIds);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await historyLengths(client, workflowIds);
+    if (now.every((length, i) => length === last[i]) || Date.now() > deadline) return now;
+    last = now;
+  }
 }
 
 async function historyLengths(client: Client, workflowIds: readonly string[]): Promise<number[]> {
