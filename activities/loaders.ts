@@ -41,11 +41,22 @@ export interface LoadRequest {
   heartbeat(): void;
 }
 
+/**
+ * The origin a loader calls, as the per-origin limits key it: `http://host:port` for HTTP (a
+ * placeholder can never change the host), `custom:<name>` for a custom loader.
+ */
+export function loaderOrigin(spec: LoaderSpec): string {
+  return spec.type === 'http'
+    ? new URL(spec.url.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')).origin
+    : `custom:${spec.name}`;
+}
+
 export class Loaders {
   constructor(
     private readonly registry: LoaderRegistry,
     private readonly limiter: OriginLimiter,
-    private readonly limits: WarmingLimits,
+    /** The limits loads run under (the optimiser plans within the per-origin rate). */
+    readonly limits: WarmingLimits,
   ) {}
 
   /** Whether a custom loader of this name is registered. */

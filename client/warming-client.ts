@@ -152,6 +152,8 @@ export class WarmingClient {
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
     if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
+    // The optimiser's self-tuned cycle came from the old config's keys: the new one starts from its own TTLs.
+    await this.redis.del(this.keys.optimizerTuning());
     await this.notifyOptimizer();
     if (options.prune) {
       const wanted = new Set(config.tasks.map((task) => task.taskId));
