@@ -432,6 +432,8 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
             vars,
             signal: context.cancellationSignal,
             heartbeat: () => context.heartbeat(done),
+            // Batches of pattern and bulk keys wait behind task warms and preloads at a busy origin.
+            priority: 'bulk',
           });
           const entry: WriteEntry = {
             key,
