@@ -24,3 +24,8 @@ export function userSessionWorkflowId(userId: string): string {
 export function criticalTaskQueue(mainTaskQueue: string): string {
   return `${mainTaskQueue}-critical`;
 }
+
+/** `rewarm:<match>:<nonce>`: a bulk warm re-warming invalidated keys of one pattern (the caller makes `nonce` unique). */
+export function bulkRewarmWorkflowId(match: string, nonce: string): string {
+  return `rewarm:${match}:${nonce}`;
+}
