@@ -38,6 +38,7 @@ describe('cache client options', () => {
     [{ prefix: 'has space' }, /prefix/],
     [{ redisUrl: ' ' }, /redisUrl/],
     [{ autoPipelining: 'yes' as never }, /autoPipelining must be true or false/],
+    [{ rewarmer: {} as never }, /^rewarmer must have a rewarmKeys method/],
   ])('rejects %p naming the field, before connecting', (options, message) => {
     expect(() => createCacheClient(options)).toThrow(message);
   });
