@@ -49,3 +49,16 @@ describe('cache client options', () => {
     );
   });
 });
+
+test('the cache client loads no Temporal client or worker code (a rewarm goes through the rewarmer passed in)', () => {
+  jest.isolateModules(() => {
+    for (const name of ['@temporalio/client', '@temporalio/worker', '@temporalio/activity']) {
+      jest.doMock(name, () => {
+        throw new Error(`${name} was loaded by the cache client`);
+      });
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require('../../client/cache-client') as { createCacheClient: unknown };
+    expect(typeof loaded.createCacheClient).toBe('function');
+  });
+});
