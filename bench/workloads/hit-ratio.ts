@@ -12,7 +12,7 @@ import type { BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
 import { simulate, topKeysOfPrefix, type OptimizerSimSettings, type SimResult, type SimSettings } from '../cache-sim';
 import { findOltpTrace, loadOltpTrace } from '../oltp-trace';
-import { round, summarize } from '../stats';
+import { round, roundSpread, summarize } from '../stats';
 import { mulberry32, ZipfSampler } from '../zipf';
 
 const TTL_SECONDS = 600;
@@ -110,7 +110,7 @@ function rows(
       `per-origin rate limit (${DEFAULT_LIMITS.originRatePerSecond}/s)`,
     simulatedHours: round(first.cacheAside.simulatedSeconds / 3600, 3),
     reads: first.cacheAside.reads,
-    shareOfPossibleGainPercent: summarize(outcomes.map(gainShare)),
+    shareOfPossibleGainPercent: roundSpread(summarize(outcomes.map(gainShare))),
     results: {
       cacheAside: describe(first.cacheAside),
       fixedInterval: describe(first.fixed),
