@@ -178,7 +178,8 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
 
   /**
    * The cycle in force: the explicit `everyMinutes`, else what the last hot-key plan set, else a
-   * tenth of the shortest TTL among the config's tasks and patterns (1-15 minutes).
+   * tenth of the shortest TTL among the config's tasks and patterns (1-15 minutes), which is also
+   * what a plan with nothing hot sets.
    */
   async function cycleInForce(
     config: WarmingConfig,
@@ -321,6 +322,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
           settings,
           cycleMinutes,
           originRatePerSecond: () => loaders.limits.originRatePerSecond,
+          idleCycleMinutes: cycleMinutesForTtls(ttls),
         });
         const remaining = await remainingSeconds(planned.keys.map((k) => k.key));
         // Whether each value was read since it was written, asked only where it decides.

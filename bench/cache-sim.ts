@@ -196,6 +196,7 @@ export function simulate(reads: Int32Array, keyCount: number, settings: SimSetti
       settings: o,
       cycleMinutes,
       originRatePerSecond: () => o.originRatePerSecond,
+      idleCycleMinutes: cycleMinutesForTtls([ttlSeconds]),
     });
     for (const planned of plan.keys) {
       const stored = expiresAt[planned.key] as number;

@@ -78,6 +78,11 @@ export interface WarmPlanInput<K> {
   cycleMinutes: number;
   /** An origin's rate limit per second; 0 or absent means none. */
   originRatePerSecond?: (origin: string) => number;
+  /**
+   * The self-tuned cycle when no candidate is worth warming (nothing is hot yet), in minutes. The
+   * optimiser passes the one from its config's TTLs, so a key that turns hot is seen soon. Default 15.
+   */
+  idleCycleMinutes?: number;
 }
 
 export interface PlannedKey<K> {
@@ -94,7 +99,10 @@ export interface PlannedKey<K> {
 export interface WarmPlan<K> {
   /** Keys to keep warm, best first. */
   keys: PlannedKey<K>[];
-  /** The cycle to use from now on, in minutes (explicit `everyMinutes`, else from the TTLs of `keys`). */
+  /**
+   * The cycle to use from now on, in minutes: explicit `everyMinutes`, else from the TTLs of
+   * `keys` (or of the eligible candidates when the budget took none), else `idleCycleMinutes`.
+   */
   everyMinutes: number;
   /** Candidates that passed the floor (reads or reread chance). */
   eligible: number;
@@ -103,7 +111,10 @@ export interface WarmPlan<K> {
     baselineCallsPerMinute: number;
     /** Extra calls per minute the planned keys add over cache-aside (an estimate). */
     plannedExtraCallsPerMinute: number;
-    /** The budget in calls per minute; null when the count is fixed by `topN` alone. */
+    /**
+     * The extra calls per minute the plan may fill: `maxExtraOriginCallsPercent` of the baseline
+     * times `budgetPlanningShare`; null when the count is fixed by `topN` alone.
+     */
     maxExtraCallsPerMinute: number | null;
   };
 }
@@ -304,9 +315,12 @@ export function planHotKeyWarming<K>(input: WarmPlanInput<K>): WarmPlan<K> {
     rereadChance: 1 - Math.exp(-row.ratio),
     readsPerMinute: row.perSecond * 60,
   }));
+  const sized = chosen.length > 0 ? chosen : eligible;
   const everyMinutes =
     settings.everyMinutes ??
-    cycleMinutesForTtls((chosen.length > 0 ? chosen : eligible).map((row) => row.candidate.ttlSeconds));
+    (sized.length > 0
+      ? cycleMinutesForTtls(sized.map((row) => row.candidate.ttlSeconds))
+      : (input.idleCycleMinutes ?? SELF_TUNING.maxCycleMinutes));
   return {
     keys,
     everyMinutes,

@@ -212,8 +212,8 @@ test('bulkWarmWorkflow warms an id range in fixed-size batches and reports total
 
 describe('self-tuned hot-key warming (no topN, minAccessFrequency, expiringWithinSeconds or everyMinutes)', () => {
   // Background cycles are paused: every cycle here is asked for, while the cycle itself self-tunes.
-  beforeEach(() => stack.warming.pauseOptimizer(true));
-  afterEach(() => stack.warming.pauseOptimizer(false));
+  beforeAll(() => stack.warming.pauseOptimizer(true));
+  afterAll(() => stack.warming.pauseOptimizer(false));
 
   test('keeps refreshing a hot key whose value is read, stops refreshing one nobody reads, leaves a cold one', async () => {
     const run = uniqueName('tune');

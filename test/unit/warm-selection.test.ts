@@ -141,6 +141,11 @@ describe('planHotKeyWarming, self-tuned', () => {
     expect(plan([3_600, 7_200])).toBe(6);
     expect(plan([86_400])).toBe(15);
     expect(plan([])).toBe(15);
+    // Nothing hot: the cycle the caller derives from its config.
+    expect(
+      planHotKeyWarming({ candidates: [], distinctKeys: 0, settings: selfTuned, cycleMinutes: 1, idleCycleMinutes: 3 })
+        .everyMinutes,
+    ).toBe(3);
     expect(cycleMinutesForTtls([300])).toBe(1);
     expect(cycleMinutesForTtls([1_800, 0])).toBe(3);
   });
