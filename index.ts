@@ -10,7 +10,16 @@ export { ConfigError, parseWarmingConfig } from './core/config-schema';
 export type { WarmingConfig, WarmingConfigInput, TaskSpec, TaskInput } from './core/config-schema';
 export type { TaskStatus, WarmOutcome, ForceWarm } from './workflows/definitions';
 export { createCacheClient, CacheClient } from './client/cache-client';
-export type { CacheClientOptions, GetOrComputeOptions, Computed } from './client/cache-client';
+export type {
+  CacheClientOptions,
+  GetOrComputeOptions,
+  Computed,
+  WarmOptions,
+  WarmResult,
+  InvalidateOptions,
+  InvalidateReport,
+} from './client/cache-client';
+export type { KeyRewarmer, RewarmOptions, RewarmReport, PatternRewarmReport } from './client/key-rewarmer';
 export { RedisUsageTracker } from './activities/usage-tracker';
 export type { UsageStore, KeyUsage, UsageTrackerOptions } from './activities/usage-tracker';
 export { accessFrequencyPerMinute, intervalForFrequency } from './core/interval-policy';
@@ -19,5 +28,5 @@ export type { NotifyUserLoggedInOptions } from './client/notify-user-logged-in';
 export { renderHtmlReport } from './client/html-report';
 export type { StatsOptions, WarmingStats, TaskIntervalHistory } from './client/history-stats';
 export type { ReportData } from './client/report-data';
-export type { WarmCounters, WarmRecord, LatencySummary } from './core/warm-stats';
+export type { WarmCounters, WarmRecord, LatencySummary, EfficiencyRating } from './core/warm-stats';
 export type { PreloadStats, PreloadRun, PreloadFailures } from './core/preload-stats';

@@ -1,10 +1,12 @@
 // Loaders fetch a value from its origin: the built-in HTTP GET, or named functions registered in
 // the worker. Failures are classified here: permanent ones fail fast, transient ones are retried.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
 import { expandUrlTemplate } from '../core/key-template';
+import { isCriticalTaskQueue } from '../core/priority';
 import type { WarmingLimits } from './limits';
-import type { OriginLimiter } from './origin-limiter';
+import type { LoadPriority, OriginLimiter } from './origin-limiter';
 
 /** What a custom loader gets besides its `args`. */
 export interface LoaderContext {
@@ -39,13 +41,43 @@ export interface LoadRequest {
   vars: Readonly<Record<string, string>>;
   signal: AbortSignal;
   heartbeat(): void;
+  /**
+   * Where the load queues while its origin is busy. Default: `critical` inside an activity on a
+   * critical task queue (`<queue>-critical`, where critical tasks' warms run), else `normal`.
+   */
+  priority?: LoadPriority;
+}
+
+/**
+ * The priority of a load made by the running activity: `critical` on a critical task queue, else
+ * `normal` (also outside an activity). The workflow picks the queue, so no activity input changes.
+ */
+export function activityLoadPriority(): LoadPriority {
+  let taskQueue: string;
+  try {
+    taskQueue = Context.current().info.taskQueue;
+  } catch {
+    return 'normal'; // not in an activity (a test, a script)
+  }
+  return isCriticalTaskQueue(taskQueue) ? 'critical' : 'normal';
+}
+
+/**
+ * The origin a loader calls, as the per-origin limits key it: `http://host:port` for HTTP (a
+ * placeholder can never change the host), `custom:<name>` for a custom loader.
+ */
+export function loaderOrigin(spec: LoaderSpec): string {
+  return spec.type === 'http'
+    ? new URL(spec.url.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')).origin
+    : `custom:${spec.name}`;
 }
 
 export class Loaders {
   constructor(
     private readonly registry: LoaderRegistry,
     private readonly limiter: OriginLimiter,
-    private readonly limits: WarmingLimits,
+    /** The limits loads run under (the optimiser plans within the per-origin rate). */
+    readonly limits: WarmingLimits,
   ) {}
 
   /** Whether a custom loader of this name is registered. */
@@ -56,6 +88,7 @@ export class Loaders {
   /** Loads the value as bytes or a string ready to store, under the origin's limits. */
   load(request: LoadRequest): Promise<Buffer | string> {
     const { spec } = request;
+    const priority = request.priority ?? activityLoadPriority();
     if (spec.type === 'http') {
       let url: string;
       try {
@@ -64,8 +97,10 @@ export class Loaders {
         // A missing or path-walking value will not get better on retry.
         throw ApplicationFailure.nonRetryable((err as Error).message, FailureTypes.badInput);
       }
-      return this.limiter.schedule(new URL(url).origin, () =>
-        this.fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request),
+      return this.limiter.schedule(
+        new URL(url).origin,
+        () => this.fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request),
+        priority,
       );
     }
     if (!this.has(spec.name)) {
@@ -75,17 +110,21 @@ export class Loaders {
       );
     }
     const loader = this.registry[spec.name] as CustomLoader;
-    return this.limiter.schedule(`custom:${spec.name}`, async () => {
-      const timeout = withTimeout(request.signal, (spec.timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
-      try {
-        return this.encode(
-          await loader(spec.args ?? {}, { signal: timeout.signal, vars: request.vars, heartbeat: request.heartbeat }),
-          spec.name,
-        );
-      } finally {
-        timeout.clear();
-      }
-    });
+    return this.limiter.schedule(
+      loaderOrigin(spec),
+      async () => {
+        const timeout = withTimeout(request.signal, (spec.timeoutSeconds ?? 0) * 1000 || this.limits.loaderTimeoutMs);
+        try {
+          return this.encode(
+            await loader(spec.args ?? {}, { signal: timeout.signal, vars: request.vars, heartbeat: request.heartbeat }),
+            spec.name,
+          );
+        } finally {
+          timeout.clear();
+        }
+      },
+      priority,
+    );
   }
 
   private async fetchHttp(

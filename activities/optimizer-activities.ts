@@ -1,5 +1,6 @@
-// Activities of the optimiser: plan adaptive intervals from access frequency, find hot keys that
-// are missing or about to expire, and warm pattern keys in batches with pipelined writes.
+// Activities of the optimiser: plan adaptive intervals from access frequency, plan hot-key warming
+// (core/warm-selection.ts) and find the keys due now, and warm pattern keys in batches with
+// pipelined writes.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Cluster, Redis } from 'ioredis';
@@ -8,8 +9,17 @@ import { intervalForFrequency } from '../core/interval-policy';
 import { expandTemplate, matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
 import { isCritical } from '../core/priority';
+import {
+  candidateQuery,
+  criticalLeadSeconds,
+  cycleMinutesForTtls,
+  isDueForWarm,
+  planHotKeyWarming,
+  SELF_TUNING,
+  type HotKeyCandidate,
+} from '../core/warm-selection';
 import type { CacheStore, WriteEntry } from './cache-store';
-import { FailureTypes, type Loaders } from './loaders';
+import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
 import type { RedisKeys } from './redis-keys';
 import type { UsageStore } from './usage-tracker';
 import { isWrongType } from './redis-errors';
@@ -52,11 +62,29 @@ export interface PatternWarmGroup {
 }
 
 export interface WarmCandidates {
+  /** Keys read often enough in the window to be considered (warmable or not). */
   hotKeys: number;
   tasks: TaskWarmCandidate[];
   patterns: PatternWarmGroup[];
   /** Hot keys that match neither a task nor a pattern: nobody knows how to load them. */
   unmatched: number;
+  /** What the hot-key plan decided, for people (history, `warmctl optimize --json` via the activity). */
+  plan?: HotKeyPlanSummary;
+}
+
+/** The hot-key plan of one cycle: how many keys it keeps warm, its cycle and its origin budget. */
+export interface HotKeyPlanSummary {
+  /** Keys kept warm (warmed when due). */
+  plannedKeys: number;
+  /** Of those, due now (missing or within their lead). */
+  dueKeys: number;
+  /** The cycle this plan ran under and the one it sets, in minutes. */
+  cycleMinutes: number;
+  nextCycleMinutes: number;
+  baselineCallsPerMinute: number;
+  plannedExtraCallsPerMinute: number;
+  /** Null when a fixed `topN` alone decides the count. */
+  maxExtraCallsPerMinute: number | null;
 }
 
 /** A batch of keys built from one template: what warmBatch loads and writes. */
@@ -80,7 +108,18 @@ export interface WarmBatchResult {
   durationMs: number;
 }
 
-export type OptimizerSettings = OptimizerSpec & { patterns: number; tasks: number };
+/** The optimiser's settings with the cycle resolved: the explicit `everyMinutes`, else self-tuned. */
+export type OptimizerSettings = Omit<OptimizerSpec, 'everyMinutes'> & {
+  everyMinutes: number;
+  everyMinutesSource: 'config' | 'self-tuned';
+  patterns: number;
+  tasks: number;
+};
+
+/** Who loads a hot key: its task, or a pattern with the placeholder values the key gives it. */
+type KeyOwner =
+  | { kind: 'task'; task: WarmingConfig['tasks'][number] }
+  | { kind: 'pattern'; index: number; pattern: WarmingConfig['patterns'][number]; vars: Record<string, string> };
 
 const MAX_REPORTED_FAILURES = 10;
 
@@ -131,11 +170,66 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
     return out;
   }
 
+  /** Remaining TTL of each key: undefined when missing, -1 when it has none. */
+  async function remainingSeconds(cacheKeys: readonly string[]): Promise<(number | undefined)[]> {
+    const ttls = await Promise.all(cacheKeys.map((key) => store.ttlSeconds(key)));
+    return ttls.map((ttl) => (ttl === -2 ? undefined : ttl));
+  }
+
+  /**
+   * The cycle in force: the explicit `everyMinutes`, else what the last hot-key plan set, else a
+   * tenth of the shortest TTL among the config's tasks and patterns (1-15 minutes), which is also
+   * what a plan with nothing hot sets.
+   */
+  async function cycleInForce(
+    config: WarmingConfig,
+  ): Promise<Pick<OptimizerSettings, 'everyMinutes' | 'everyMinutesSource'>> {
+    if (config.optimizer.everyMinutes !== undefined)
+      return { everyMinutes: config.optimizer.everyMinutes, everyMinutesSource: 'config' };
+    let tuned: unknown;
+    try {
+      const text = await redis.get(keys.optimizerTuning());
+      const parsed: unknown = text === null ? undefined : JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null) tuned = (parsed as { everyMinutes?: unknown }).everyMinutes;
+    } catch (err) {
+      // Stray data where the tuning belongs (not a string, not JSON): plan from the config instead.
+      if (!isWrongType(err) && !(err instanceof SyntaxError)) throw err;
+    }
+    const valid =
+      typeof tuned === 'number' && tuned >= SELF_TUNING.minCycleMinutes && tuned <= SELF_TUNING.maxCycleMinutes;
+    return {
+      everyMinutes: valid
+        ? (tuned as number)
+        : cycleMinutesForTtls([...config.tasks, ...config.patterns].map((entry) => entry.ttlSeconds)),
+      everyMinutesSource: 'self-tuned',
+    };
+  }
+
+  /** The task owning `key`, else the first pattern matching it, else undefined. */
+  function ownerOf(
+    config: WarmingConfig,
+    taskByKey: Map<string, WarmingConfig['tasks'][number]>,
+    key: string,
+  ): KeyOwner | undefined {
+    const task = taskByKey.get(key);
+    if (task) return { kind: 'task', task };
+    for (const [index, pattern] of config.patterns.entries()) {
+      const vars = matchTemplate(pattern.match, key);
+      if (vars) return { kind: 'pattern', index, pattern, vars };
+    }
+    return undefined;
+  }
+
   return {
     /** The applied optimiser settings (defaults when no config was applied). */
     async readOptimizerSettings(): Promise<OptimizerSettings> {
       const config = (await appliedConfig()) ?? parseWarmingConfig({});
-      return { ...config.optimizer, patterns: config.patterns.length, tasks: config.tasks.length };
+      return {
+        ...config.optimizer,
+        ...(await cycleInForce(config)),
+        patterns: config.patterns.length,
+        tasks: config.tasks.length,
+      };
     },
 
     /**
@@ -187,50 +281,96 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
     },
 
     /**
-     * The hottest keys (top N with at least `minAccessFrequency` accesses per minute) that are
-     * missing or about to expire, split into task keys and pattern keys; plus, for the critical
-     * pass, critical tasks whose key is missing or about to expire.
+     * The hot keys due for a warm this cycle, split into task keys and pattern keys; plus, for the
+     * critical pass, critical tasks whose key is missing or expires before the next cycle. Which
+     * hot keys and how far ahead is planned by core/warm-selection.ts from the window's read
+     * counts, the keys' TTLs, the origin budget and the per-origin rate limit; explicit
+     * `topN`, `minAccessFrequency`, `expiringWithinSeconds` and `everyMinutes` override it.
      */
     async findWarmCandidates(): Promise<WarmCandidates> {
       const config = await appliedConfig();
       if (!config) return { hotKeys: 0, tasks: [], patterns: [], unmatched: 0 };
       const settings = config.optimizer;
+      const { everyMinutes: cycleMinutes } = await cycleInForce(config);
       const taskByKey = new Map(config.tasks.map((task) => [task.cacheKey, task]));
       const tasks: TaskWarmCandidate[] = [];
       const groups = new Map<number, PatternWarmGroup>();
       let unmatched = 0;
       let hotKeys = 0;
+      let plan: HotKeyPlanSummary | undefined;
 
-      if (settings.patternWarming && settings.topN > 0) {
-        const hot = (await usage.topKeys(settings.windowMinutes, settings.topN)).filter(
-          (k) => k.frequencyPerMinute >= settings.minAccessFrequency,
-        );
-        hotKeys = hot.length;
-        const due = await needsWarm(
-          hot.map((k) => k.key),
-          settings.expiringWithinSeconds,
-        );
-        for (const { key } of hot) {
-          const state = due.get(key);
-          if (!state) continue;
-          const task = taskByKey.get(key);
-          if (task) {
-            tasks.push({
-              taskId: task.taskId,
-              cacheKey: key,
-              reason: state === 'missing' ? 'hot-missing' : 'hot-expiring',
-            });
-            continue;
-          }
-          const index = config.patterns.findIndex((pattern) => matchTemplate(pattern.match, key) !== undefined);
-          if (index < 0) {
+      if (settings.patternWarming && settings.topN !== 0) {
+        const ttls = [...config.tasks, ...config.patterns].map((entry) => entry.ttlSeconds);
+        const query = candidateQuery(settings, Math.max(0, ...ttls));
+        const window = await usage.readWindow(settings.windowMinutes, { limit: query.limit, minCount: query.minReads });
+        hotKeys = window.top.length;
+        const owners = new Map<string, KeyOwner>();
+        const candidates: HotKeyCandidate<string>[] = [];
+        for (const { key, count } of window.top) {
+          const owner = ownerOf(config, taskByKey, key);
+          if (!owner) {
             unmatched++;
             continue;
           }
-          const pattern = config.patterns[index] as WarmingConfig['patterns'][number];
-          const group = groups.get(index) ?? { patternIndex: index, match: pattern.match, vars: [] };
-          group.vars.push(matchTemplate(pattern.match, key) as Record<string, string>);
-          groups.set(index, group);
+          owners.set(key, owner);
+          const spec = owner.kind === 'task' ? owner.task : owner.pattern;
+          candidates.push({ key, reads: count, ttlSeconds: spec.ttlSeconds, origin: loaderOrigin(spec.loader) });
+        }
+        const planned = planHotKeyWarming({
+          candidates,
+          distinctKeys: window.distinctKeys,
+          settings,
+          cycleMinutes,
+          originRatePerSecond: () => loaders.limits.originRatePerSecond,
+          idleCycleMinutes: cycleMinutesForTtls(ttls),
+        });
+        const remaining = await remainingSeconds(planned.keys.map((k) => k.key));
+        // Whether each value was read since it was written, asked only where it decides.
+        const dueByTime = planned.keys.filter((k, i) => isDueForWarm({ ...k, onlyIfRead: false }, remaining[i]));
+        const reads = new Map(
+          await Promise.all(
+            dueByTime
+              .filter((k) => k.onlyIfRead)
+              .map(async (k) => [k.key, (await store.getMeta(k.key))?.reads] as const),
+          ),
+        );
+        let dueKeys = 0;
+        planned.keys.forEach((k, i) => {
+          const left = remaining[i];
+          const read = reads.get(k.key);
+          if (!isDueForWarm(k, left, read === undefined ? undefined : read > 0)) return;
+          dueKeys++;
+          const owner = owners.get(k.key) as KeyOwner;
+          if (owner.kind === 'task') {
+            tasks.push({
+              taskId: owner.task.taskId,
+              cacheKey: k.key,
+              reason: left === undefined ? 'hot-missing' : 'hot-expiring',
+            });
+            return;
+          }
+          const group = groups.get(owner.index) ?? { patternIndex: owner.index, match: owner.pattern.match, vars: [] };
+          group.vars.push(owner.vars);
+          groups.set(owner.index, group);
+        });
+        plan = {
+          plannedKeys: planned.keys.length,
+          dueKeys,
+          cycleMinutes,
+          nextCycleMinutes: planned.everyMinutes,
+          baselineCallsPerMinute: Math.round(planned.budget.baselineCallsPerMinute * 100) / 100,
+          plannedExtraCallsPerMinute: Math.round(planned.budget.plannedExtraCallsPerMinute * 100) / 100,
+          maxExtraCallsPerMinute:
+            planned.budget.maxExtraCallsPerMinute === null
+              ? null
+              : Math.round(planned.budget.maxExtraCallsPerMinute * 100) / 100,
+        };
+        if (settings.everyMinutes === undefined) {
+          // Read back by the next cycle (readOptimizerSettings): the cycle follows the keys warmed.
+          await redis.set(
+            keys.optimizerTuning(),
+            JSON.stringify({ everyMinutes: planned.everyMinutes, atMs: Date.now() }),
+          );
         }
       }
 
@@ -238,7 +378,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
         const critical = config.tasks.filter((task) => isCritical(task)).sort((a, b) => b.priority - a.priority);
         const due = await needsWarm(
           critical.map((task) => task.cacheKey),
-          settings.expiringWithinSeconds,
+          criticalLeadSeconds(settings, cycleMinutes),
         );
         const already = new Set(tasks.map((t) => t.taskId));
         for (const task of critical) {
@@ -252,7 +392,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
           }
         }
       }
-      return { hotKeys, tasks, patterns: [...groups.values()], unmatched };
+      return { hotKeys, tasks, patterns: [...groups.values()], unmatched, ...(plan ? { plan } : {}) };
     },
 
     /** The pattern's template for a batch (looked up in the applied config by index). */
@@ -294,6 +434,8 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
             vars,
             signal: context.cancellationSignal,
             heartbeat: () => context.heartbeat(done),
+            // Batches of pattern and bulk keys wait behind task warms and preloads at a busy origin.
+            priority: 'bulk',
           });
           const entry: WriteEntry = {
             key,

@@ -35,6 +35,8 @@ export interface RedisKeys {
   plannedIntervals(): string;
   /** Scratch sorted set for unioning usage buckets (same slot as the buckets); `id` makes it unique. */
   usageScratch(id: string): string;
+  /** JSON of what the optimiser's last hot-key plan tuned (its cycle), read back by the next cycle. */
+  optimizerTuning(): string;
 }
 
 export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
@@ -50,5 +52,6 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
     plannedIntervals: () => `${prefix}planned`,
     usageScratch: (id) => `${prefix}{usage}:tmp:${id}`,
+    optimizerTuning: () => `${prefix}optimizer:tuning`,
   };
 }

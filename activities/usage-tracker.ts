@@ -28,6 +28,24 @@ export interface UsageStore {
   topKeys(windowMinutes: number, n: number, nowMs?: number): Promise<KeyUsage[]>;
   /** Accesses per minute over the window for each of `keys` (0 for a key never accessed). */
   frequencies(keys: readonly string[], windowMinutes: number, nowMs?: number): Promise<Map<string, number>>;
+  /**
+   * What the optimiser plans from: the at most `limit` most accessed keys with at least `minCount`
+   * accesses over the window (most accessed first), and how many distinct keys were accessed.
+   */
+  readWindow(windowMinutes: number, query: WindowQuery, nowMs?: number): Promise<UsageWindow>;
+}
+
+export interface WindowQuery {
+  /** Most keys returned. */
+  limit: number;
+  /** Fewest accesses a returned key has. */
+  minCount: number;
+}
+
+export interface UsageWindow {
+  top: KeyUsage[];
+  /** Distinct keys accessed in the window, returned or not. */
+  distinctKeys: number;
 }
 
 export interface UsageTrackerOptions {
@@ -102,26 +120,35 @@ export class RedisUsageTracker implements UsageStore {
     checkWindow(windowMinutes);
     if (!Number.isInteger(n) || n < 0) throw new Error(`n must be an integer >= 0 (got ${n})`);
     if (n === 0) return [];
+    return (await this.readWindow(windowMinutes, { limit: n, minCount: 1 }, nowMs)).top;
+  }
+
+  async readWindow(windowMinutes: number, query: WindowQuery, nowMs: number = Date.now()): Promise<UsageWindow> {
+    checkWindow(windowMinutes);
+    const { limit, minCount } = query;
+    if (!Number.isInteger(limit) || limit < 0) throw new Error(`limit must be an integer >= 0 (got ${limit})`);
+    if (!(Number.isFinite(minCount) && minCount >= 0))
+      throw new Error(`minCount must be a number >= 0 (got ${minCount})`);
     let buckets = this.windowBuckets(windowMinutes, nowMs);
-    let pairs: string[];
+    let union: { pairs: string[]; distinct: number };
     try {
-      pairs = await this.unionTop(buckets, n);
+      union = await this.unionTop(buckets, limit, minCount);
     } catch (err) {
       if (!isWrongType(err)) throw err;
       // Stray data where a bucket belongs: count the window without it rather than not at all.
       buckets = await this.sortedSetsOnly(buckets);
-      pairs = buckets.length > 0 ? await this.unionTop(buckets, n) : [];
+      union = buckets.length > 0 ? await this.unionTop(buckets, limit, minCount) : { pairs: [], distinct: 0 };
     }
     const top: KeyUsage[] = [];
-    for (let i = 0; i + 1 < pairs.length; i += 2) {
-      const count = Number(pairs[i + 1]);
+    for (let i = 0; i + 1 < union.pairs.length; i += 2) {
+      const count = Number(union.pairs[i + 1]);
       top.push({
-        key: pairs[i] as string,
+        key: union.pairs[i] as string,
         count,
         frequencyPerMinute: accessFrequencyPerMinute(count, windowMinutes),
       });
     }
-    return top;
+    return { top, distinctKeys: union.distinct };
   }
 
   async frequencies(
@@ -154,19 +181,27 @@ export class RedisUsageTracker implements UsageStore {
     return totals;
   }
 
-  /** The `n` highest members of the union of `buckets`, as flat member/score pairs. */
-  private async unionTop(buckets: string[], n: number): Promise<string[]> {
+  /**
+   * The `limit` highest members scoring at least `minCount` in the union of `buckets`, as flat
+   * member/score pairs, and the union's size.
+   */
+  private async unionTop(
+    buckets: string[],
+    limit: number,
+    minCount: number,
+  ): Promise<{ pairs: string[]; distinct: number }> {
     const scratch = this.keys.usageScratch(randomBytes(8).toString('hex'));
     // A transaction in the {usage} slot: the scratch set never outlives the call.
     const results = await this.redis
       .multi()
       .zunionstore(scratch, buckets.length, ...buckets)
-      .zrevrange(scratch, 0, n - 1, 'WITHSCORES')
+      .zrevrangebyscore(scratch, '+inf', minCount, 'WITHSCORES', 'LIMIT', 0, Math.max(limit, 0))
+      .zcard(scratch)
       .del(scratch)
       .exec();
     if (!results) throw new Error('usage transaction was aborted');
     for (const [err] of results) if (err) throw err;
-    return results[1]?.[1] as string[];
+    return { pairs: limit > 0 ? (results[1]?.[1] as string[]) : [], distinct: Number(results[2]?.[1]) };
   }
 
   /** The buckets that are sorted sets (or absent), leaving out stray data of other types. */

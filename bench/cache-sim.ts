@@ -1,37 +1,49 @@
 // Simulated-time replay of a read workload against a TTL cache (no capacity limit, as Redis with
-// TTLs and enough memory), under three warming policies, counting hits and origin calls:
+// TTLs and enough memory), under four refresh policies, counting hits and origin calls:
 //
 // - cache-aside: no warming; a miss loads from the origin and stores the value with its TTL.
 // - fixed-interval (the seed's warmer): a static set of registered keys warmed every N minutes
 //   whatever their use, plus cache-aside for everything else.
 // - warmer (this project): the same registered keys as adaptive tasks whose intervals the
 //   optimiser re-plans from access frequency with core/interval-policy.ts, plus the optimiser's
-//   hot-key pass (top N keys of the usage window with f >= minAccessFrequency that are missing
-//   or expire within expiringWithinSeconds are warmed), plus cache-aside.
+//   hot-key pass, planned by core/warm-selection.ts exactly as the optimiser activity plans it
+//   (the same candidates query, plan, due test and self-tuned cycle), plus cache-aside.
+// - oracle: knows the future; reloads a key just before a read that would miss, so every miss but
+//   a key's first read becomes a hit, at cache-aside's origin calls. The limit of any refresh policy.
 //
 // Pure and deterministic: reads are integers (dense key ids), read i happens at i / readsPerSecond.
 import type { IntervalRule } from '../core/config-schema';
 import { accessFrequencyPerMinute, intervalForFrequency } from '../core/interval-policy';
+import {
+  candidateQuery,
+  cycleMinutesForTtls,
+  isDueForWarm,
+  planHotKeyWarming,
+  type HotKeyCandidate,
+  type HotKeySettings,
+} from '../core/warm-selection';
 
 export interface SimSettings {
   ttlSeconds: number;
   readsPerSecond: number;
 }
 
-export interface OptimizerSimSettings {
-  everyMinutes: number;
-  windowMinutes: number;
-  topN: number;
-  minAccessFrequency: number;
-  expiringWithinSeconds: number;
+/** The optimiser as configured: hot-key settings (absent fields self-tune) plus the interval policy. */
+export interface OptimizerSimSettings extends HotKeySettings {
   rules: readonly IntervalRule[];
   coldIntervalMinutes: number;
+  /** The worker's per-origin rate limit (every simulated key has one origin); 0 means none. */
+  originRatePerSecond: number;
 }
 
 export type Policy =
   | { kind: 'cache-aside' }
+  | { kind: 'oracle' }
   | { kind: 'fixed-interval'; keys: readonly number[]; intervalMinutes: number }
   | { kind: 'warmer'; keys: readonly number[]; intervalMinutes: number; optimizer: OptimizerSimSettings };
+
+/** The one origin of every simulated key. */
+const SIM_ORIGIN = 'sim';
 
 export interface SimResult {
   reads: number;
@@ -104,25 +116,24 @@ class WarmQueue {
 }
 
 /**
- * The optimiser's hot keys: the `topN` keys with the most reads in the window, most read first
- * (ties: lower key id first), keeping those at or above `minAccessFrequency` per minute.
+ * The optimiser's view of the window for one cycle, as the activity fetches it from the usage
+ * store: the most read keys with at least `minReads` reads (most read first, ties by key id), at
+ * most `limit`, each with the TTL its warm would set; and how many distinct keys were read.
  */
-export function hotKeys(
+export function windowCandidates(
   windowCounts: Int32Array,
-  topN: number,
-  windowMinutes: number,
-  minAccessFrequency: number,
-): number[] {
-  if (topN <= 0) return [];
-  const minCount = Math.max(1, Math.ceil(minAccessFrequency * windowMinutes - 1e-9));
-  const candidates: number[] = [];
+  query: { limit: number; minReads: number },
+  ttlSeconds: number,
+): HotKeyCandidate<number>[] {
+  if (query.limit <= 0) return [];
+  const keys: number[] = [];
   for (let key = 0; key < windowCounts.length; key++) {
-    if ((windowCounts[key] as number) >= minCount) candidates.push(key);
+    if ((windowCounts[key] as number) >= query.minReads) keys.push(key);
   }
-  candidates.sort((a, b) => (windowCounts[b] as number) - (windowCounts[a] as number) || a - b);
-  return candidates
-    .slice(0, topN)
-    .filter((key) => accessFrequencyPerMinute(windowCounts[key] as number, windowMinutes) >= minAccessFrequency);
+  keys.sort((a, b) => (windowCounts[b] as number) - (windowCounts[a] as number) || a - b);
+  return keys
+    .slice(0, query.limit)
+    .map((key) => ({ key, reads: windowCounts[key] as number, ttlSeconds, origin: SIM_ORIGIN }));
 }
 
 export function simulate(reads: Int32Array, keyCount: number, settings: SimSettings, policy: Policy): SimResult {
@@ -130,19 +141,22 @@ export function simulate(reads: Int32Array, keyCount: number, settings: SimSetti
   if (!(readsPerSecond > 0)) throw new RangeError('readsPerSecond must be positive');
   if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive');
   const expiresAt = new Float64Array(keyCount); // 0: never stored
+  // 1 once the stored value has been hit (the metadata's `reads` > 0): reads that load it do not count.
+  const readSinceStore = new Uint8Array(keyCount);
   let hits = 0;
   let missLoads = 0;
   let warmLoads = 0;
 
-  const tasks = policy.kind === 'cache-aside' ? [] : [...policy.keys];
+  const tasks = policy.kind === 'fixed-interval' || policy.kind === 'warmer' ? [...policy.keys] : [];
   const taskOfKey = new Map<number, number>(tasks.map((key, i) => [key, i]));
-  const intervalMin = new Float64Array(tasks.length).fill(policy.kind === 'cache-aside' ? 0 : policy.intervalMinutes);
+  const intervalMin = new Float64Array(tasks.length).fill('intervalMinutes' in policy ? policy.intervalMinutes : 0);
   const lastWarm = new Float64Array(tasks.length);
   const version = new Int32Array(tasks.length);
   const queue = new WarmQueue();
 
   const store = (key: number, t: number) => {
     expiresAt[key] = t + ttlSeconds;
+    readSinceStore[key] = 0;
   };
   const warmTask = (task: number, t: number) => {
     warmLoads++;
@@ -156,9 +170,12 @@ export function simulate(reads: Int32Array, keyCount: number, settings: SimSetti
 
   const optimizer = policy.kind === 'warmer' ? policy.optimizer : undefined;
   const windowCounts = new Int32Array(keyCount);
+  let distinctKeys = 0;
   const readsPerMinute = readsPerSecond * 60;
-  const cycleSeconds = optimizer ? optimizer.everyMinutes * 60 : Infinity;
-  let nextCycle = cycleSeconds;
+  // Every key has the same TTL and one pattern or task that loads it: the config's TTLs are that one.
+  // Until a cycle has planned, the cycle comes from them, as readOptimizerSettings does.
+  let cycleMinutes = optimizer ? (optimizer.everyMinutes ?? cycleMinutesForTtls([ttlSeconds])) : Infinity;
+  let nextCycle = cycleMinutes * 60;
   let currentMinute = 0;
 
   const runCycle = (t: number) => {
@@ -172,16 +189,30 @@ export function simulate(reads: Int32Array, keyCount: number, settings: SimSetti
       version[task] = (version[task] as number) + 1;
       queue.push(Math.max(t, (lastWarm[task] as number) + planned * 60), task, version[task] as number);
     }
-    // The hot-key pass: warm the hottest keys that are missing or about to expire.
-    for (const key of hotKeys(windowCounts, o.topN, o.windowMinutes, o.minAccessFrequency)) {
-      if ((expiresAt[key] as number) - t > o.expiringWithinSeconds) continue;
-      const task = taskOfKey.get(key);
+    // The hot-key pass, as findWarmCandidates runs it: fetch, plan, warm what is due.
+    const plan = planHotKeyWarming({
+      candidates: windowCandidates(windowCounts, candidateQuery(o, ttlSeconds), ttlSeconds),
+      distinctKeys,
+      settings: o,
+      cycleMinutes,
+      originRatePerSecond: () => o.originRatePerSecond,
+      idleCycleMinutes: cycleMinutesForTtls([ttlSeconds]),
+    });
+    for (const planned of plan.keys) {
+      const stored = expiresAt[planned.key] as number;
+      const left = stored - t;
+      const read = stored > 0 ? readSinceStore[planned.key] === 1 : undefined;
+      if (!isDueForWarm(planned, left > 0 ? Math.floor(left) : undefined, read)) continue;
+      const task = taskOfKey.get(planned.key);
       if (task !== undefined) warmTask(task, t);
       else {
         warmLoads++;
-        store(key, t);
+        store(planned.key, t);
       }
     }
+    // The next cycle follows the cadence in force; the plan's takes over after it (as in the workflow).
+    nextCycle = t + cycleMinutes * 60;
+    cycleMinutes = plan.everyMinutes;
   };
 
   const runDue = (t: number) => {
@@ -191,10 +222,7 @@ export function simulate(reads: Int32Array, keyCount: number, settings: SimSetti
       if (nextWarm <= nextCycle) {
         const due = queue.pop();
         if (due.version === version[due.task]) warmTask(due.task, due.time);
-      } else {
-        runCycle(nextCycle);
-        nextCycle += cycleSeconds;
-      }
+      } else runCycle(nextCycle);
     }
   };
 
@@ -209,19 +237,32 @@ export function simulate(reads: Int32Array, keyCount: number, settings: SimSetti
         if (leaving >= 0) {
           const end = Math.min(i, Math.round((leaving + 1) * readsPerMinute));
           for (let j = Math.round(leaving * readsPerMinute); j < end; j++) {
-            windowCounts[reads[j] as number] = (windowCounts[reads[j] as number] as number) - 1;
+            const count = (windowCounts[reads[j] as number] as number) - 1;
+            windowCounts[reads[j] as number] = count;
+            if (count === 0) distinctKeys--;
           }
         }
       }
     }
     if (tasks.length > 0 || optimizer) runDue(t);
     const key = reads[i] as number;
-    if ((expiresAt[key] as number) > t) hits++;
-    else {
+    const stored = expiresAt[key] as number;
+    if (stored > t) {
+      hits++;
+      readSinceStore[key] = 1;
+    } else if (policy.kind === 'oracle' && stored > 0) {
+      // Reloaded just before this read: a hit, for the load cache-aside would have made now.
+      hits++;
+      warmLoads++;
+      store(key, t);
+    } else {
       missLoads++;
       store(key, t);
     }
-    if (optimizer) windowCounts[key] = (windowCounts[key] as number) + 1;
+    if (optimizer) {
+      if (windowCounts[key] === 0) distinctKeys++;
+      windowCounts[key] = (windowCounts[key] as number) + 1;
+    }
   }
   return {
     reads: reads.length,
@@ -239,5 +280,5 @@ export function topKeysOfPrefix(trace: Int32Array, reads: number, keyCount: numb
   const counts = new Int32Array(keyCount);
   for (let i = 0; i < Math.min(reads, trace.length); i++)
     counts[trace[i] as number] = (counts[trace[i] as number] as number) + 1;
-  return hotKeys(counts, k, 1, 0).slice(0, k);
+  return windowCandidates(counts, { limit: k, minReads: 1 }, 1).map((candidate) => candidate.key);
 }

@@ -1,5 +1,7 @@
 // createCacheClient: what applications read through. Reads are plain GETs; access counting is
-// buffered in memory and flushed in one batch, so counting adds little to a read.
+// buffered in memory and flushed in one batch, so counting adds little to a read. Also the seed
+// engine's `warm` and `invalidateByTags(..., { rewarm })`; no Temporal code is loaded here: a
+// re-warm goes through a KeyRewarmer (a WarmingClient) the application passes in.
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { callScript } from '../activities/lua-scripts';
@@ -7,6 +9,7 @@ import { RedisCacheStore } from '../activities/redis-cache-store';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../activities/redis-keys';
 import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../activities/usage-tracker';
 import { createRedis, readRedisEnvironment, type RedisOptions } from '../worker/environment';
+import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
 
 /** Written as the metadata `source` of values a cache client computes. */
 export const CACHE_CLIENT_SOURCE = 'cache-client';
@@ -43,10 +46,18 @@ export interface CacheClientOptions {
    * many reads at once; they then share writes to the socket.
    */
   autoPipelining?: boolean;
+  /**
+   * What `invalidateByTags(tags, { rewarm: true })` re-warms through: a WarmingClient
+   * (`createWarmingClient()`), or anything with its `rewarmKeys`. Default none: a re-warm is
+   * refused before anything is deleted. Kept out of the cache client so reading needs no Temporal.
+   */
+  rewarmer?: KeyRewarmer;
 }
 
-export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, 'redis' | 'redisUrl' | 'tlsCaFile'>> &
-  Pick<CacheClientOptions, 'redis' | 'redisUrl' | 'tlsCaFile'>;
+type OptionalOptions = 'redis' | 'redisUrl' | 'tlsCaFile' | 'rewarmer';
+
+export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, OptionalOptions>> &
+  Pick<CacheClientOptions, OptionalOptions>;
 
 export interface GetOrComputeOptions {
   /** TTL of a computed value, in seconds (a positive integer). */
@@ -58,6 +69,37 @@ export interface GetOrComputeOptions {
    * background (once per key at a time, across processes). Default 0: off.
    */
   staleWhileRevalidateSeconds?: number;
+}
+
+export interface WarmOptions {
+  /** TTL of the warmed value, in seconds (a positive integer). */
+  ttlSeconds: number;
+  /** Tags for `invalidateByTags`. Default none. */
+  tags?: readonly string[];
+  /** Compute and store even when the key holds a live value. Default false. */
+  force?: boolean;
+}
+
+/** What `warm` did. Never the value. */
+export interface WarmResult {
+  key: string;
+  /** True when `compute` ran and its value was stored. */
+  warmed: boolean;
+  /** Why nothing was stored: the key was fresh (and not `force`), or a newer value or an invalidation won the write. */
+  skipped?: 'fresh' | 'superseded';
+  /** Time spent, in ms (0 when fresh). */
+  durationMs: number;
+}
+
+export interface InvalidateOptions {
+  /** Re-warm the owners of the deleted keys through the client's `rewarmer`. Default false. */
+  rewarm?: boolean;
+}
+
+/** What `invalidateByTags(tags, { rewarm: true })` returns: the deleted keys and the re-warm. */
+export interface InvalidateReport {
+  keys: string[];
+  rewarm: RewarmReport;
 }
 
 /** What `compute` may return: strings and bytes are stored as-is, any other JSON value JSON-encoded. */
@@ -96,6 +138,9 @@ export function resolveCacheClientOptions(
   positiveInt('lockMs');
   positiveInt('lockPollMs');
   positiveInt('usageRetentionMinutes');
+  if (resolved.rewarmer !== undefined && typeof resolved.rewarmer?.rewarmKeys !== 'function') {
+    throw new Error('rewarmer must have a rewarmKeys method (pass a WarmingClient)');
+  }
   if (typeof resolved.autoPipelining !== 'boolean') {
     throw new Error(`autoPipelining must be true or false (got ${String(resolved.autoPipelining)})`);
   }
@@ -206,10 +251,7 @@ export class CacheClient {
   ): Promise<string> {
     this.checkOpen();
     checkComputeOptions(options);
-    if (key.startsWith(this.keys.prefix)) {
-      // The prefix holds the system's own state (config, metadata, tags); a value there could clobber it.
-      throw new Error(`key "${key}" is under the reserved prefix "${this.keys.prefix}"`);
-    }
+    this.checkKey(key);
     const swrMs = (options.staleWhileRevalidateSeconds ?? 0) * 1_000;
     const [value, pttl] = await Promise.all([
       this.redis.get(key),
@@ -231,13 +273,68 @@ export class CacheClient {
   }
 
   /**
+   * Stores `compute()`'s value at `key` for `ttlSeconds` unless the key holds a live value (the
+   * seed's `warm_cache`); with `force`, stores it anyway. Not a read: no access is counted. The
+   * write is version-checked like every warm, so an older compute never replaces a newer value;
+   * without `force`, a compute already running for the key (here or, through the lock, in another
+   * process) is waited for rather than repeated.
+   */
+  async warm(key: string, compute: () => Promise<Computed> | Computed, options: WarmOptions): Promise<WarmResult> {
+    this.checkOpen();
+    checkComputeOptions(options);
+    if (options.force !== undefined && typeof options.force !== 'boolean') {
+      throw new Error(`force must be true or false (got ${String(options.force)})`);
+    }
+    this.checkKey(key);
+    const started = Date.now();
+    if (!options.force) {
+      if ((await this.redis.exists(key)) === 1) return { key, warmed: false, skipped: 'fresh', durationMs: 0 };
+      let filled = this.computing.get(key);
+      if (!filled) {
+        filled = this.fill(key, compute, options).finally(() => this.computing.delete(key));
+        this.computing.set(key, filled);
+      }
+      const result = await filled;
+      return result.fromCache
+        ? { key, warmed: false, skipped: 'fresh', durationMs: Date.now() - started }
+        : { key, warmed: true, durationMs: Date.now() - started };
+    }
+    const result = await this.computeAndWrite(key, compute, options);
+    return result.fromCache
+      ? { key, warmed: false, skipped: 'superseded', durationMs: Date.now() - started }
+      : { key, warmed: true, durationMs: Date.now() - started };
+  }
+
+  /**
    * Deletes every key carrying any of `tags`, leaving tombstones so a load or compute that
    * started earlier cannot write its value back. Returns the keys deleted.
+   *
+   * With `{ rewarm: true }`, then re-warms the owners of every deleted key through the client's
+   * `rewarmer` (a WarmingClient): tasks through their task workflows, pattern keys in batches,
+   * and tasks carrying the tags; resolves with the keys and the re-warm's report once the warms
+   * are done. Without a `rewarmer` it throws before deleting anything.
    */
-  async invalidateByTags(tags: readonly string[]): Promise<string[]> {
+  async invalidateByTags(tags: readonly string[]): Promise<string[]>;
+  async invalidateByTags(tags: readonly string[], options: { rewarm: true }): Promise<InvalidateReport>;
+  async invalidateByTags(tags: readonly string[], options: InvalidateOptions): Promise<string[] | InvalidateReport>;
+  async invalidateByTags(
+    tags: readonly string[],
+    options: InvalidateOptions = {},
+  ): Promise<string[] | InvalidateReport> {
     this.checkOpen();
+    if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
+      throw new Error('tags must be an array of non-empty strings');
+    }
+    const rewarmer = this.options.rewarmer;
+    if (options.rewarm && !rewarmer) {
+      throw new Error(
+        'rewarm needs the cache client option rewarmer: createCacheClient({ rewarmer: await createWarmingClient() })',
+      );
+    }
     const removed = await Promise.all(tags.map((tag) => this.store.invalidateTag(tag)));
-    return [...new Set(removed.flat())];
+    const keys = [...new Set(removed.flat())];
+    if (!options.rewarm || !rewarmer) return keys;
+    return { keys, rewarm: await rewarmer.rewarmKeys(keys, { tags }) };
   }
 
   /**
@@ -262,6 +359,14 @@ export class CacheClient {
 
   private checkOpen(): void {
     if (this.closed) throw new Error('cache client is closed');
+  }
+
+  private checkKey(key: string): void {
+    if (typeof key !== 'string' || key === '') throw new Error('key must be a non-empty string');
+    if (key.startsWith(this.keys.prefix)) {
+      // The prefix holds the system's own state (config, metadata, tags); a value there could clobber it.
+      throw new Error(`key "${key}" is under the reserved prefix "${this.keys.prefix}"`);
+    }
   }
 
   private count(key: string, hit: boolean): void {

@@ -2,7 +2,13 @@
 // CSS and inline SVG; no script, no font, no external URL). Pure: data in, HTML out.
 import { formatDurationMs } from '../core/durations';
 import type { PreloadRun } from '../core/preload-stats';
-import { WARM_COUNTER_COLUMNS, warmCounterCells, type WarmCounters, type WarmRecord } from '../core/warm-stats';
+import {
+  efficiencyRating,
+  WARM_COUNTER_COLUMNS,
+  warmCounterCells,
+  type WarmCounters,
+  type WarmRecord,
+} from '../core/warm-stats';
 import type { TaskIntervalHistory } from './history-stats';
 import type { ReportData } from './report-data';
 import {
@@ -92,7 +98,7 @@ function header(data: ReportData): string {
       'efficiencyScore',
       'Efficiency',
       known ? `${s.efficiencyScore}%` : '–',
-      `${s.useful} useful · ${s.wasted} wasted · ${s.pending} pending`,
+      `${known ? `${efficiencyRating(s.efficiencyScore, known)} (> 80 % good, > 90 % excellent) · ` : ''}${s.useful} useful · ${s.wasted} wasted · ${s.pending} pending`,
     ],
     [
       'userPreloads',
@@ -213,7 +219,7 @@ function efficiencySection(data: ReportData): string {
       at += width;
     }
     const summary = c.succeeded
-      ? `${c.useful} useful · ${c.wasted} wasted · ${c.pending} pending${c.useful + c.wasted ? ` · ${c.efficiencyScore}%` : ''}`
+      ? `${c.useful} useful · ${c.wasted} wasted · ${c.pending} pending${c.useful + c.wasted ? ` · ${c.efficiencyScore}% ${efficiencyRating(c.efficiencyScore, c.useful + c.wasted)}` : ''}`
       : `no successful warms (${c.failed} failed)`;
     return (
       `<g class="bar-group" data-task="${escapeHtml(taskId)}">` +

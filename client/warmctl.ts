@@ -434,9 +434,9 @@ export function buildProgram(): Command {
 
   program
     .command('invalidate')
-    .description('delete every key with a tag; with --rewarm, warm the tasks that own them again')
+    .description('delete every key with a tag; with --rewarm, warm the owners of the deleted keys again')
     .requiredOption('--tag <tag>', 'the tag', tagArg)
-    .option('--rewarm', 're-warm the tasks carrying the tag')
+    .option('--rewarm', "re-warm the deleted keys' tasks (and tasks carrying the tag) and pattern keys")
     .action(async (opts: { tag: string; rewarm?: boolean }, command: Command) => {
       const context = contextOf(command);
       const result = await withClient(context, (client) =>
@@ -444,10 +444,21 @@ export function buildProgram(): Command {
           client.invalidateTag(opts.tag, { rewarm: opts.rewarm, onProgress }),
         ),
       );
-      if (context.json) return printJson(result);
-      console.log(`deleted ${result.keys.length} key${result.keys.length === 1 ? '' : 's'} tagged ${opts.tag}`);
-      if (result.rewarm) printRun(result.rewarm, `tag ${opts.tag}`);
-      if (result.rewarm && result.rewarm.failed > 0) throw new Error(`${result.rewarm.failed} re-warms failed`);
+      const rewarm = result.rewarm;
+      const patternFailures = rewarm?.patterns.reduce((sum, p) => sum + p.failed, 0) ?? 0;
+      if (context.json) printJson(result);
+      else {
+        console.log(`deleted ${result.keys.length} key${result.keys.length === 1 ? '' : 's'} tagged ${opts.tag}`);
+        if (rewarm) {
+          printRun(rewarm, `tag ${opts.tag}`);
+          for (const p of rewarm.patterns)
+            console.log(`pattern ${p.match}: ${p.warmed} of ${p.keys} keys warmed, ${p.failed} failed`);
+          if (rewarm.unowned.length > 0)
+            console.log(`${rewarm.unowned.length} deleted keys belong to no task or pattern: not re-warmed`);
+        }
+      }
+      if (rewarm && rewarm.failed + patternFailures > 0)
+        throw new Error(`${rewarm.failed + patternFailures} re-warms failed`);
     });
 
   program

@@ -9,14 +9,18 @@ import {
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisCacheStore } from '../activities/redis-cache-store';
 import { redisKeys, type RedisKeys } from '../activities/redis-keys';
 import { ConfigError, parseWarmingConfig, type TaskSpec, type WarmingConfig } from '../core/config-schema';
+import { matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
 import { isCritical } from '../core/priority';
 import {
   applyTaskUpdate,
+  bulkRewarmWorkflowId,
+  bulkWarmWorkflow,
   forceWarmSignal,
   pauseSignal,
   removeSignal,
@@ -47,6 +51,14 @@ import {
 import { createRedis, readEnvironment, temporalClientConnectOptions } from '../worker/environment';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
 import { quote, taskQueuesClause } from './visibility-query';
+import type {
+  KeyRewarmer,
+  PatternRewarmReport,
+  RewarmOptions,
+  RewarmReport,
+  TaskWarmReport,
+  WarmRunReport,
+} from './key-rewarmer';
 import { readReportData, type ReportData } from './report-data';
 
 export interface WarmingClientOptions {
@@ -88,21 +100,7 @@ export interface ApplyReport {
   userPreload: boolean;
 }
 
-export interface TaskWarmReport {
-  taskId: string;
-  priority: number;
-  critical: boolean;
-  ok: boolean;
-  durationMs: number;
-  error?: string;
-}
-
-export interface WarmRunReport {
-  results: TaskWarmReport[];
-  succeeded: number;
-  failed: number;
-  totalDurationMs: number;
-}
+export type { PatternRewarmReport, RewarmOptions, RewarmReport, TaskWarmReport, WarmRunReport } from './key-rewarmer';
 
 /** Thrown when a task id names no running task. */
 export class TaskNotFoundError extends Error {
@@ -112,7 +110,7 @@ export class TaskNotFoundError extends Error {
   }
 }
 
-export class WarmingClient {
+export class WarmingClient implements KeyRewarmer {
   readonly keys: RedisKeys;
   private readonly store: RedisCacheStore;
   private readonly workerTimeoutMs: number;
@@ -176,6 +174,8 @@ export class WarmingClient {
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
     if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
+    // The optimiser's self-tuned cycle came from the old config's keys: the new one starts from its own TTLs.
+    await this.redis.del(this.keys.optimizerTuning());
     await this.notifyOptimizer();
     if (config.userPreload) await this.notifyLoginShards(config.userPreload.skipIfWarmedWithinMinutes);
     if (options.prune) {
@@ -459,19 +459,117 @@ export class WarmingClient {
     return this.withWorker(handle.result(), `remove ${taskId}`);
   }
 
-  /** Deletes every key tagged `tag`; with `rewarm`, warms the tasks carrying the tag again. */
+  /**
+   * Deletes every key tagged `tag`; with `rewarm`, warms the owners of the deleted keys again
+   * (and the tasks carrying the tag): see `rewarmKeys`.
+   */
   async invalidateTag(
     tag: string,
     options: { rewarm?: boolean; onProgress?: OnProgress } = {},
-  ): Promise<{ keys: string[]; rewarm?: WarmRunReport }> {
+  ): Promise<{ keys: string[]; rewarm?: RewarmReport }> {
     const keys = await this.store.invalidateTag(tag);
     if (!options.rewarm) return { keys };
     return {
       keys,
-      rewarm: await this.warmByTag(tag, {
-        parallel: this.concurrency,
+      rewarm: await this.rewarmKeys(keys, {
+        tags: [tag],
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       }),
+    };
+  }
+
+  /**
+   * Warms the owners of `keys` again, as the applied config says: a task's key through its task
+   * workflow (so the warm counts toward the task), pattern keys in batches (one bulk warm per
+   * pattern, as the optimiser warms them); tasks carrying any of `options.tags` are warmed too.
+   * Keys no task or pattern owns are reported as `unowned`. What `invalidateByTags(tags, { rewarm: true })`
+   * of a cache client created with `rewarmer: warmingClient` calls.
+   */
+  async rewarmKeys(keys: readonly string[], options: RewarmOptions = {}): Promise<RewarmReport> {
+    const started = Date.now();
+    const config = await this.appliedConfig();
+    const taskByKey = new Map((config?.tasks ?? []).map((task) => [task.cacheKey, task]));
+    const ownerTasks = new Set<string>();
+    const byPattern = new Map<number, Record<string, string>[]>();
+    const unowned: string[] = [];
+    for (const key of new Set(keys)) {
+      const task = taskByKey.get(key);
+      if (task) {
+        ownerTasks.add(task.taskId);
+        continue;
+      }
+      const index = (config?.patterns ?? []).findIndex((p) => matchTemplate(p.match, key) !== undefined);
+      if (index < 0) {
+        unowned.push(key);
+        continue;
+      }
+      const vars = byPattern.get(index) ?? [];
+      vars.push(
+        matchTemplate((config as WarmingConfig).patterns[index]?.match as string, key) as Record<string, string>,
+      );
+      byPattern.set(index, vars);
+    }
+
+    // Tasks by tag (the search attribute), then owners not among them (looked up one by one).
+    const tasks: TaskStatus[] = [];
+    for (const tag of new Set(options.tags ?? [])) tasks.push(...(await this.listTasks(`WarmTags = ${quote(tag)}`)));
+    const listed = new Set(tasks.map((t) => t.taskId));
+    const missing: TaskWarmReport[] = [];
+    await mapLimit(
+      [...ownerTasks].filter((taskId) => !listed.has(taskId)),
+      this.concurrency,
+      async (taskId) => {
+        try {
+          tasks.push(await this.status(taskId));
+        } catch (err) {
+          if (!(err instanceof TaskNotFoundError)) throw err;
+          missing.push({ taskId, priority: 0, critical: false, ok: false, durationMs: 0, error: err.message });
+        }
+      },
+    );
+    const unique = [...new Map(tasks.map((t) => [t.taskId, t])).values()].sort(
+      (a, b) => b.priority - a.priority || a.taskId.localeCompare(b.taskId),
+    );
+    const run = await this.warmMany(unique, 'invalidate --rewarm', {
+      parallel: this.concurrency,
+      ...(options.wait !== undefined ? { wait: options.wait } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+
+    const patterns = await Promise.all(
+      [...byPattern].map(async ([index, vars]): Promise<PatternRewarmReport> => {
+        const pattern = (config as WarmingConfig).patterns[index] as WarmingConfig['patterns'][number];
+        const handle = await this.temporal.workflow.start(bulkWarmWorkflow, {
+          workflowId: bulkRewarmWorkflowId(pattern.match, randomUUID()),
+          taskQueue: this.taskQueue,
+          args: [
+            {
+              template: {
+                key: pattern.match,
+                loader: pattern.loader,
+                ttlSeconds: pattern.ttlSeconds,
+                tags: [...pattern.tags],
+              },
+              vars,
+            },
+          ],
+          staticSummary: `Re-warms ${vars.length} invalidated ${pattern.match} keys`,
+        });
+        const report = { match: pattern.match, keys: vars.length, warmed: 0, superseded: 0, failed: 0 };
+        if (options.wait === false) return report;
+        const result = await handle.result();
+        return { ...report, warmed: result.warmed, superseded: result.superseded, failed: result.failed };
+      }),
+    );
+    const results = [...run.results, ...missing];
+    const succeeded = results.filter((r) => r.ok).length;
+    return {
+      results,
+      succeeded,
+      failed: results.length - succeeded,
+      totalDurationMs: Date.now() - started,
+      patterns,
+      unowned,
     };
   }
 

@@ -169,12 +169,18 @@ export const DEFAULT_INTERVAL_RULES = [
 ] as const;
 export const DEFAULT_COLD_INTERVAL_MINUTES = 120;
 
+/**
+ * The optimiser. Hot-key warming tunes itself (core/warm-selection.ts); `everyMinutes`, `topN`,
+ * `minAccessFrequency`, `expiringWithinSeconds` and `maxExtraOriginCallsPercent` are explicit
+ * overrides, so they have no defaults here: absent means self-tuned.
+ */
 export const optimizerSchema = z.strictObject({
+  /** Cycle period; absent: a tenth of the shortest TTL among the hot keys warmed, 1-15 minutes. */
   everyMinutes: z
     .number()
     .min(0.01)
     .max(24 * 60)
-    .default(15),
+    .optional(),
   windowMinutes: z
     .number()
     .int()
@@ -183,10 +189,14 @@ export const optimizerSchema = z.strictObject({
     .default(60),
   patternWarming: z.boolean().default(true),
   criticalWarming: z.boolean().default(true),
-  topN: z.number().int().min(0).max(100_000).default(10),
-  minAccessFrequency: z.number().min(0).default(0.1),
-  /** A hot key expiring within this many seconds counts as about to expire; default 120. */
-  expiringWithinSeconds: z.number().int().min(0).default(120),
+  /** Fixed number of most read keys considered; absent: as many as the origin budget allows. */
+  topN: z.number().int().min(0).max(100_000).optional(),
+  /** Fixed floor in reads per minute; absent: a refresh must have a 20 % chance of being read. */
+  minAccessFrequency: z.number().min(0).optional(),
+  /** Fixed "about to expire" in seconds; absent: per key, from its reads, its TTL and the cycle. */
+  expiringWithinSeconds: z.number().int().min(0).optional(),
+  /** Extra origin calls hot-key warming may add, as a percentage of cache-aside's; default 20. */
+  maxExtraOriginCallsPercent: z.number().min(0).max(1000).optional(),
   rules: z
     .array(intervalRuleSchema)
     .min(1)

@@ -35,6 +35,16 @@ export interface WarmCounters {
   pending: number;
   /** Percentage (0..100) of warms with a known fate whose value was read before it was replaced or expired. */
   efficiencyScore: number;
+  /** The seed's label for the score: above 90 % excellent, above 80 % good, else poor; null with no known fate. */
+  efficiencyRating: EfficiencyRating | null;
+}
+
+export type EfficiencyRating = 'excellent' | 'good' | 'poor';
+
+/** The seed engine's labels: > 90 % excellent, > 80 % good, otherwise poor; null when no warm's fate is known. */
+export function efficiencyRating(score: number, knownFates: number): EfficiencyRating | null {
+  if (knownFates === 0) return null;
+  return score > 90 ? 'excellent' : score > 80 ? 'good' : 'poor';
 }
 
 /** Nearest-rank percentile of sorted values; 0 for none. */
@@ -89,6 +99,7 @@ export function summarizeWarms(records: readonly WarmRecord[]): WarmCounters {
     wasted,
     pending: succeeded.length - known,
     efficiencyScore: known ? round((100 * useful) / known) : 0,
+    efficiencyRating: efficiencyRating(known ? round((100 * useful) / known) : 0, known),
   };
 }
 
@@ -184,6 +195,8 @@ export function warmCounterCells(c: WarmCounters, none: string): string[] {
     String(c.useful),
     String(c.wasted),
     String(c.pending),
-    c.useful + c.wasted > 0 ? `${c.efficiencyScore}%` : none,
+    c.useful + c.wasted > 0
+      ? `${c.efficiencyScore}% ${efficiencyRating(c.efficiencyScore, c.useful + c.wasted)}`
+      : none,
   ];
 }

@@ -19,7 +19,10 @@ import { isPortInUse, startRedisServer, startTemporalDevServer, waitForTemporal 
 const ROOT = resolve(__dirname, __dirname.includes(`${'/dist/'}`) ? '../..' : '..');
 const PORTS = { temporal: 7233, ui: 8233, redis: 6379, origin: 8080 } as const;
 const PROGRESS_EVERY_MS = 3_000;
-/** The example's optimiser runs every 15 minutes; the demo asks for a cycle more often to show it. */
+/**
+ * The example's optimiser tunes its own cycle (a minute, from its shortest TTLs); the demo also asks for
+ * a cycle now and then, to print what it did.
+ */
 const OPTIMIZE_EVERY_MS = 20_000;
 
 interface DemoArgs {

@@ -44,3 +44,8 @@ export function mainTaskQueue(taskQueue: string): string {
 export function taskWorkflowQueue(mainQueue: string, critical: boolean): string {
   return critical ? criticalTaskQueue(mainQueue) : mainQueue;
 }
+
+/** `rewarm:<match>:<nonce>`: a bulk warm re-warming invalidated keys of one pattern (the caller makes `nonce` unique). */
+export function bulkRewarmWorkflowId(match: string, nonce: string): string {
+  return `rewarm:${match}:${nonce}`;
+}

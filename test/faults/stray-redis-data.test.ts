@@ -134,3 +134,30 @@ test('usage buckets and planned intervals of the wrong type do not stop counting
   const description = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).describe();
   expect(description.status.name).toBe('RUNNING');
 });
+
+test.each([
+  ['a hash', (redis: TestStack['redis'], key: string) => redis.hset(key, 'everyMinutes', '5')],
+  ['text that is not JSON', (redis: TestStack['redis'], key: string) => redis.set(key, '{not json')],
+  ['JSON with a cycle out of range', (redis: TestStack['redis'], key: string) => redis.set(key, '{"everyMinutes":-3}')],
+])(
+  "the optimiser's self-tuned cycle over stray data (%s) falls back to the config and is rewritten",
+  async (_what, plant) => {
+    const { cacheKey } = await applyTask(); // TTL 600 s: a 1-minute cycle from the config
+    const tuning = redisKeys(stack.prefix).optimizerTuning();
+    await plant(stack.redis, tuning);
+    await stack.warming.pauseOptimizer(true);
+    try {
+      await waitFor('the fallback cycle', async () => (await stack.warming.optimizerStatus()).everyMinutes === 1);
+      const client = createCacheClient({ redis: stack.redis, prefix: stack.prefix });
+      try {
+        for (let i = 0; i < 30; i++) await client.get(cacheKey);
+      } finally {
+        await client.close();
+      }
+      await stack.warming.optimize();
+      expect(JSON.parse((await stack.redis.get(tuning)) as string)).toMatchObject({ everyMinutes: 1 });
+    } finally {
+      await stack.warming.pauseOptimizer(false);
+    }
+  },
+);

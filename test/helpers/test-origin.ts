@@ -15,6 +15,8 @@ export interface TestOrigin {
   url: string;
   /** Requests per path. */
   hits: Map<string, number>;
+  /** Every request's path and query, in the order they arrived. */
+  requests: string[];
   hitsFor(path: string): number;
   /** Replaces (or adds) the route for an exact path. */
   route(path: string, route: OriginRoute): void;
@@ -27,10 +29,12 @@ export interface TestOrigin {
 export async function startTestOrigin(routes: Record<string, OriginRoute> = {}): Promise<TestOrigin> {
   const table = new Map(Object.entries(routes));
   const hits = new Map<string, number>();
+  const requests: string[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0] as string;
+    requests.push(request.url ?? '/');
     const hit = (hits.get(path) ?? 0) + 1;
     hits.set(path, hit);
     inFlight++;
@@ -53,6 +57,7 @@ export async function startTestOrigin(routes: Record<string, OriginRoute> = {}):
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
+    requests,
     hitsFor: (path) => hits.get(path) ?? 0,
     route: (path, route) => void table.set(path, route),
     inFlight: () => inFlight,

@@ -279,6 +279,92 @@ describe('invalidateByTags', () => {
   });
 });
 
+describe("warm (the seed engine's warm_cache)", () => {
+  test('stores the computed value with its TTL and tags, and skips a key that is still fresh', async () => {
+    const cache = client();
+    const k = key('warm');
+    const tag = uniqueName('wtag');
+    const compute = slowCompute({ price: 7 }, 0);
+    expect(await cache.warm(k, compute, { ttlSeconds: 120, tags: [tag] })).toMatchObject({ key: k, warmed: true });
+    expect(await redis.get(k)).toBe('{"price":7}');
+    expect(await redis.ttl(k)).toBeGreaterThan(110);
+    expect(await store.keysForTag(tag)).toEqual([k]);
+    expect(await store.getMeta(k)).toMatchObject({ source: 'cache-client', reads: 0 });
+
+    const again = await cache.warm(k, compute, { ttlSeconds: 120 });
+    expect(again).toEqual({ key: k, warmed: false, skipped: 'fresh', durationMs: 0 });
+    expect(compute.calls).toBe(1);
+    // A warm is not a read: nothing was counted for the optimiser.
+    await cache.flush();
+    expect(await cache.usage.frequencies([k], 1)).toEqual(new Map([[k, 0]]));
+  });
+
+  test('with force, computes and replaces a fresh value', async () => {
+    const cache = client();
+    const k = key('force');
+    await cache.warm(k, () => 'old', { ttlSeconds: 60 });
+    const result = await cache.warm(k, () => 'new', { ttlSeconds: 300, force: true });
+    expect(result).toMatchObject({ warmed: true });
+    expect(await redis.get(k)).toBe('new');
+    expect(await redis.ttl(k)).toBeGreaterThan(290);
+  });
+
+  test('concurrent warms of a missing key compute it once', async () => {
+    const cache = client();
+    const k = key('once');
+    const compute = slowCompute('v', 100);
+    const results = await Promise.all([1, 2, 3].map(() => cache.warm(k, compute, { ttlSeconds: 60 })));
+    expect(compute.calls).toBe(1);
+    expect(results.filter((r) => r.warmed)).toHaveLength(3); // one compute, shared: each caller's warm stored it
+  });
+
+  test.each([
+    [{ ttlSeconds: 0 }, /^ttlSeconds must be a positive integer/],
+    [{ ttlSeconds: 60, tags: [''] }, /^tags must be an array of non-empty strings/],
+    [{ ttlSeconds: 60, force: 'yes' as never }, /^force must be true or false/],
+  ])('refuses %j naming the field', async (options, message) => {
+    await expect(client().warm(key('bad'), () => 'v', options)).rejects.toThrow(message);
+  });
+
+  test('refuses a key under the reserved prefix', async () => {
+    await expect(client().warm(`${prefix}config`, () => 'v', { ttlSeconds: 60 })).rejects.toThrow(/reserved prefix/);
+  });
+});
+
+describe('invalidateByTags with rewarm', () => {
+  test('without a rewarmer it refuses before deleting anything, naming the option', async () => {
+    const cache = client();
+    const tag = uniqueName('rw');
+    const k = key('kept');
+    await cache.getOrCompute(k, () => 'v', { ttlSeconds: 60, tags: [tag] });
+    await expect(cache.invalidateByTags([tag], { rewarm: true })).rejects.toThrow(
+      /rewarm needs the cache client option rewarmer/,
+    );
+    expect(await redis.get(k)).toBe('v');
+  });
+
+  test('hands the deleted keys and the tags to the rewarmer and returns its report', async () => {
+    const calls: { keys: readonly string[]; tags?: readonly string[] }[] = [];
+    const report = { results: [], succeeded: 0, failed: 0, totalDurationMs: 0, patterns: [], unowned: [] };
+    const cache = client({
+      rewarmer: {
+        rewarmKeys: async (keys, options) => {
+          calls.push({ keys, tags: options?.tags });
+          return { ...report, unowned: [...keys] };
+        },
+      },
+    });
+    const tag = uniqueName('rw');
+    const [a, b] = [key('a'), key('b')];
+    await cache.getOrCompute(a, () => 'a', { ttlSeconds: 60, tags: [tag] });
+    await cache.getOrCompute(b, () => 'b', { ttlSeconds: 60, tags: [tag] });
+    const result = await cache.invalidateByTags([tag], { rewarm: true });
+    expect(result.keys.sort()).toEqual([a, b].sort());
+    expect(result.rewarm.unowned.sort()).toEqual([a, b].sort());
+    expect(calls).toEqual([{ keys: result.keys, tags: [tag] }]);
+  });
+});
+
 describe('usage tracker', () => {
   const now = Date.now();
   let tracker: RedisUsageTracker;

@@ -209,3 +209,71 @@ test('bulkWarmWorkflow warms an id range in fixed-size batches and reports total
   expect(await stack.redis.exists(`${run}:0`, `${run}:1199`)).toBe(2);
   expect(await stack.redis.exists(`${run}:1200`)).toBe(0);
 });
+
+describe('self-tuned hot-key warming (no topN, minAccessFrequency, expiringWithinSeconds or everyMinutes)', () => {
+  // Background cycles are paused: every cycle here is asked for, while the cycle itself self-tunes.
+  beforeAll(() => stack.warming.pauseOptimizer(true));
+  afterAll(() => stack.warming.pauseOptimizer(false));
+
+  test('keeps refreshing a hot key whose value is read, stops refreshing one nobody reads, leaves a cold one', async () => {
+    const run = uniqueName('tune');
+    for (const id of ['read', 'unread', 'cold'])
+      origin.route(`/${run}/${id}`, (_req, hit) => ({ body: `${id}-${hit}` }));
+    await stack.warming.apply({
+      tasks: [],
+      patterns: [{ match: `${run}:{id}`, loader: { type: 'http', url: `${origin.url}/${run}/{id}` }, ttlSeconds: 600 }],
+    });
+    // 300 reads an hour with a 600 s TTL: a refresh is all but sure to be read. One read: not worth it.
+    await usage.record(
+      new Map([
+        [`${run}:read`, 300],
+        [`${run}:unread`, 300],
+        [`${run}:cold`, 1],
+      ]),
+    );
+    const first = await stack.warming.optimize();
+    expect(first.patternKeys).toMatchObject({ warmed: 2, failed: 0 });
+    expect([origin.hitsFor(`/${run}/read`), origin.hitsFor(`/${run}/unread`), origin.hitsFor(`/${run}/cold`)]).toEqual([
+      1, 1, 0,
+    ]);
+    expect(await stack.redis.ttl(`${run}:read`)).toBeGreaterThan(590);
+
+    // Both values are about to expire; only one was read since it was warmed.
+    expect(await cache.get(`${run}:read`)).toBe('read-1');
+    await cache.flush();
+    await stack.redis.expire(`${run}:read`, 20);
+    await stack.redis.expire(`${run}:unread`, 20);
+    const second = await stack.warming.optimize();
+    expect(second.patternKeys).toMatchObject({ warmed: 1, failed: 0 });
+    expect(await stack.redis.get(`${run}:read`)).toBe('read-2');
+    expect(await stack.redis.ttl(`${run}:read`)).toBeGreaterThan(590);
+    expect(origin.hitsFor(`/${run}/unread`)).toBe(1);
+    expect(origin.hitsFor(`/${run}/cold`)).toBe(0);
+  });
+
+  test('looks as often as the shortest TTL among the keys it warms asks (a tenth of it), from the config until it has planned', async () => {
+    const run = uniqueName('cadence');
+    origin.route(`/${run}/hot`, () => ({ body: 'h' }));
+    await stack.warming.apply({
+      tasks: [],
+      patterns: [
+        {
+          match: `${run}:hot:{id}`,
+          loader: { type: 'http', url: `${origin.url}/${run}/hot?id={id}` },
+          ttlSeconds: 9_000,
+        },
+        {
+          match: `${run}:cold:{id}`,
+          loader: { type: 'http', url: `${origin.url}/${run}/cold?id={id}` },
+          ttlSeconds: 1_800,
+        },
+      ],
+    });
+    // Before any plan: a tenth of the shortest TTL in the config (1 800 s: 3 minutes).
+    await waitFor('the config-derived cycle', async () => (await stack.warming.optimizerStatus()).everyMinutes === 3);
+    await usage.record(new Map([[`${run}:hot:1`, 300]]));
+    await stack.warming.optimize(); // plans the hot key alone (9 000 s: 15 minutes, the longest)
+    await stack.warming.optimize(); // runs under the planned cycle
+    expect((await stack.warming.optimizerStatus()).everyMinutes).toBe(15);
+  });
+});

@@ -1,5 +1,5 @@
 import { DEFAULT_COLD_INTERVAL_MINUTES, DEFAULT_INTERVAL_RULES } from '../../core/config-schema';
-import { hotKeys, simulate, topKeysOfPrefix, type OptimizerSimSettings } from '../../bench/cache-sim';
+import { simulate, topKeysOfPrefix, windowCandidates, type OptimizerSimSettings } from '../../bench/cache-sim';
 import { parseTrace } from '../../bench/oltp-trace';
 
 const optimizer: OptimizerSimSettings = {
@@ -10,6 +10,15 @@ const optimizer: OptimizerSimSettings = {
   expiringWithinSeconds: 60,
   rules: DEFAULT_INTERVAL_RULES,
   coldIntervalMinutes: DEFAULT_COLD_INTERVAL_MINUTES,
+  originRatePerSecond: 0,
+};
+
+/** Nothing set but the window: every hot-key field self-tunes, as with an empty config. */
+const selfTuned: OptimizerSimSettings = {
+  windowMinutes: 60,
+  rules: DEFAULT_INTERVAL_RULES,
+  coldIntervalMinutes: DEFAULT_COLD_INTERVAL_MINUTES,
+  originRatePerSecond: 50,
 };
 
 /** Key 0 read once a second for `seconds`. */
@@ -20,6 +29,19 @@ describe('cache-aside', () => {
     const result = simulate(everySecond(300), 1, { ttlSeconds: 100, readsPerSecond: 1 }, { kind: 'cache-aside' });
     // Reads at 0, 100, 200 find the key missing or just expired.
     expect(result).toMatchObject({ reads: 300, hits: 297, missLoads: 3, warmLoads: 0, originCalls: 3 });
+  });
+});
+
+describe('the oracle (limit row)', () => {
+  test("turns every miss but a key's first read into a hit, at cache-aside's origin calls", () => {
+    // Keys 0 and 1 alternate, each read every 2 s, with a 3 s TTL: cache-aside misses every other read.
+    const reads = Int32Array.from({ length: 20 }, (_, i) => i % 2);
+    const settings = { ttlSeconds: 3, readsPerSecond: 1 };
+    const aside = simulate(reads, 2, settings, { kind: 'cache-aside' });
+    const oracle = simulate(reads, 2, settings, { kind: 'oracle' });
+    expect(oracle.hits).toBe(18);
+    expect(oracle.missLoads).toBe(2);
+    expect(oracle.originCalls).toBe(aside.originCalls);
   });
 });
 
@@ -67,9 +89,28 @@ describe('this warmer', () => {
     expect(result.warmLoads).toBe(4); // at 0, 15, 30, 45 minutes
   });
 
-  test('leaves keys below minAccessFrequency to cache-aside', () => {
-    expect(hotKeys(Int32Array.from([5, 6, 100]), 10, 60, 0.1)).toEqual([2, 1]);
-    expect(hotKeys(Int32Array.from([7, 7, 9]), 2, 60, 0)).toEqual([2, 0]);
+  test('fetches the window as the usage store does: most read first, at least minReads, at most limit', () => {
+    const keysOf = (counts: number[], limit: number, minReads: number) =>
+      windowCandidates(Int32Array.from(counts), { limit, minReads }, 60).map((c) => c.key);
+    expect(keysOf([5, 6, 100], 10, 6)).toEqual([2, 1]);
+    expect(keysOf([7, 7, 9], 2, 1)).toEqual([2, 0]);
+  });
+
+  test('with shipped defaults, keeps a steadily read key warm for a few more origin calls, looking every minute', () => {
+    // Read once a second with a 600 s TTL: cache-aside misses once every 601 s.
+    const settings = { ttlSeconds: 600, readsPerSecond: 1 };
+    const reads = everySecond(4 * 3600);
+    const aside = simulate(reads, 1, settings, { kind: 'cache-aside' });
+    const warmer = simulate(reads, 1, settings, {
+      kind: 'warmer',
+      keys: [],
+      intervalMinutes: 60,
+      optimizer: selfTuned,
+    });
+    expect(warmer.missLoads).toBe(1); // only the very first read
+    expect(warmer.hits).toBe(reads.length - 1);
+    // Refreshed up to a cycle (60 s) plus 10 s early, every ~535-600 s instead of every 601 s.
+    expect(warmer.originCalls).toBeLessThanOrEqual(Math.ceil(aside.originCalls * 1.15));
   });
 });
 

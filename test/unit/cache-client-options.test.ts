@@ -38,6 +38,7 @@ describe('cache client options', () => {
     [{ prefix: 'has space' }, /prefix/],
     [{ redisUrl: ' ' }, /redisUrl/],
     [{ autoPipelining: 'yes' as never }, /autoPipelining must be true or false/],
+    [{ rewarmer: {} as never }, /^rewarmer must have a rewarmKeys method/],
   ])('rejects %p naming the field, before connecting', (options, message) => {
     expect(() => createCacheClient(options)).toThrow(message);
   });
@@ -46,5 +47,18 @@ describe('cache client options', () => {
     expect(() => resolveCacheClientOptions({ redisUrl: 'redis://x:1', redis: {} as never })).toThrow(
       /redis or redisUrl/,
     );
+  });
+});
+
+test('the cache client loads no Temporal client or worker code (a rewarm goes through the rewarmer passed in)', () => {
+  jest.isolateModules(() => {
+    for (const name of ['@temporalio/client', '@temporalio/worker', '@temporalio/activity']) {
+      jest.doMock(name, () => {
+        throw new Error(`${name} was loaded by the cache client`);
+      });
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require('../../client/cache-client') as { createCacheClient: unknown };
+    expect(typeof loaded.createCacheClient).toBe('function');
   });
 });

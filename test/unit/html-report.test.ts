@@ -123,6 +123,9 @@ test('the totals show the same numbers as the statistics', () => {
   expect(tile(html, 'successRate')).toBe('83.3%');
   expect(tile(html, 'efficiencyScore')).toBe(`${data.stats.efficiencyScore}%`);
   expect(data.stats.efficiencyScore).toBe(75);
+  // Labelled as the seed labels it: 75 % is below "good" (> 80 %).
+  expect(html).toMatch(/data-stat="efficiencyScore">.*<dd class="sub">poor \(&gt; 80 % good, &gt; 90 % excellent\)/);
+  expect(html).toMatch(/<td[^>]*>75% poor<\/td>/);
   expect(tile(html, 'userPreloads')).toBe('3');
   expect(tile(html, 'p95DurationMs')).toBe('23ms');
 });

@@ -48,3 +48,95 @@ test('starts no more loads per second per origin than the rate', async () => {
     jest.useRealTimers();
   }
 });
+
+/** A load that runs until released, recording when it started. */
+function gatedLoads() {
+  const started: string[] = [];
+  const releases: (() => void)[] = [];
+  const load = (name: string) => () =>
+    new Promise<void>((resolve) => {
+      started.push(name);
+      releases.push(resolve);
+    });
+  /** Finishes the oldest running load and lets the limiter start the next. */
+  const releaseOne = async () => {
+    releases.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { started, load, releaseOne };
+}
+
+test('a critical load takes the next free slot ahead of queued bulk and normal loads; each priority is first come first served', async () => {
+  const limiter = new OriginLimiter({ originConcurrency: 1, originRatePerSecond: 0 });
+  const { started, load, releaseOne } = gatedLoads();
+  const all = [
+    limiter.schedule('http://a', load('bulk-running'), 'bulk'),
+    limiter.schedule('http://a', load('bulk-1'), 'bulk'),
+    limiter.schedule('http://a', load('bulk-2'), 'bulk'),
+    limiter.schedule('http://a', load('normal-1')),
+    limiter.schedule('http://a', load('bulk-3'), 'bulk'),
+    limiter.schedule('http://a', load('normal-2'), 'normal'),
+    limiter.schedule('http://a', load('critical'), 'critical'),
+  ];
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual(['bulk-running']);
+  expect(limiter.queued('http://a', 'bulk')).toBe(3);
+  expect(limiter.queued('http://a', 'critical')).toBe(1);
+  for (let i = 0; i < 6; i++) await releaseOne();
+  expect(started).toEqual(['bulk-running', 'critical', 'normal-1', 'normal-2', 'bulk-1', 'bulk-2', 'bulk-3']);
+  await releaseOne();
+  await Promise.all(all);
+  expect(limiter.pending('http://a')).toBe(0);
+  await limiter.stop();
+});
+
+test('a busy origin holds back only its own loads, whatever their priority', async () => {
+  const limiter = new OriginLimiter({ originConcurrency: 1, originRatePerSecond: 0 });
+  const { started, load, releaseOne } = gatedLoads();
+  const busy = [
+    limiter.schedule('http://a', load('a-bulk'), 'bulk'),
+    limiter.schedule('http://a', load('a-2'), 'bulk'),
+  ];
+  const other = limiter.schedule('http://b', load('b-bulk'), 'bulk');
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual(['a-bulk', 'b-bulk']);
+  await releaseOne();
+  await releaseOne();
+  await releaseOne();
+  await Promise.all([...busy, other]);
+  await limiter.stop();
+});
+
+test('under the rate limit, a critical load waiting for the window starts first when it opens', async () => {
+  jest.useFakeTimers();
+  try {
+    const limiter = new OriginLimiter({ originConcurrency: 100, originRatePerSecond: 2 });
+    const starts: [string, number][] = [];
+    const t0 = Date.now();
+    const run = (name: string, priority: 'critical' | 'bulk') =>
+      limiter.schedule('http://a', async () => void starts.push([name, Date.now() - t0]), priority);
+    const all = Promise.all([
+      run('b1', 'bulk'),
+      run('b2', 'bulk'),
+      run('b3', 'bulk'),
+      run('b4', 'bulk'),
+      run('c', 'critical'),
+    ]);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual([
+      ['b1', 0],
+      ['b2', 0],
+    ]);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(starts.slice(2)).toEqual([
+      ['c', 1000],
+      ['b3', 1000],
+    ]);
+    await jest.advanceTimersByTimeAsync(1000);
+    await all;
+    expect(starts.slice(4)).toEqual([['b4', 2000]]);
+    await limiter.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});

@@ -1,4 +1,12 @@
-import { decideFates, percentile, summarizeByTask, summarizeWarms, type WarmRecord } from '../../core/warm-stats';
+import {
+  decideFates,
+  efficiencyRating,
+  percentile,
+  summarizeByTask,
+  summarizeWarms,
+  warmCounterCells,
+  type WarmRecord,
+} from '../../core/warm-stats';
 
 const warm = (taskId: string, ok: boolean, durationMs: number, fate: WarmRecord['fate'] = 'pending'): WarmRecord => ({
   taskId,
@@ -37,11 +45,24 @@ test('summarizes counts, durations of successful warms, and efficiency over warm
     wasted: 1,
     pending: 1,
     efficiencyScore: 66.7,
+    efficiencyRating: 'poor',
   });
 });
 
-test('no warms give zeros, not NaN', () => {
-  expect(Object.values(summarizeWarms([])).every((v) => v === 0)).toBe(true);
+test('no warms give zeros, not NaN, and no efficiency label', () => {
+  const { efficiencyRating: rating, ...counters } = summarizeWarms([]);
+  expect(Object.values(counters).every((v) => v === 0)).toBe(true);
+  expect(rating).toBeNull();
+});
+
+test('efficiency is labelled as the seed labels it: above 90 % excellent, above 80 % good, else poor', () => {
+  expect(efficiencyRating(90.1, 10)).toBe('excellent');
+  expect(efficiencyRating(90, 10)).toBe('good');
+  expect(efficiencyRating(80.1, 10)).toBe('good');
+  expect(efficiencyRating(80, 10)).toBe('poor');
+  expect(efficiencyRating(0, 0)).toBeNull();
+  const cells = warmCounterCells(summarizeWarms([warm('a', true, 10, 'useful')]), '-');
+  expect(cells[cells.length - 1]).toBe('100% excellent');
 });
 
 test('groups the same counters by task', () => {

@@ -1,0 +1,52 @@
+// What re-warms keys after an invalidation: the shape the cache client needs, with no Temporal in
+// it, so an application that only reads the cache loads no Temporal code. WarmingClient implements it.
+
+/** One task warm of a run (`warmctl warm --tag`, `--critical`, `invalidate --rewarm`). */
+export interface TaskWarmReport {
+  taskId: string;
+  priority: number;
+  critical: boolean;
+  ok: boolean;
+  durationMs: number;
+  error?: string;
+}
+
+export interface WarmRunReport {
+  results: TaskWarmReport[];
+  succeeded: number;
+  failed: number;
+  totalDurationMs: number;
+}
+
+/** Deleted keys of one pattern, re-warmed in batches (a bulk warm). */
+export interface PatternRewarmReport {
+  match: string;
+  keys: number;
+  warmed: number;
+  superseded: number;
+  failed: number;
+}
+
+/**
+ * A re-warm after invalidation: the owning tasks warmed through their workflows (`results`,
+ * `succeeded`, `failed` count task warms only), the pattern keys warmed in batches, and the
+ * deleted keys nobody owns (left for the application to load on its next read).
+ */
+export interface RewarmReport extends WarmRunReport {
+  patterns: PatternRewarmReport[];
+  unowned: string[];
+}
+
+export interface RewarmOptions {
+  /** Tags that were invalidated: tasks carrying them are warmed too, even when their key was already gone. */
+  tags?: readonly string[];
+  /** Wait for the warms to finish (default true); false returns once they are started. */
+  wait?: boolean;
+  /** Called as task warms finish: (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Re-warms the owners of deleted keys: `WarmingClient` (from `createWarmingClient`). */
+export interface KeyRewarmer {
+  rewarmKeys(keys: readonly string[], options?: RewarmOptions): Promise<RewarmReport>;
+}
