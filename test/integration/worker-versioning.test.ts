@@ -57,6 +57,13 @@ async function setCurrentVersion(deploymentName: string, buildId: string): Promi
   );
 }
 
+/** The versioning behaviour Temporal recorded for a workflow (what its worker declared). */
+async function behaviourOf(workflowId: string): Promise<string> {
+  const { raw } = await stack.temporal.workflow.getHandle(workflowId).describe();
+  const behavior = raw.workflowExecutionInfo?.versioningInfo?.behavior;
+  return behavior === 1 ? 'PINNED' : behavior === 2 ? 'AUTO_UPGRADE' : `unspecified (${String(behavior)})`;
+}
+
 /** The build id of every workflow task completion in a history, in order. */
 async function completedBy(workflowId: string): Promise<string[]> {
   const { events } = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
@@ -146,6 +153,9 @@ test('moving the current version: tasks upgrade at their next warm, a running pr
   expect(new Set(await completedBy(slow.lastResult?.workflowId as string))).toEqual(new Set(['v1']));
   expect(new Set(await completedBy(fresh.lastResult?.workflowId as string))).toEqual(new Set(['v2']));
   expect(await stack.redis.get(`${ns}:${slowUser}:session`)).toBe(`session of ${slowUser}`);
+  // As each type declared it (workflows/versioning.ts).
+  expect(await behaviourOf(slow.lastResult?.workflowId as string)).toBe('PINNED');
+  for (const task of tasks) expect(await behaviourOf(taskWorkflowId(task.taskId))).toBe('AUTO_UPGRADE');
 
   // Every task's next warms ran on v2, and v1 can go.
   for (const task of tasks) {
