@@ -7,12 +7,8 @@ export { warmTaskWorkflow, type WarmTaskInput, type CarriedTaskState } from './w
 export * from './user-definitions';
 export { userSessionWorkflow, type UserSessionInput, type CarriedUserSessionState } from './user-session';
 export { preloadUserWorkflow, type PreloadUserInput } from './preload-user';
-export {
-  userLoginsWorkflow,
-  migrateCarriedUserLogins,
-  type UserLoginsInput,
-  type CarriedUserLoginsState,
-} from './user-logins';
+export { userLoginsWorkflow, type UserLoginsInput, type CarriedUserLoginsState } from './user-logins';
+export * from './carried-state';
 export { optimizerWorkflow, type OptimizerInput, type OptimizerState } from './optimizer';
 export { bulkWarmWorkflow, type BulkWarmInput, type BulkWarmResult } from './bulk-warm';
 export { VERSIONING_BEHAVIORS } from './versioning';

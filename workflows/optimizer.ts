@@ -25,6 +25,7 @@ import {
 } from './definitions';
 import { taskWorkflowId } from './ids';
 import { warmInBatches } from './warm-in-batches';
+import { migrateOptimizerState } from './carried-state';
 
 export interface OptimizerState {
   paused: boolean;
@@ -49,7 +50,7 @@ const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCa
   });
 
 export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<void> {
-  const state: OptimizerState = input.carried ?? {
+  const state: OptimizerState = migrateOptimizerState(input.carried) ?? {
     paused: false,
     cycles: 0,
     everyMinutes: 15,

@@ -32,6 +32,7 @@ import {
   type UserPreloadStatus,
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
+import { migrateCarriedUserLogins } from './carried-state';
 
 /** Logins of one user waiting to be served: merged, so a burst becomes one preload. */
 interface PendingLogins {
@@ -353,15 +354,4 @@ function newEntry(carried?: CarriedUser): UserEntry {
     lastResult: null,
     lastError: null,
   };
-}
-
-/**
- * The carried state in today's shape, whatever release carried it. Version 1 is the first; a later
- * shape adds a branch here that upgrades the older one, and a test decodes every saved version.
- */
-export function migrateCarriedUserLogins(carried: unknown): CarriedUserLoginsState | undefined {
-  if (carried === undefined || carried === null) return undefined;
-  const version = (carried as { version?: unknown }).version;
-  if (version === 1) return carried as CarriedUserLoginsState;
-  throw new Error(`userLoginsWorkflow cannot continue from carried state version ${String(version)}`);
 }

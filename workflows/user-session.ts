@@ -31,6 +31,7 @@ import {
   type UserSessionStatus,
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
+import { migrateCarriedUserSessionState } from './carried-state';
 
 /** Logins waiting to be served: merged, so a burst becomes one preload. */
 interface PendingLogins {
@@ -92,7 +93,7 @@ const { readUserPreloadSettings } = proxyLocalActivities<Activities>({
 export async function userSessionWorkflow(input: UserSessionInput = {}): Promise<UserSessionStatus> {
   const userId = resolveUserId(input);
   const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
-  const state: CarriedUserSessionState = input.carried ?? {
+  const state: CarriedUserSessionState = migrateCarriedUserSessionState(input.carried) ?? {
     logins: 0,
     preloads: 0,
     failedPreloads: 0,

@@ -41,6 +41,7 @@ import {
 import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from './ids';
 import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
 import { describeFailure } from './describe-failure';
+import { migrateCarriedTaskState } from './carried-state';
 
 /**
  * The config schema, loaded on first use. Temporal evaluates a workflow's modules once per
@@ -101,7 +102,7 @@ function warmActivityOptions(spec: TaskSpec): ActivityOptions {
 export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus> {
   let spec = input.spec;
   const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
-  const carried = input.carried;
+  const carried = migrateCarriedTaskState(input.carried);
   const state: CarriedTaskState = carried ?? {
     warmCount: 0,
     failureCount: 0,
