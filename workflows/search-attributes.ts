@@ -7,8 +7,6 @@ export const WARM_CACHE_KEY = defineSearchAttributeKey('WarmCacheKey', SearchAtt
 export const WARM_CRITICAL = defineSearchAttributeKey('WarmCritical', SearchAttributeType.BOOL);
 export const WARM_PRIORITY = defineSearchAttributeKey('WarmPriority', SearchAttributeType.INT);
 export const WARM_TAGS = defineSearchAttributeKey('WarmTags', SearchAttributeType.KEYWORD_LIST);
-/** The user a preload child loads: `temporal workflow list --query "WarmUserId = 'alice'"`. */
-export const WARM_USER_ID = defineSearchAttributeKey('WarmUserId', SearchAttributeType.KEYWORD);
 
 /** Every custom search attribute with the name Temporal's CLI uses for its type. */
 export const SEARCH_ATTRIBUTES = [
@@ -17,5 +15,4 @@ export const SEARCH_ATTRIBUTES = [
   { name: WARM_CRITICAL.name, cliType: 'Bool' },
   { name: WARM_PRIORITY.name, cliType: 'Int' },
   { name: WARM_TAGS.name, cliType: 'KeywordList' },
-  { name: WARM_USER_ID.name, cliType: 'Keyword' },
 ] as const;

@@ -172,5 +172,15 @@ export function userIdFromSessionWorkflowId(workflowId: string): string | undefi
  * the preload started, so ids never repeat for a user, even across the session's idle closes.
  */
 export function preloadUserWorkflowId(userId: string, startedAtMs: number): string {
-  return `preload-user:${userId}:${startedAtMs}`;
+  return `${preloadIdPrefix(userId)}${startedAtMs}`;
+}
+
+function preloadIdPrefix(userId: string): string {
+  return `preload-user:${userId}:`;
+}
+
+/** A visibility query for a user's preload children (`temporal workflow list --query ...`). */
+export function preloadsOfUserQuery(userId: string): string {
+  const prefix = preloadIdPrefix(userId).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  return `WorkflowType = 'preloadUserWorkflow' AND WorkflowId STARTS_WITH '${prefix}'`;
 }

@@ -17,7 +17,6 @@ import {
 } from '@temporalio/workflow';
 import { userLoggedInProblem } from '../core/user-login';
 import { preloadUserWorkflow } from './preload-user';
-import { WARM_USER_ID } from './search-attributes';
 import {
   preloadSettingsSignal,
   preloadUserWorkflowId,
@@ -208,7 +207,6 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
         workflowExecutionTimeout: '10m',
         // A preload finishes even if this shard is terminated or reset.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [{ key: WARM_USER_ID, value: userId }],
         staticSummary: `Preload of ${userId} on login`,
       });
       const result = await child.result();

@@ -1,6 +1,7 @@
 // One per-origin limiter serves the critical and the normal worker: a critical warm must not
 // queue behind bulk loads to the same origin. Asserted by the order requests reach the origin,
 // with the bulk loads held open by the test, never by timing.
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { bulkWarmWorkflow, taskWorkflowId } from '../../workflows';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
@@ -59,11 +60,16 @@ test('a critical warm takes the next free slot of an origin whose cap a flood of
       },
     ],
   });
-  // The critical task's first warm is running on the critical worker, waiting for the origin.
+  // The critical task's first warm is running on the critical worker, waiting for the origin: a
+  // local activity, inside the workflow task that started on the critical queue half a second ago
+  // (it reaches the limiter within milliseconds of that task starting).
   await waitFor('the critical warm started', async () => {
     const { raw } = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).describe();
-    return raw.pendingActivities?.some(
-      (a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    const task = raw.pendingWorkflowTask;
+    return (
+      raw.executionConfig?.taskQueue?.name === `${stack.taskQueue}-critical` &&
+      task?.state === temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED &&
+      Date.now() - tsToMs(task.startedTime) > 500
     );
   });
   expect(origin.requests.filter(isCritical)).toEqual([]);

@@ -16,7 +16,7 @@ import {
   userSessionStatusQuery,
   userSessionWorkflow,
   userSessionWorkflowId,
-  WARM_USER_ID,
+  preloadsOfUserQuery,
   type PreloadSummary,
   type PreloadUserResult,
   type UserLoggedIn,
@@ -509,7 +509,7 @@ test('logins of many users share their shards: one workflow per shard, one prelo
   const user = users[0] as TestUser;
   const found: string[] = [];
   for await (const execution of stack.temporal.workflow.list({
-    query: `${WARM_USER_ID.name} = '${user.userId}'`,
+    query: preloadsOfUserQuery(user.userId),
   })) {
     found.push(execution.workflowId);
   }

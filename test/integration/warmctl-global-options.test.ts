@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { loginShardWorkflowId } from '../../client/notify-user-logged-in';
 import { redisKeys } from '../../activities/redis-keys';
 import { registerNamespace } from '../helpers/namespaces';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
@@ -111,12 +112,14 @@ describe('connection flags beat the environment, which beats the profile', () =>
       TEMPORAL_NAMESPACE: 'no-such-namespace',
     });
     expect(sent).toMatchObject({ code: 0, stderr: '' });
+    const shardId = loginShardWorkflowId(stack.taskQueue, user);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ workflowId: shardId });
     const inNamespace = await stack.temporal.connection.workflowService.describeWorkflowExecution({
       namespace,
-      execution: { workflowId: `user-session:${user}` },
+      execution: { workflowId: shardId },
     });
-    expect(inNamespace.workflowExecutionInfo?.type?.name).toBe('userSessionWorkflow');
-    await expect(stack.temporal.workflow.getHandle(`user-session:${user}`).describe()).rejects.toThrow(/not found/i);
+    expect(inNamespace.workflowExecutionInfo?.type?.name).toBe('userLoginsWorkflow');
+    await expect(stack.temporal.workflow.getHandle(shardId).describe()).rejects.toThrow(/not found/i);
     const unknown = await runWarmctlBinary(['tasks', '-n', 'no-such-namespace'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^warmctl: .*no-such-namespace/);

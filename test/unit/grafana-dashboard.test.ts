@@ -93,7 +93,7 @@ test('plots Temporal worker series too: slots, schedule-to-start, pollers, polls
     'temporal_activity_schedule_to_start_latency_bucket',
     'temporal_num_pollers',
     'temporal_workflow_task_queue_poll_succeed',
-    'temporal_activity_execution_failed',
+    'temporal_local_activity_execution_failed',
   ]) {
     expect(temporal).toContain(metric);
   }
