@@ -39,6 +39,7 @@ import {
   configAppliedSignal,
   criticalTaskQueue,
   taskWorkflowQueue,
+  queueKind,
   optimizerStatusQuery,
   optimizerWorkflow,
   preloadSettingsSignal,
@@ -218,7 +219,7 @@ export class WarmingClient implements KeyRewarmer {
       workflowId: taskWorkflowId(spec.taskId),
       // Critical tasks run on the critical queue, where their warms use the reserved slots.
       taskQueue: taskWorkflowQueue(this.taskQueue, isCritical(spec)),
-      args: [{ spec }],
+      args: [{ spec, queue: queueKind(spec) }],
       // Two applies racing each other still make one workflow per task.
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,

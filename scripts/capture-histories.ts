@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createCacheClient } from '../client/cache-client';
+import { notifyUserLoggedIn } from '../client/notify-user-logged-in';
+import { userPreloadStatus } from '../client/user-preload-status';
 import { createWarmingClient, type WarmingClient } from '../client/warming-client';
 import { parseWarmingConfig, type WarmingConfigInput } from '../core/config-schema';
 import { createWorker } from '../worker/create-worker';
@@ -27,6 +29,9 @@ import {
   statusQuery,
   taskWorkflowId,
   userLoggedInSignal,
+  userLoginsStatusQuery,
+  userLoginsWorkflow,
+  userLoginsWorkflowId,
   userSessionStatusQuery,
   userSessionWorkflow,
   userSessionWorkflowId,
@@ -275,6 +280,30 @@ async function drive(
     args: [{ spec: canSpec as NonNullable<typeof canSpec>, historyEventsLimit: 40 }],
   });
 
+  // A critical task started on the main queue, as release 0.1 started them: it warms through an
+  // activity task on the critical queue, then moves there by continuing as new.
+  const movedSpec = parseWarmingConfig({
+    tasks: [
+      {
+        taskId: 'moved',
+        cacheKey: 'catalog:moved',
+        loader: { type: 'http', url: `${o}/categories` },
+        ttlSeconds: 600,
+        intervalMinutes: 60,
+        critical: true,
+      },
+    ],
+  }).tasks[0];
+  scenario(
+    taskWorkflowId('moved'),
+    'task: critical, started on the main queue (as 0.1 did): one activity-task warm, then continue-as-new onto the critical queue',
+  );
+  await client.workflow.start(warmTaskWorkflow, {
+    workflowId: taskWorkflowId('moved'),
+    taskQueue: TASK_QUEUE,
+    args: [{ spec: movedSpec as NonNullable<typeof movedSpec> }],
+  });
+
   // Task signals and updates.
   await handle('signals').signal(forceWarmSignal, { reason: 'capture: with reason' });
   await handle('signals').signal(forceWarmSignal);
@@ -415,6 +444,64 @@ async function drive(
   await login('grace');
   await preloadsDone('grace', 1);
   await warming.apply(remaining);
+
+  // Login shards (release 0.2): many users' logins per shard workflow.
+  const shardLogin = (userId: string, extra: Record<string, unknown> = {}) =>
+    notifyUserLoggedIn(client, userId, { taskQueue: TASK_QUEUE, shards: 2, ...extra });
+  const shardStatus = (userId: string) => userPreloadStatus(client, userId, { taskQueue: TASK_QUEUE, shards: 2 });
+  const shardPreloads = (userId: string, n: number) =>
+    waitUntil(`${n} shard preloads of ${userId}`, async () => {
+      const s = await shardStatus(userId);
+      return (s?.preloads ?? 0) >= n && s?.state === 'idle';
+    });
+  for (const shard of [0, 1]) {
+    scenario(
+      userLoginsWorkflowId(TASK_QUEUE, shard),
+      'login shard: logins of several users, a storm, a skip, a forced login, one without forms, malformed payloads, a re-applied skip window (preloadSettings)',
+    );
+  }
+  await Promise.all(['hana', 'ivan', 'judy', 'kyle'].map((userId) => shardLogin(userId)));
+  await Promise.all(Array.from({ length: 6 }, () => shardLogin('liam')));
+  for (const userId of ['hana', 'ivan', 'judy', 'kyle', 'liam']) await shardPreloads(userId, 1);
+  await shardLogin('hana');
+  await waitUntil('hana skipped', async () => ((await shardStatus('hana'))?.skipped ?? 0) >= 1);
+  await shardLogin('hana', { force: true });
+  await shardPreloads('hana', 2);
+  await shardLogin('mona', { preloadForms: false });
+  await shardPreloads('mona', 1);
+  await shardLogin('mona');
+  await shardPreloads('mona', 2);
+  for (const shard of [0, 1]) {
+    const handle = client.workflow.getHandle(userLoginsWorkflowId(TASK_QUEUE, shard));
+    await handle.signal('userLoggedIn', 'garbage');
+    await handle.signal('userLoggedIn', { userId: 'nina', force: 'yes' });
+  }
+  await warming.apply(remaining);
+  scenario(
+    userLoginsWorkflowId(TASK_QUEUE, 9),
+    'login shard: forced logins with historyEventsLimit 30: continue-as-new carrying users',
+  );
+  for (let i = 0; i < 5; i++) {
+    await client.workflow.signalWithStart(userLoginsWorkflow, {
+      workflowId: userLoginsWorkflowId(TASK_QUEUE, 9),
+      taskQueue: TASK_QUEUE,
+      args: [{ historyEventsLimit: 30 }],
+      signal: userLoggedInSignal,
+      signalArgs: [{ userId: `otto-${i % 2}`, force: true }],
+    });
+    await sleep(400);
+  }
+  await waitUntil(
+    'the shard to continue as new',
+    async () =>
+      (await client.workflow.getHandle(userLoginsWorkflowId(TASK_QUEUE, 9)).query(userLoginsStatusQuery)).generation >=
+      1,
+    60_000,
+  );
+  await waitUntil('the moved task on the critical queue', async () => {
+    const description = await client.workflow.getHandle(taskWorkflowId('moved')).describe();
+    return description.taskQueue === `${TASK_QUEUE}-critical`;
+  });
 
   // Sessions close themselves when idle; wait for the ones that should have.
   for (const userId of ['alice', 'bob', 'carol', 'dave', 'erin', 'grace']) {

@@ -3,7 +3,13 @@ import './versioning';
 export * from './definitions';
 export * from './ids';
 export * from './search-attributes';
-export { warmTaskWorkflow, type WarmTaskInput, type CarriedTaskState } from './warm-task';
+export {
+  warmTaskWorkflow,
+  queueKind,
+  type WarmTaskInput,
+  type CarriedTaskState,
+  type TaskQueueKind,
+} from './warm-task';
 export * from './user-definitions';
 export { userSessionWorkflow, type UserSessionInput, type CarriedUserSessionState } from './user-session';
 export { preloadUserWorkflow, type PreloadUserInput } from './preload-user';

@@ -70,6 +70,12 @@ export interface CarriedTaskState {
 
 export interface WarmTaskInput {
   spec: TaskSpec;
+  /**
+   * Which of the deployment's queues this run was started on. Absent: the main queue (release 0.1
+   * started every task there). Read from the input, never from the worker, so a replay anywhere
+   * decides alike.
+   */
+  queue?: TaskQueueKind;
   carried?: CarriedTaskState;
   /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
   historyEventsLimit?: number;
@@ -83,6 +89,9 @@ const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
  * this (and while on the wrong queue) a warm is an activity task on the right queue.
  */
 export const LOCAL_WARM_PATCH = 'local-warm';
+
+/** A deployment's two queues: its main one and `<main>-critical`. */
+export type TaskQueueKind = 'main' | 'critical';
 /** After a failed warm the next try comes after the interval or this, whichever is sooner. */
 const FAILURE_RETRY_MS = 5 * 60_000;
 const MAX_REASON_LENGTH = 500;
@@ -308,8 +317,7 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
 
   /** Whether this run's queue is the one the task belongs to (critical tasks on the critical queue). */
   function onItsQueue(): boolean {
-    const queue = workflowInfo().taskQueue;
-    return queue === taskWorkflowQueue(mainTaskQueue(queue), isCritical(spec));
+    return (input.queue ?? 'main') === queueKind(spec);
   }
 
   upsertSearchAttributes(searchAttributes(spec));
@@ -327,6 +335,7 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
         const queue = taskWorkflowQueue(mainTaskQueue(workflowInfo().taskQueue), isCritical(spec));
         await makeContinueAsNewFunc<typeof warmTaskWorkflow>({ taskQueue: queue })({
           spec,
+          queue: queueKind(spec),
           carried: { ...state, generation: state.generation + 1 },
           historyEventsLimit,
         });
@@ -349,6 +358,11 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
 
   setCurrentDetails(details(status()));
   return { ...status(), state: 'removed' };
+}
+
+/** The queue a task's workflow belongs on: critical tasks on the critical queue. */
+export function queueKind(spec: TaskSpec): TaskQueueKind {
+  return isCritical(spec) ? 'critical' : 'main';
 }
 
 function forceWarmProblem(payload: unknown): string | undefined {

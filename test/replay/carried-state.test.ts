@@ -37,7 +37,8 @@ const states = carriedStates();
 
 test('every long-running workflow type has carried state saved from a real continue-as-new', () => {
   const types = new Set(states.map((s) => s.type));
-  for (const type of ['warmTaskWorkflow', 'optimizerWorkflow', 'userSessionWorkflow']) expect(types).toContain(type);
+  for (const type of ['warmTaskWorkflow', 'optimizerWorkflow', 'userSessionWorkflow', 'userLoginsWorkflow'])
+    expect(types).toContain(type);
 });
 
 test.each(states.map((s) => [s.version, s.file, s] as const))(

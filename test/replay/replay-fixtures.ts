@@ -6,14 +6,24 @@ import type { ReplayManifest } from '../../scripts/capture-histories';
 
 export const REPLAY_ROOT = __dirname;
 
-/** The workflow types every fixture set must cover. */
-export const WORKFLOW_TYPES = [
-  'bulkWarmWorkflow',
-  'optimizerWorkflow',
-  'preloadUserWorkflow',
-  'userSessionWorkflow',
-  'warmTaskWorkflow',
-] as const;
+/** Every workflow type, and the release that introduced it: a fixture set covers each type of its release. */
+export const WORKFLOW_TYPES = {
+  bulkWarmWorkflow: '0.1.0',
+  optimizerWorkflow: '0.1.0',
+  preloadUserWorkflow: '0.1.0',
+  userSessionWorkflow: '0.1.0',
+  warmTaskWorkflow: '0.1.0',
+  userLoginsWorkflow: '0.2.0',
+} as const;
+
+/** The workflow types a release had. */
+export function workflowTypesOf(version: string): string[] {
+  const newer = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true }) > 0;
+  return Object.entries(WORKFLOW_TYPES)
+    .filter(([, introduced]) => !newer(introduced, version))
+    .map(([type]) => type)
+    .sort();
+}
 
 /** Every saved version's manifest, oldest first. */
 export function loadReplayManifests(): ReplayManifest[] {

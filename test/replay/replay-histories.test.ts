@@ -9,20 +9,26 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nondeterminismSignature } from '../../scripts/replay-signature';
 import { PAYLOAD_CONVERTER_PATH } from '../../worker/create-worker';
+import * as workflows from '../../workflows';
 import { quietTemporalRuntime, testServers } from '../helpers/test-env';
-import { loadReplayManifests, readFixtureHistory, REPLAY_ROOT, WORKFLOW_TYPES } from './replay-fixtures';
+import { loadReplayManifests, readFixtureHistory, REPLAY_ROOT, workflowTypesOf } from './replay-fixtures';
 
 const manifests = loadReplayManifests();
 
 beforeAll(() => quietTemporalRuntime());
 
-test('a set of replay fixtures is saved, each covering every workflow type', () => {
+test('a set of replay fixtures is saved per release, each covering every workflow type of its release', () => {
   expect(manifests.length).toBeGreaterThan(0);
+  // Every workflow the bundle exports is known here (a new type must enter the fixtures).
+  const exported = Object.entries(workflows).filter(
+    ([name, value]) => typeof value === 'function' && /Workflow$/.test(name),
+  );
+  expect(exported.map(([name]) => name).sort()).toEqual(workflowTypesOf('999'));
   for (const manifest of manifests) {
     const types = new Set(manifest.fixtures.map((fixture) => fixture.workflowType));
     expect({ version: manifest.version, types: [...types].sort() }).toEqual({
       version: manifest.version,
-      types: [...WORKFLOW_TYPES].sort(),
+      types: workflowTypesOf(manifest.version),
     });
     // Every file on disk is listed, and every listed file is on disk.
     const onDisk = readdirSync(join(REPLAY_ROOT, manifest.version), { withFileTypes: true })
