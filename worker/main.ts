@@ -3,7 +3,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseConfigText } from '../client/config-file';
-import { createWorker } from './create-worker';
+import { createWorker, DEFAULT_MAX_CACHED_WORKFLOWS } from './create-worker';
 import { intFromEnv, readEnvironment } from './environment';
 import { parseListenAddress, startHealthServer } from './health-server';
 
@@ -41,11 +41,7 @@ async function run(): Promise<void> {
       maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
     },
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
-    // Unset: the SDK's default, sized from the machine's memory. Workflows beyond it replay from
-    // history on their next warm, so set it above the number of task workflows when memory allows.
-    ...(process.env.WARMING_MAX_CACHED_WORKFLOWS
-      ? { workerOptions: { maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', 0, 0) } }
-      : {}),
+    maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 0),
   });
   console.log(
     `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`,
