@@ -38,7 +38,11 @@ export interface CreateWorkerOptions {
   /** Named custom loaders. */
   loaders?: LoaderRegistry;
   limits?: Partial<WarmingLimits>;
-  /** Concurrent normal warms. Default 20. */
+  /**
+   * Concurrent normal warms and preloads (local activities) and bulk batches (activities), each
+   * bounded separately on the main queue. Default 20: above what the per-origin caps let run at
+   * once, so the caps, not the slots, decide.
+   */
   maxConcurrentActivities?: number;
   /**
    * Workflows each of the two workers keeps in memory between their tasks (the sticky cache).
@@ -150,6 +154,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       taskQueue,
       workflowBundle,
       maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+      maxConcurrentLocalActivityExecutions: maxConcurrentActivities,
     });
     // Critical tasks' workflows run here, so their warms (local activities) use these slots.
     const critical = await Worker.create({
