@@ -17,12 +17,14 @@ import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } f
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
 
 /**
- * The sticky cache per worker when nothing else says: above the task count of most deployments.
- * Measured: 10 000 cached task workflows took 511 MiB of worker RSS against 245 idle, and a forced
- * wave over them ran 1.5x the rate (and a third of the memory) of the SDK's memory-based default,
- * which cached about 2 300 and replayed the rest (docs/PERFORMANCE.md).
+ * The sticky cache per worker when nothing else says: twice the task count of most deployments.
+ * Measured with 10 000 task workflows: a cache of 12 000 took 511 MiB of worker RSS and ran a forced
+ * wave at 1.5x the rate of the SDK's memory-based default (about 2 300, which evicts and replays);
+ * a cache of exactly 10 000 was the worst case, since every task's warms come round in turn and an
+ * LRU cache one workflow short of the set evicts each workflow just before its next warm (2.6 GiB,
+ * 38 warms/s). So the default leaves room above the task count (docs/PERFORMANCE.md).
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 10_000;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 20_000;
 
 export interface CreateWorkerOptions {
   /** Defaults to a connection built from the environment (TEMPORAL_ADDRESS, TLS, API key...). */
@@ -46,9 +48,10 @@ export interface CreateWorkerOptions {
   maxConcurrentActivities?: number;
   /**
    * Workflows each of the two workers keeps in memory between their tasks (the sticky cache).
-   * Default 10 000 (about 30 KB each). A task workflow beyond it is evicted and replayed from its
-   * history at its next warm, which costs far more CPU than the warm: set it above the number of
-   * tasks (plus login shards) the worker serves. 0 turns caching off.
+   * Default 20 000 (about 25 KB each). A task workflow beyond it is evicted and replayed from its
+   * history at its next warm, which costs far more CPU than the warm: keep it well above the number
+   * of tasks (plus login shards) the worker serves, since warms come round in turn and a cache just
+   * short of the set evicts every workflow before its next warm. 0 turns caching off.
    */
   maxCachedWorkflows?: number;
   /** Slots reserved for critical warms, never used by normal ones. Default 10. */
