@@ -92,6 +92,18 @@ test('a slow origin within the timeout is waited for and loaded once', async () 
   expect(await stack.redis.get(cacheKey)).toBe('v2');
 });
 
+test('a load longer than the workflow task timeout (10 s) completes once: the local activity is not cut off or rerun', async () => {
+  const path = `/${uniqueName('slower')}`;
+  origin.route(path, (_req, hit) => ({ body: `v${hit}`, delayMs: hit === 2 ? 12_000 : 0 }));
+  const { taskId, cacheKey } = await applyTask(path, { timeoutSeconds: 20 });
+  const outcome = await stack.warming.warm(taskId);
+  expect(outcome).toMatchObject({ ok: true, result: { attempt: 1, written: true } });
+  expect(outcome?.result?.loadMs).toBeGreaterThanOrEqual(11_900);
+  expect(origin.hitsFor(path)).toBe(2);
+  expect(await stack.redis.get(cacheKey)).toBe('v2');
+  expect((await stack.warming.status(taskId)).warmCount).toBe(2);
+});
+
 test('an origin that is down is retried until it comes back', async () => {
   const port = await findFreePort();
   let served = 0;
