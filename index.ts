@@ -1,7 +1,7 @@
 // The package's main export: what applications, auth services and operators import.
 export { createWarmingClient, WarmingClient, TaskNotFoundError } from './client/warming-client';
 export type { WarmingClientOptions, ApplyReport, WarmRunReport, TaskWarmReport } from './client/warming-client';
-export { loadConfigFile, parseConfigText } from './client/config-file';
+export { loadConfigFile, parseConfigText } from './config/config-file';
 export { createWorker, PAYLOAD_CONVERTER_PATH } from './worker/create-worker';
 export type { CreateWorkerOptions, WarmingWorker } from './worker/create-worker';
 export type { CustomLoader, LoaderContext, LoaderRegistry } from './activities/loaders';
@@ -20,8 +20,8 @@ export type {
   InvalidateReport,
 } from './client/cache-client';
 export type { KeyRewarmer, RewarmOptions, RewarmReport, PatternRewarmReport } from './client/key-rewarmer';
-export { RedisUsageTracker } from './activities/usage-tracker';
-export type { UsageStore, KeyUsage, UsageTrackerOptions } from './activities/usage-tracker';
+export { RedisUsageTracker } from './store/usage-tracker';
+export type { UsageStore, KeyUsage, UsageTrackerOptions } from './store/usage-tracker';
 export { accessFrequencyPerMinute, intervalForFrequency } from './core/interval-policy';
 export { notifyUserLoggedIn } from './client/notify-user-logged-in';
 export type { NotifyUserLoggedInOptions } from './client/notify-user-logged-in';

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
 import { expandUrlTemplate } from '../core/key-template';
-import { isCriticalTaskQueue } from '../core/priority';
+import { isCriticalTaskQueue } from '../core/workflow-ids';
 import type { WarmingLimits } from './limits';
 import type { LoadPriority, OriginLimiter } from './origin-limiter';
 

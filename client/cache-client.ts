@@ -4,11 +4,11 @@
 // re-warm goes through a KeyRewarmer (a WarmingClient) the application passes in.
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { callScript } from '../activities/lua-scripts';
-import { RedisCacheStore } from '../activities/redis-cache-store';
-import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../activities/redis-keys';
-import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../activities/usage-tracker';
-import { createRedis, readRedisEnvironment, type RedisOptions } from '../worker/environment';
+import { callScript } from '../store/lua-scripts';
+import { RedisCacheStore } from '../store/redis-cache-store';
+import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../store/redis-keys';
+import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../store/usage-tracker';
+import { createRedis, readRedisEnvironment, type RedisOptions } from '../config/redis-connection';
 import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
 
 /** Written as the metadata `source` of values a cache client computes. */

@@ -5,7 +5,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { WarmKeyResult } from '../activities/create-activities';
-import type { CacheStore } from '../activities/cache-store';
+import type { CacheStore } from '../store/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';

@@ -5,7 +5,8 @@ import type { Client } from '@temporalio/client';
 import { crc32 } from 'node:zlib';
 import { userIdProblem } from '../core/user-login';
 import { userLoggedInSignal, userLoginsWorkflow, userLoginsWorkflowId, type UserLoggedIn } from '../workflows';
-import { intFromEnv, readEnvironment } from '../worker/environment';
+import { intFromEnv } from '../config/env-values';
+import { readEnvironment } from '../config/environment';
 
 /** Login shards when neither the option nor WARMING_LOGIN_SHARDS says otherwise. */
 export const DEFAULT_LOGIN_SHARDS = 4;

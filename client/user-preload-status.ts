@@ -2,7 +2,7 @@
 // query): what `warmctl` and tests look at after a login.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { userPreloadStatusQuery, type UserPreloadStatus } from '../workflows';
-import { readEnvironment } from '../worker/environment';
+import { readEnvironment } from '../config/environment';
 import { loginShardWorkflowId } from './notify-user-logged-in';
 
 export interface UserPreloadStatusOptions {

@@ -11,8 +11,8 @@ import {
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { RedisCacheStore } from '../activities/redis-cache-store';
-import { redisKeys, type RedisKeys } from '../activities/redis-keys';
+import { RedisCacheStore } from '../store/redis-cache-store';
+import { redisKeys, type RedisKeys } from '../store/redis-keys';
 import { ConfigError, parseWarmingConfig, type TaskSpec, type WarmingConfig } from '../core/config-schema';
 import { matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
@@ -49,7 +49,8 @@ import {
   type TaskStatus,
   type WarmOutcome,
 } from '../workflows';
-import { createRedis, readEnvironment, temporalClientConnectOptions } from '../worker/environment';
+import { readEnvironment, temporalClientConnectOptions } from '../config/environment';
+import { createRedis } from '../config/redis-connection';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
 import { quote, taskQueuesClause } from './visibility-query';
 import type {

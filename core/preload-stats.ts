@@ -1,6 +1,6 @@
 // User-preload statistics from preload runs (read out of Temporal visibility and history): pure
 // aggregation, unit-tested on its own, next to the warm statistics it is reported with.
-import type { PreloadSourceName } from '../workflows/user-definitions';
+import type { PreloadSourceName } from './preload-results';
 import { summarizeLatencies, type LatencySummary } from './warm-stats';
 
 /** How a `preloadUserWorkflow` run ended. */

@@ -7,11 +7,12 @@ import { createActivities } from '../activities/create-activities';
 import { resolveLimits, type WarmingLimits } from '../activities/limits';
 import type { LoaderRegistry } from '../activities/loaders';
 import { OriginLimiter } from '../activities/origin-limiter';
-import { RedisCacheStore } from '../activities/redis-cache-store';
-import { redisKeys } from '../activities/redis-keys';
-import { RedisUsageTracker } from '../activities/usage-tracker';
-import { criticalTaskQueue } from '../workflows/ids';
-import { createRedis, readEnvironment, temporalConnectOptions, type WorkerDeployment } from './environment';
+import { RedisCacheStore } from '../store/redis-cache-store';
+import { redisKeys } from '../store/redis-keys';
+import { RedisUsageTracker } from '../store/usage-tracker';
+import { criticalTaskQueue } from '../core/workflow-ids';
+import { readEnvironment, temporalConnectOptions, type WorkerDeployment } from '../config/environment';
+import { createRedis } from '../config/redis-connection';
 import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';

@@ -3,7 +3,7 @@
 // Redis and one namespace never touch each other's keys when their prefixes differ.
 import { createCacheClient } from '../../client/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { historiesOnTaskQueue } from '../helpers/history-text';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';

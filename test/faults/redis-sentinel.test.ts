@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { createCacheClient } from '../../client/cache-client';
 import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
-import { createRedis, readRedisEnvironment } from '../../worker/environment';
+import { createRedis, readRedisEnvironment } from '../../config/redis-connection';
 import { taskWorkflowId } from '../../workflows';
 import { startRedisSentinelGroup, type LocalRedisSentinel } from '../helpers/redis-sentinel';
 import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';

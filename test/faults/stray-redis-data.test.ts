@@ -3,7 +3,7 @@
 // bucket of the wrong type. Warms, reads, invalidation and the optimiser carry on, and the stray
 // data is replaced rather than trusted.
 import { createCacheClient } from '../../client/cache-client';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { taskWorkflowId } from '../../workflows';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';

@@ -5,7 +5,7 @@
 // dev server plays the frontend.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { startGrpcTlsProxy, type GrpcTlsProxy } from '../helpers/grpc-tls-proxy';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
 import { registerNamespace } from '../helpers/namespaces';

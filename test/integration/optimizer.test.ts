@@ -1,7 +1,7 @@
 // The optimiser against real servers: re-plans adaptive intervals from recorded reads (only the
 // tasks whose interval changes), warms hot pattern keys in batches, runs the critical pass, and
 // counts useful and wasted warms from reads through the cache client.
-import { RedisUsageTracker } from '../../activities/usage-tracker';
+import { RedisUsageTracker } from '../../store/usage-tracker';
 import { createCacheClient, type CacheClient } from '../../client/cache-client';
 import type { WarmingConfigInput } from '../../core/config-schema';
 import { bulkWarmWorkflow } from '../../workflows';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loginShardWorkflowId } from '../../client/notify-user-logged-in';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { registerNamespace } from '../helpers/namespaces';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
 import { createTestStack, stackEnv, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';

@@ -5,8 +5,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { DEFAULT_LIMITS } from '../../activities/limits';
 import { activityLoadPriority, Loaders } from '../../activities/loaders';
 import { OriginLimiter } from '../../activities/origin-limiter';
-import { isCriticalTaskQueue } from '../../core/priority';
-import { criticalTaskQueue } from '../../workflows/ids';
+import { criticalTaskQueue, isCriticalTaskQueue } from '../../core/workflow-ids';
 
 const env = (taskQueue: string) => new MockActivityEnvironment({ taskQueue }, { logger: new DefaultLogger('ERROR') });
 
