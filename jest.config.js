@@ -1,7 +1,8 @@
 // Jest runs TypeScript through swc (no type-check here; `npm run typecheck` does that).
-// Two projects: `unit` needs no servers (`npx jest --selectProjects unit`); `servers` (integration,
-// faults, replay) shares one Temporal dev server and one redis-server, started by
-// test/global-setup.ts only when a test of that project runs. Plain `jest` runs both.
+// Three projects: `unit` needs no servers and no build (`npx jest --selectProjects unit`);
+// `package` checks the built package's entry points (after `npm run build`); `servers`
+// (integration, faults, replay) shares one Temporal dev server and one redis-server, started by
+// test/global-setup.ts only when a test of that project runs. Plain `jest` runs all three.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 
 /** @type {import('jest').Config} */
@@ -14,6 +15,13 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       roots: ['<rootDir>/test/unit'],
+      testMatch: ['**/*.test.ts'],
+      transform,
+    },
+    {
+      displayName: 'package',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/package'],
       testMatch: ['**/*.test.ts'],
       transform,
     },
