@@ -60,7 +60,7 @@ const HEARTBEAT_EVERY_MS = 5_000;
 export function createActivities(deps: ActivityDeps) {
   const limits = resolveLimits(deps.limits);
   const limiter = deps.limiter ?? new OriginLimiter(limits);
-  const loaders = new Loaders(deps.loaders ?? {}, limiter, limits);
+  const loaders = new Loaders({ registry: deps.loaders, limiter, limits });
   const { store } = deps;
 
   return {

@@ -13,7 +13,13 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisCacheStore } from '../store/redis-cache-store';
 import { redisKeys, type RedisKeys } from '../store/redis-keys';
-import { ConfigError, parseWarmingConfig, type TaskSpec, type WarmingConfig } from '../core/config-schema';
+import {
+  ConfigError,
+  describeLoader,
+  parseWarmingConfig,
+  type TaskSpec,
+  type WarmingConfig,
+} from '../core/config-schema';
 import { matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
 import { isCritical } from '../core/priority';
@@ -224,7 +230,7 @@ export class WarmingClient implements KeyRewarmer {
       // Two applies racing each other still make one workflow per task.
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,
-      staticDetails: `Loader: ${spec.loader.type === 'http' ? spec.loader.url : `custom ${spec.loader.name}`}, TTL ${spec.ttlSeconds}s`,
+      staticDetails: `Loader: ${describeLoader(spec.loader)}, TTL ${spec.ttlSeconds}s`,
       typedSearchAttributes: [
         { key: WARM_TASK_ID, value: spec.taskId },
         { key: WARM_CACHE_KEY, value: spec.cacheKey },

@@ -244,6 +244,20 @@ export const warmingConfigSchema = z
   });
 
 export type LoaderSpec = z.infer<ReturnType<typeof loaderSchema>>;
+
+/**
+ * A loader in one line, as a task's workflow shows it in the Temporal UI: the URL for HTTP,
+ * `custom <name>` for a registered function. Next to the schema so a new loader type is
+ * described where it is declared (the switch fails to compile until it is).
+ */
+export function describeLoader(spec: LoaderSpec): string {
+  switch (spec.type) {
+    case 'http':
+      return spec.url;
+    case 'custom':
+      return `custom ${spec.name}`;
+  }
+}
 export type TaskSpec = z.infer<typeof taskSchema>;
 export type TaskInput = z.input<typeof taskSchema>;
 export type PatternSpec = z.infer<typeof patternSchema>;

@@ -126,7 +126,7 @@ export async function runLoginPreload(ctx: BenchContext, options: LoginPreloadOp
     originRatePerSecond: ctx.limits.originRatePerSecond,
   });
   const limiter = new OriginLimiter(limits);
-  const loaders = new Loaders({}, limiter, limits);
+  const loaders = new Loaders({ limiter, limits });
   const storeRedis = createRedis({ url: stack.redis.url });
   const store = new RedisCacheStore(storeRedis, redisKeys());
   const never = new AbortController().signal;

@@ -21,8 +21,8 @@ test('a load from the critical queue overtakes bulk loads queued at the same ori
   const limiter = new OriginLimiter({ originConcurrency: 1, originRatePerSecond: 0 });
   const order: string[] = [];
   let releaseFirst: () => void = () => undefined;
-  const loaders = new Loaders(
-    {
+  const loaders = new Loaders({
+    registry: {
       source: async (args) => {
         order.push(String(args.name));
         if (args.name === 'first') await new Promise<void>((r) => (releaseFirst = r));
@@ -30,8 +30,8 @@ test('a load from the critical queue overtakes bulk loads queued at the same ori
       },
     },
     limiter,
-    DEFAULT_LIMITS,
-  );
+    limits: DEFAULT_LIMITS,
+  });
   const request = (name: string) => ({
     spec: { type: 'custom' as const, name: 'source', args: { name } },
     vars: {},

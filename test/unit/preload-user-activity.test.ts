@@ -97,7 +97,10 @@ function writtenKeys(calls: WriteEntry[][]): string[] {
 }
 
 function preloader(loaders: LoaderRegistry, store?: CacheStore) {
-  return createUserPreloadActivities({ loaders: new Loaders(loaders, limiter, DEFAULT_LIMITS), store }).preloadUser;
+  return createUserPreloadActivities({
+    loaders: new Loaders({ registry: loaders, limiter, limits: DEFAULT_LIMITS }),
+    store,
+  }).preloadUser;
 }
 
 function input(overrides: Partial<PreloadUserInput> = {}): PreloadUserInput {
