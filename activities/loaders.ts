@@ -24,6 +24,7 @@ export interface LoaderContext {
  */
 export type CustomLoader = (args: Readonly<Record<string, unknown>>, context: LoaderContext) => Promise<unknown>;
 
+/** The worker's custom loaders by name: `createWorker({ loaders: { loadCatalog } })`. */
 export type LoaderRegistry = Readonly<Record<string, CustomLoader>>;
 
 /** Failure types the retry policies name. */

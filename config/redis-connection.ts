@@ -11,12 +11,19 @@ export interface RedisSentinelOptions {
   sentinels: { host: string; port: number }[];
   /** The master group name the sentinels monitor (REDIS_SENTINEL_NAME), e.g. `mymaster`. */
   name: string;
-  /** REDIS_SENTINEL_USERNAME, for sentinels with ACL users. */
+  /**
+   * REDIS_SENTINEL_USERNAME, for sentinels with ACL users.
+   * @default none
+   */
   username?: string;
-  /** REDIS_SENTINEL_PASSWORD, for sentinels with `requirepass`; the master's comes from the URL. */
+  /**
+   * REDIS_SENTINEL_PASSWORD, for sentinels with `requirepass`; the master's comes from the URL.
+   * @default none
+   */
   password?: string;
 }
 
+/** Where Redis is and how to connect to it: what `readRedisEnvironment` reads and `createRedis` takes. */
 export interface RedisOptions {
   /**
    * `redis://` or `rediss://` (TLS), with user, password and database. With `cluster`, a comma
@@ -24,29 +31,39 @@ export interface RedisOptions {
    * used (the sentinels name the master), its credentials and TLS are.
    */
   url: string;
-  /** Treat the URL's nodes as seeds of a Redis Cluster (REDIS_CLUSTER=1). Default false. */
+  /**
+   * Treat the URL's nodes as seeds of a Redis Cluster (REDIS_CLUSTER=1).
+   * @default false
+   */
   cluster?: boolean;
-  /** Find the master through Redis Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME). */
+  /**
+   * Find the master through Redis Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME).
+   * @default none: the URL names the server
+   */
   sentinel?: RedisSentinelOptions;
   /**
    * Addresses the servers announce mapped to ones this process can reach (REDIS_NAT_MAP
    * `10.0.0.5:6379=redis-0.example.com:30001,...`), for Cluster and Sentinel behind NAT.
+   * @default none
    */
   natMap?: Record<string, { host: string; port: number }>;
   /**
-   * `system` (default) resolves Cluster node names with the system resolver; `none` hands host
-   * names to the connection unresolved, as managed TLS clusters (ElastiCache, Memorystore) need
-   * for certificate checks (REDIS_CLUSTER_DNS_LOOKUP).
+   * `system` resolves Cluster node names with the system resolver; `none` hands host names to
+   * the connection unresolved, as managed TLS clusters (ElastiCache, Memorystore) need for
+   * certificate checks (REDIS_CLUSTER_DNS_LOOKUP).
+   * @default 'system'
    */
   dnsLookup?: 'system' | 'none';
   /**
-   * PEM file of the CA that signed the server's certificate, for `rediss://` URLs. Default
-   * REDIS_TLS_CA_FILE, else the system's CAs. Certificates are always verified.
+   * PEM file of the CA that signed the server's certificate, for `rediss://` URLs. Certificates
+   * are always verified.
+   * @default REDIS_TLS_CA_FILE, else the system's CAs
    */
   tlsCaFile?: string;
   /**
-   * ioredis auto-pipelining: commands issued in the same tick share one write. Default true (the
-   * worker's batched writes); off saves a few microseconds per lone command.
+   * ioredis auto-pipelining: commands issued in the same tick share one write. On suits the
+   * worker's batched writes; off saves a few microseconds per lone command.
+   * @default true
    */
   autoPipelining?: boolean;
 }
