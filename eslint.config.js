@@ -1,8 +1,25 @@
-// Lint rules from the house style; workflows get an extra fence against I/O and Node builtins.
+// Lint rules from the house style; workflows get an extra fence against I/O and Node builtins, and
+// every layer folder may import only the layers below it (docs/architecture.md).
 const tseslint = require('typescript-eslint');
 const importX = require('eslint-plugin-import-x');
 
 const nodeBuiltins = require('module').builtinModules;
+
+/**
+ * The layers, bottom to top. A folder may import from the folders before it, never after. worker/
+ * and client/ are the two top roles, side by side: neither imports the other, so a client process
+ * never loads the Temporal worker (and a worker never needs the CLI).
+ */
+const LAYERS = ['core', 'store', 'config', 'activities', 'workflows', 'worker', 'client'];
+const SIBLINGS = { worker: ['client'], client: ['worker'] };
+
+const layerZones = LAYERS.flatMap((layer, i) =>
+  [...new Set([...LAYERS.slice(i + 1), ...(SIBLINGS[layer] ?? [])])].map((other) => ({
+    target: `./${layer}`,
+    from: `./${other}`,
+    message: `${layer}/ may not import from ${other}/: imports go down the layers ${LAYERS.join(' < ')} (docs/architecture.md).`,
+  })),
+);
 
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', '.tmp/**', 'coverage/**', 'bench/results/**'] },
@@ -11,12 +28,15 @@ module.exports = tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: __dirname } },
     plugins: { 'import-x': importX },
+    // Resolve `../client/x` to client/x.ts, so the layer and cycle rules see TypeScript imports.
+    settings: { 'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { basePath: __dirname, zones: layerZones }],
       eqeqeq: ['error', 'always'],
     },
   },
@@ -36,7 +56,7 @@ module.exports = tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/activities/*', '**/client/*', '**/worker/*'],
+              group: ['**/store/*', '**/config/*', '**/activities/*', '**/client/*', '**/worker/*'],
               allowTypeImports: true,
               message: 'Only types may cross into workflow code.',
             },

@@ -3,14 +3,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
-import type { CacheStore, WriteOutcome } from './cache-store';
+import type { CacheStore, WriteOutcome } from '../store/cache-store';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
 import { recordWarmMetrics } from './warm-metrics';
 import { createOptimizerActivities } from './optimizer-activities';
-import type { RedisKeys } from './redis-keys';
-import type { UsageStore } from './usage-tracker';
+import type { RedisKeys } from '../store/redis-keys';
+import type { UsageStore } from '../store/usage-tracker';
 import { createUserPreloadActivities, type AppliedConfigReader } from './user-preload-activities';
 import type { Cluster, Redis } from 'ioredis';
 
@@ -60,7 +60,7 @@ const HEARTBEAT_EVERY_MS = 5_000;
 export function createActivities(deps: ActivityDeps) {
   const limits = resolveLimits(deps.limits);
   const limiter = deps.limiter ?? new OriginLimiter(limits);
-  const loaders = new Loaders(deps.loaders ?? {}, limiter, limits);
+  const loaders = new Loaders({ registry: deps.loaders, limiter, limits });
   const { store } = deps;
 
   return {

@@ -1,13 +1,26 @@
 // Resource limits for loaders, with documented defaults spread first and checked once.
 
+/** What loads may cost the origins and the worker; `createWorker({ limits })` overrides any of them. */
 export interface WarmingLimits {
-  /** Loads in flight per origin, per worker process. Default 8. */
+  /**
+   * Loads in flight per origin, per worker process.
+   * @default 8
+   */
   originConcurrency: number;
-  /** Loads started per second per origin, per worker process; 0 means no rate limit. Default 50. */
+  /**
+   * Loads started per second per origin, per worker process; 0 means no rate limit.
+   * @default 50
+   */
   originRatePerSecond: number;
-  /** Largest value a loader may return, in bytes; larger ones fail without retry. Default 5 MiB. */
+  /**
+   * Largest value a loader may return, in bytes; larger ones fail without retry.
+   * @default 5242880 (5 MiB)
+   */
   maxValueBytes: number;
-  /** Loader timeout when the loader spec sets none, in ms. Default 30 000. */
+  /**
+   * Loader timeout when the loader spec sets no `timeoutSeconds`, in milliseconds.
+   * @default 30000
+   */
   loaderTimeoutMs: number;
 }
 

@@ -18,11 +18,11 @@ import {
   SELF_TUNING,
   type HotKeyCandidate,
 } from '../core/warm-selection';
-import type { CacheStore, WriteEntry } from './cache-store';
+import type { CacheStore, WriteEntry } from '../store/cache-store';
 import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
-import type { RedisKeys } from './redis-keys';
-import type { UsageStore } from './usage-tracker';
-import { isWrongType } from './redis-errors';
+import type { RedisKeys } from '../store/redis-keys';
+import type { UsageStore } from '../store/usage-tracker';
+import { isWrongType } from '../store/redis-errors';
 
 export interface OptimizerActivityDeps {
   redis: Redis | Cluster;

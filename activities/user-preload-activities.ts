@@ -9,8 +9,8 @@ import { withRetries, type LoadRetryPolicy } from '../core/load-retry';
 import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
-import type { CacheStore, WriteEntry, WriteOutcome } from './cache-store';
-import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../workflows/user-definitions';
+import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
+import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 

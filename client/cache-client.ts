@@ -4,52 +4,86 @@
 // re-warm goes through a KeyRewarmer (a WarmingClient) the application passes in.
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { callScript } from '../activities/lua-scripts';
-import { RedisCacheStore } from '../activities/redis-cache-store';
-import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../activities/redis-keys';
-import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../activities/usage-tracker';
-import { createRedis, readRedisEnvironment, type RedisOptions } from '../worker/environment';
+import { callScript } from '../store/lua-scripts';
+import { RedisCacheStore } from '../store/redis-cache-store';
+import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../store/redis-keys';
+import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../store/usage-tracker';
+import { createRedis, readRedisEnvironment, type RedisOptions } from '../config/redis-connection';
 import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
 
 /** Written as the metadata `source` of values a cache client computes. */
 export const CACHE_CLIENT_SOURCE = 'cache-client';
 
+/** Options of `createCacheClient`: which Redis, which prefix, and how reads are counted and computed. */
 export interface CacheClientOptions {
-  /** Redis to connect to; default REDIS_URL or `redis://127.0.0.1:6379` (`rediss://` means TLS). */
+  /**
+   * Redis to connect to (`rediss://` means TLS).
+   * @default REDIS_URL, else `redis://127.0.0.1:6379`
+   */
   redisUrl?: string;
-  /** Treat `redisUrl` as a seed node of a Redis Cluster; default REDIS_CLUSTER (1/true/yes). */
+  /**
+   * Treat `redisUrl` as a seed node of a Redis Cluster.
+   * @default REDIS_CLUSTER (1/true/yes), else false
+   */
   cluster?: boolean;
-  /** PEM file of the CA that signed a `rediss://` server's certificate; default REDIS_TLS_CA_FILE, else the system's CAs. */
+  /**
+   * PEM file of the CA that signed a `rediss://` server's certificate.
+   * @default REDIS_TLS_CA_FILE, else the system's CAs
+   */
   tlsCaFile?: string;
-  /** An existing connection to use instead of `redisUrl` (not closed by `close()`). */
+  /**
+   * An existing connection to use instead of `redisUrl` (not closed by `close()`).
+   * @default a connection of the client's own, from `redisUrl`
+   */
   redis?: Redis | Cluster;
-  /** Prefix of everything the system keeps besides values; default WARMING_PREFIX or `cw:`. */
+  /**
+   * Prefix of everything the system keeps besides values (tags, access counters, metadata).
+   * @default WARMING_PREFIX, else `cw:`
+   */
   prefix?: string;
-  /** How often buffered access counts are written to Redis, in ms. Default 1 000. */
+  /**
+   * How often buffered access counts are written to Redis, in milliseconds.
+   * @default 1000
+   */
   flushIntervalMs?: number;
-  /** Distinct keys buffered before a flush starts early, bounding memory. Default 10 000. */
+  /**
+   * Distinct keys buffered before a flush starts early, bounding memory.
+   * @default 10000
+   */
   maxBufferedKeys?: number;
   /**
    * How long a process may hold the lock for computing a missing key, in ms; other processes
-   * wait this long for its value before computing it themselves. Default 5 000.
+   * wait this long for its value before computing it themselves.
+   * @default 5000
    */
   lockMs?: number;
-  /** How often a process waiting on another's compute looks for the value, in ms. Default 20. */
+  /**
+   * How often a process waiting on another's compute looks for the value, in milliseconds.
+   * @default 20
+   */
   lockPollMs?: number;
-  /** How long access buckets are kept, in minutes; at least the optimiser's window. Default 75. */
+  /**
+   * How long access buckets are kept, in minutes; at least the optimiser's window.
+   * @default 75
+   */
   usageRetentionMinutes?: number;
-  /** Where flush and background-refresh failures are reported. Default `console`. */
+  /**
+   * Where flush and background-refresh failures are reported.
+   * @default console
+   */
   logger?: { warn(message: string): void };
   /**
    * ioredis auto-pipelining on the client's own connection (not on a `redis` passed in). Off by
    * default: a lone `get` is about a third faster without it. Turn it on when a process issues
    * many reads at once; they then share writes to the socket.
+   * @default false
    */
   autoPipelining?: boolean;
   /**
    * What `invalidateByTags(tags, { rewarm: true })` re-warms through: a WarmingClient
-   * (`createWarmingClient()`), or anything with its `rewarmKeys`. Default none: a re-warm is
+   * (`createWarmingClient()`), or anything with its `rewarmKeys`. Without one a re-warm is
    * refused before anything is deleted. Kept out of the cache client so reading needs no Temporal.
+   * @default none
    */
   rewarmer?: KeyRewarmer;
 }
@@ -59,24 +93,36 @@ type OptionalOptions = 'redis' | 'redisUrl' | 'tlsCaFile' | 'rewarmer';
 export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, OptionalOptions>> &
   Pick<CacheClientOptions, OptionalOptions>;
 
+/** Options of `getOrCompute`: how a computed value is stored. */
 export interface GetOrComputeOptions {
   /** TTL of a computed value, in seconds (a positive integer). */
   ttlSeconds: number;
-  /** Tags for `invalidateByTags`. Default none. */
+  /**
+   * Tags for `invalidateByTags`.
+   * @default []
+   */
   tags?: readonly string[];
   /**
    * When a hit has less than this many seconds left to live, return it and recompute it in the
-   * background (once per key at a time, across processes). Default 0: off.
+   * background (once per key at a time, across processes). 0 turns it off.
+   * @default 0
    */
   staleWhileRevalidateSeconds?: number;
 }
 
+/** Options of `warm`: how the warmed value is stored, and whether a fresh one is replaced. */
 export interface WarmOptions {
   /** TTL of the warmed value, in seconds (a positive integer). */
   ttlSeconds: number;
-  /** Tags for `invalidateByTags`. Default none. */
+  /**
+   * Tags for `invalidateByTags`.
+   * @default []
+   */
   tags?: readonly string[];
-  /** Compute and store even when the key holds a live value. Default false. */
+  /**
+   * Compute and store even when the key holds a live value.
+   * @default false
+   */
   force?: boolean;
 }
 
@@ -91,8 +137,12 @@ export interface WarmResult {
   durationMs: number;
 }
 
+/** Options of `invalidateByTags`. */
 export interface InvalidateOptions {
-  /** Re-warm the owners of the deleted keys through the client's `rewarmer`. Default false. */
+  /**
+   * Re-warm the owners of the deleted keys through the client's `rewarmer`.
+   * @default false
+   */
   rewarm?: boolean;
 }
 

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { redisKeys } from '../activities/redis-keys';
+import { redisKeys } from '../store/redis-keys';
 
 interface FlagSpec {
   /** Commander's flag syntax. */

@@ -5,7 +5,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { WarmKeyResult } from '../activities/create-activities';
-import type { CacheStore } from '../activities/cache-store';
+import type { CacheStore } from '../store/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
@@ -22,12 +22,22 @@ import {
   type WarmTaskInput,
 } from '../workflows';
 
+/** Options of `stats` and `reportData`: which warms count. */
 export interface StatsOptions {
-  /** Only warms (and user preloads) that finished at or after this time. */
+  /**
+   * Only warms (and user preloads) that finished at or after this time, in milliseconds since the epoch.
+   * @default every warm Temporal still keeps
+   */
   sinceMs?: number;
-  /** Only this task. User preloads belong to no task, so with a task they are left out (all zero). */
+  /**
+   * Only this task. User preloads belong to no task, so with a task they are left out (all zero).
+   * @default every task
+   */
   taskId?: string;
-  /** Hears each task run's history read: `done` of `total` runs. */
+  /**
+   * Hears each task run's history read: `done` of `total` runs.
+   * @default none
+   */
   onProgress?: (done: number, total: number) => void;
 }
 

@@ -11,6 +11,7 @@ export interface TaskWarmReport {
   error?: string;
 }
 
+/** A run of task warms: each task's result and the totals. */
 export interface WarmRunReport {
   results: TaskWarmReport[];
   succeeded: number;
@@ -37,12 +38,22 @@ export interface RewarmReport extends WarmRunReport {
   unowned: string[];
 }
 
+/** Options of `rewarmKeys`. */
 export interface RewarmOptions {
-  /** Tags that were invalidated: tasks carrying them are warmed too, even when their key was already gone. */
+  /**
+   * Tags that were invalidated: tasks carrying them are warmed too, even when their key was already gone.
+   * @default []
+   */
   tags?: readonly string[];
-  /** Wait for the warms to finish (default true); false returns once they are started. */
+  /**
+   * Wait for the warms to finish; false returns once they are started.
+   * @default true
+   */
   wait?: boolean;
-  /** Called as task warms finish: (done, total). */
+  /**
+   * Called as task warms finish: (done, total).
+   * @default none
+   */
   onProgress?: (done: number, total: number) => void;
 }
 

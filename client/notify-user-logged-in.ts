@@ -5,22 +5,34 @@ import type { Client } from '@temporalio/client';
 import { crc32 } from 'node:zlib';
 import { userIdProblem } from '../core/user-login';
 import { userLoggedInSignal, userLoginsWorkflow, userLoginsWorkflowId, type UserLoggedIn } from '../workflows';
-import { intFromEnv, readEnvironment } from '../worker/environment';
+import { intFromEnv } from '../config/env-values';
+import { readEnvironment } from '../config/environment';
 
 /** Login shards when neither the option nor WARMING_LOGIN_SHARDS says otherwise. */
 export const DEFAULT_LOGIN_SHARDS = 4;
 
+/** Options of `notifyUserLoggedIn`: the `userLoggedIn` payload's flags and where the login is sent. */
 export interface NotifyUserLoggedInOptions {
-  /** Preload even if the user was preloaded within `skipIfWarmedWithinMinutes`. Default false. */
+  /**
+   * Preload even if the user was preloaded within `skipIfWarmedWithinMinutes`.
+   * @default false
+   */
   force?: boolean;
-  /** Load the user's recent forms too. Default true. */
+  /**
+   * Load the user's recent forms too.
+   * @default true
+   */
   preloadForms?: boolean;
-  /** The workers' task queue. Default TEMPORAL_TASK_QUEUE or `cache-warming`. */
+  /**
+   * The workers' task queue.
+   * @default TEMPORAL_TASK_QUEUE, else `cache-warming`
+   */
   taskQueue?: string;
   /**
-   * How many login shards the users are spread over. Default WARMING_LOGIN_SHARDS or 4. Every
-   * sender of one deployment should use the same number (a user's logins then meet in one shard,
-   * which dedupes them); a different number is safe, it only dedupes less.
+   * How many login shards the users are spread over. Every sender of one deployment should use
+   * the same number (a user's logins then meet in one shard, which dedupes them); a different
+   * number is safe, it only dedupes less.
+   * @default WARMING_LOGIN_SHARDS, else 4
    */
   shards?: number;
 }

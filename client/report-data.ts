@@ -1,7 +1,7 @@
 // What `warmctl report --html` draws: the statistics and the time series behind them (each warm,
 // each task's interval history, each user preload), read from Temporal history in one pass.
 import type { Client } from '@temporalio/client';
-import type { CacheStore } from '../activities/cache-store';
+import type { CacheStore } from '../store/cache-store';
 import { readWarmingHistory, type StatsOptions, type WarmingHistory } from './history-stats';
 
 /** The report's input: the history read plus where it was read from. */

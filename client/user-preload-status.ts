@@ -2,13 +2,20 @@
 // query): what `warmctl` and tests look at after a login.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { userPreloadStatusQuery, type UserPreloadStatus } from '../workflows';
-import { readEnvironment } from '../worker/environment';
+import { readEnvironment } from '../config/environment';
 import { loginShardWorkflowId } from './notify-user-logged-in';
 
+/** Options of `userPreloadStatus`: where the user's login shard is (as `notifyUserLoggedIn` sends to it). */
 export interface UserPreloadStatusOptions {
-  /** Default TEMPORAL_TASK_QUEUE or `cache-warming`. */
+  /**
+   * The workers' task queue.
+   * @default TEMPORAL_TASK_QUEUE, else `cache-warming`
+   */
   taskQueue?: string;
-  /** Default WARMING_LOGIN_SHARDS or 4, as notifyUserLoggedIn. */
+  /**
+   * How many login shards the users are spread over, as `notifyUserLoggedIn` used.
+   * @default WARMING_LOGIN_SHARDS, else 4
+   */
   shards?: number;
 }
 

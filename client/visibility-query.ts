@@ -1,5 +1,5 @@
 // Pieces of Temporal visibility queries the clients build: quoting, and a deployment's task queues.
-import { criticalTaskQueue } from '../workflows/ids';
+import { criticalTaskQueue } from '../core/workflow-ids';
 
 /** Quotes a value for a Temporal visibility query. */
 export function quote(value: string): string {

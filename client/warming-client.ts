@@ -11,9 +11,15 @@ import {
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { RedisCacheStore } from '../activities/redis-cache-store';
-import { redisKeys, type RedisKeys } from '../activities/redis-keys';
-import { ConfigError, parseWarmingConfig, type TaskSpec, type WarmingConfig } from '../core/config-schema';
+import { RedisCacheStore } from '../store/redis-cache-store';
+import { redisKeys, type RedisKeys } from '../store/redis-keys';
+import {
+  ConfigError,
+  describeLoader,
+  parseWarmingConfig,
+  type TaskSpec,
+  type WarmingConfig,
+} from '../core/config-schema';
 import { matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
 import { isCritical } from '../core/priority';
@@ -49,7 +55,8 @@ import {
   type TaskStatus,
   type WarmOutcome,
 } from '../workflows';
-import { createRedis, readEnvironment, temporalClientConnectOptions } from '../worker/environment';
+import { readEnvironment, temporalClientConnectOptions } from '../config/environment';
+import { createRedis } from '../config/redis-connection';
 import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
 import { quote, taskQueuesClause } from './visibility-query';
 import type {
@@ -62,28 +69,70 @@ import type {
 } from './key-rewarmer';
 import { readReportData, type ReportData } from './report-data';
 
+/** Options of `createWarmingClient`: which Temporal and Redis, which deployment, and how patient to be. */
 export interface WarmingClientOptions {
-  /** An existing Temporal client (not closed by `close()`); by default one is built from the environment. */
+  /**
+   * An existing Temporal client (not closed by `close()`).
+   * @default a client of its own, connected with the environment's Temporal settings (as the Temporal CLI reads them)
+   */
   client?: Client;
-  /** Default TEMPORAL_TASK_QUEUE or `cache-warming`. */
+  /**
+   * The deployment's main task queue; critical work uses `<taskQueue>-critical`.
+   * @default TEMPORAL_TASK_QUEUE, else `cache-warming`
+   */
   taskQueue?: string;
-  /** An existing Redis connection (not closed by `close()`); by default REDIS_URL. */
+  /**
+   * An existing Redis connection (not closed by `close()`).
+   * @default a connection of its own, from REDIS_URL and the other REDIS_* settings
+   */
   redis?: Redis | Cluster;
-  /** Default WARMING_PREFIX or `cw:`. */
+  /**
+   * Prefix of everything the system keeps in Redis besides values.
+   * @default WARMING_PREFIX, else `cw:`
+   */
   prefix?: string;
-  /** How long to wait for a worker to answer an update or query before giving up. Default 30 000 ms. */
+  /**
+   * How long to wait for a worker to answer an update or query before giving up, in milliseconds.
+   * @default 30000
+   */
   workerTimeoutMs?: number;
-  /** Parallel Temporal calls for bulk operations (apply, list). Default 16. */
+  /**
+   * Parallel Temporal calls for bulk operations (apply, list).
+   * @default 16
+   */
   concurrency?: number;
-  /** The optimiser's workflow id. Default WARMING_OPTIMIZER_ID or `warm-optimizer`. */
+  /**
+   * The optimiser's workflow id, for deployments sharing one namespace.
+   * @default WARMING_OPTIMIZER_ID, else `warm-optimizer`
+   */
   optimizerWorkflowId?: string;
   /**
    * Where settings not given above are read from (TEMPORAL_*, REDIS_*, WARMING_*, Temporal
-   * profiles). Default `process.env`; warmctl passes it with its flags written over it.
+   * profiles); warmctl passes it with its flags written over it.
+   * @default process.env
    */
   env?: NodeJS.ProcessEnv;
-  /** Where warnings go (once each), e.g. search attributes that could not be checked. Default console. */
+  /**
+   * Where warnings go (once each), e.g. search attributes that could not be checked.
+   * @default console
+   */
   logger?: { warn(message: string): void };
+}
+
+/** What a `WarmingClient` is made of; `createWarmingClient` assembles it from options and the environment. */
+export interface WarmingClientParts extends Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency' | 'logger'> {
+  /** The Temporal client its workflows are started, signalled and queried through. */
+  temporal: Client;
+  /** Redis, for the applied config, tags and cached values. */
+  redis: Redis | Cluster;
+  /** The deployment's main task queue. */
+  taskQueue: string;
+  /** Prefix of everything the system keeps in Redis besides values. */
+  prefix: string;
+  /** The optimiser's workflow id. */
+  optimizerWorkflowId: string;
+  /** Closes what the client owns (connections it opened itself). */
+  onClose: () => Promise<void>;
 }
 
 /** Reports how far a bulk operation got: `done` of `total` items. */
@@ -91,6 +140,7 @@ export type OnProgress = (done: number, total: number) => void;
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'removed';
 
+/** What `apply` did, task by task, and what else it stored. */
 export interface ApplyReport {
   tasks: { taskId: string; action: ApplyAction; fields?: string[] }[];
   created: number;
@@ -111,6 +161,11 @@ export class TaskNotFoundError extends Error {
   }
 }
 
+/**
+ * The Temporal side of cache warming: applies configs, forces warms, reads status and statistics,
+ * runs the optimiser and re-warms invalidated keys. `warmctl` is a thin shell over it. Build it
+ * with `createWarmingClient`.
+ */
 export class WarmingClient implements KeyRewarmer {
   readonly keys: RedisKeys;
   private readonly store: RedisCacheStore;
@@ -119,20 +174,27 @@ export class WarmingClient implements KeyRewarmer {
   private readonly logger: { warn(message: string): void };
   private readonly warned = new Set<string>();
 
-  constructor(
-    readonly temporal: Client,
-    readonly redis: Redis | Cluster,
-    readonly taskQueue: string,
-    prefix: string,
-    readonly optimizerWorkflowId: string,
-    options: Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency' | 'logger'>,
-    private readonly onClose: () => Promise<void>,
-  ) {
-    this.keys = redisKeys(prefix);
-    this.store = new RedisCacheStore(redis, this.keys);
-    this.workerTimeoutMs = options.workerTimeoutMs ?? 30_000;
-    this.concurrency = options.concurrency ?? 16;
-    this.logger = options.logger ?? console;
+  /** The Temporal client its workflows are started, signalled and queried through. */
+  readonly temporal: Client;
+  /** Redis, for the applied config, tags and cached values. */
+  readonly redis: Redis | Cluster;
+  /** The deployment's main task queue. */
+  readonly taskQueue: string;
+  /** The optimiser's workflow id. */
+  readonly optimizerWorkflowId: string;
+  private readonly onClose: () => Promise<void>;
+
+  constructor(parts: WarmingClientParts) {
+    this.temporal = parts.temporal;
+    this.redis = parts.redis;
+    this.taskQueue = parts.taskQueue;
+    this.optimizerWorkflowId = parts.optimizerWorkflowId;
+    this.onClose = parts.onClose;
+    this.keys = redisKeys(parts.prefix);
+    this.store = new RedisCacheStore(parts.redis, this.keys);
+    this.workerTimeoutMs = parts.workerTimeoutMs ?? 30_000;
+    this.concurrency = parts.concurrency ?? 16;
+    this.logger = parts.logger ?? console;
   }
 
   /**
@@ -223,7 +285,7 @@ export class WarmingClient implements KeyRewarmer {
       // Two applies racing each other still make one workflow per task.
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,
-      staticDetails: `Loader: ${spec.loader.type === 'http' ? spec.loader.url : `custom ${spec.loader.name}`}, TTL ${spec.ttlSeconds}s`,
+      staticDetails: `Loader: ${describeLoader(spec.loader)}, TTL ${spec.ttlSeconds}s`,
       typedSearchAttributes: [
         { key: WARM_TASK_ID, value: spec.taskId },
         { key: WARM_CACHE_KEY, value: spec.cacheKey },
@@ -445,10 +507,12 @@ export class WarmingClient implements KeyRewarmer {
     }
   }
 
+  /** Pauses a task's schedule: no warms until `resume` (a forced warm still runs). */
   async pause(taskId: string): Promise<void> {
     await (await this.runningHandle(taskId)).signal(pauseSignal);
   }
 
+  /** Resumes a paused task's schedule. */
   async resume(taskId: string): Promise<void> {
     await (await this.runningHandle(taskId)).signal(resumeSignal);
   }
@@ -592,6 +656,7 @@ export class WarmingClient implements KeyRewarmer {
     return readReportData(this.temporal, this.taskQueue, this.store, options);
   }
 
+  /** Closes the connections the client opened itself (not a `client` or `redis` it was given). */
   async close(): Promise<void> {
     await this.onClose();
   }
@@ -674,18 +739,20 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
   }
   const redis = options.redis ?? createRedis(env.redis);
   const ownsRedis = !options.redis;
-  return new WarmingClient(
-    temporalClient,
+  return new WarmingClient({
+    temporal: temporalClient,
     redis,
-    options.taskQueue ?? env.taskQueue,
-    options.prefix ?? env.prefix,
-    options.optimizerWorkflowId ?? env.optimizerWorkflowId,
-    options,
-    async () => {
+    taskQueue: options.taskQueue ?? env.taskQueue,
+    prefix: options.prefix ?? env.prefix,
+    optimizerWorkflowId: options.optimizerWorkflowId ?? env.optimizerWorkflowId,
+    workerTimeoutMs: options.workerTimeoutMs,
+    concurrency: options.concurrency,
+    logger: options.logger,
+    onClose: async () => {
       if (ownsRedis) redis.disconnect();
       await connection?.close();
     },
-  );
+  });
 }
 
 /** Refusals that mean "not with these credentials": PERMISSION_DENIED, or UNIMPLEMENTED where a service offers no operator API. */

@@ -243,14 +243,33 @@ export const warmingConfigSchema = z
     });
   });
 
+/** A parsed `loader`: `{ type: 'http', url, ... }` or `{ type: 'custom', name, args? }`. */
 export type LoaderSpec = z.infer<ReturnType<typeof loaderSchema>>;
+
+/**
+ * A loader in one line, as a task's workflow shows it in the Temporal UI: the URL for HTTP,
+ * `custom <name>` for a registered function. Next to the schema so a new loader type is
+ * described where it is declared (the switch fails to compile until it is).
+ */
+export function describeLoader(spec: LoaderSpec): string {
+  switch (spec.type) {
+    case 'http':
+      return spec.url;
+    case 'custom':
+      return `custom ${spec.name}`;
+  }
+}
+/** A parsed warming task, defaults filled in (docs/configuration.md lists every field). */
 export type TaskSpec = z.infer<typeof taskSchema>;
+/** A warming task as written in the config, before defaults. */
 export type TaskInput = z.input<typeof taskSchema>;
 export type PatternSpec = z.infer<typeof patternSchema>;
 export type UserPreloadSpec = z.infer<typeof userPreloadSchema>;
 export type OptimizerSpec = z.infer<typeof optimizerSchema>;
 export type IntervalRule = z.infer<typeof intervalRuleSchema>;
+/** A parsed, validated config (`parseWarmingConfig`), defaults filled in. */
 export type WarmingConfig = z.infer<typeof warmingConfigSchema>;
+/** A config as written in `warming.config.json` (or YAML), before defaults. */
 export type WarmingConfigInput = z.input<typeof warmingConfigSchema>;
 
 /** Thrown for invalid outside input; the message is one line naming the field. */

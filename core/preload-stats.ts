@@ -1,6 +1,6 @@
 // User-preload statistics from preload runs (read out of Temporal visibility and history): pure
 // aggregation, unit-tested on its own, next to the warm statistics it is reported with.
-import type { PreloadSourceName } from '../workflows/user-definitions';
+import type { PreloadSourceName } from './preload-results';
 import { summarizeLatencies, type LatencySummary } from './warm-stats';
 
 /** How a `preloadUserWorkflow` run ended. */
@@ -21,6 +21,7 @@ export interface PreloadRun {
   failedSources: PreloadSourceName[];
 }
 
+/** Where user preloads failed. */
 export interface PreloadFailures {
   /** Completed preloads in which at least one source failed. */
   preloads: number;
@@ -30,11 +31,13 @@ export interface PreloadFailures {
   unfinished: number;
 }
 
+/** User preload statistics: how many, how fast, and where they failed. */
 export interface PreloadStats {
   /** Completed preload runs (a run in which a source failed still completed and counts). */
   userPreloads: number;
   /** Start-to-close time of the completed runs. */
   preloadLatency: LatencySummary;
+  /** Where the preloads failed. */
   preloadFailures: PreloadFailures;
 }
 

@@ -20,16 +20,21 @@ export interface WarmRecord {
   error?: string;
 }
 
+/** Warm counters over a set of warms (overall or one task's): `warmctl stats --json` and its `byTask`. */
 export interface WarmCounters {
+  /** Completed warms, succeeded or failed. */
   totalWarmings: number;
   succeeded: number;
   failed: number;
+  /** Durations of the successful warms, in milliseconds (0 with none). */
   avgDurationMs: number;
   p50DurationMs: number;
   p95DurationMs: number;
   fastestMs: number;
   slowestMs: number;
+  /** Warms whose value was read before it was replaced or expired. */
   useful: number;
+  /** Warms whose value was replaced or expired unread. */
   wasted: number;
   /** Warms whose value is still live and unread: not yet counted either way. */
   pending: number;
@@ -39,6 +44,7 @@ export interface WarmCounters {
   efficiencyRating: EfficiencyRating | null;
 }
 
+/** The label of an efficiency score: above 90 % excellent, above 80 % good, else poor. */
 export type EfficiencyRating = 'excellent' | 'good' | 'poor';
 
 /** The seed engine's labels: > 90 % excellent, > 80 % good, otherwise poor; null when no warm's fate is known. */

@@ -4,7 +4,7 @@
 // `-- --duration S` stops by itself after S seconds; Ctrl-C stops everything it started.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolve } from 'node:path';
-import { loadConfigFile } from '../client/config-file';
+import { loadConfigFile } from '../config/config-file';
 import { formatTable, formatTime } from '../client/format-table';
 import { createCacheClient, type CacheClient } from '../client/cache-client';
 import { notifyUserLoggedIn } from '../client/notify-user-logged-in';
@@ -12,7 +12,7 @@ import { createWarmingClient, type WarmingClient } from '../client/warming-clien
 import { formatDurationMs } from '../core/durations';
 import type { TaskStatus } from '../workflows/definitions';
 import { createWorker } from '../worker/create-worker';
-import { createRedis } from '../worker/environment';
+import { createRedis } from '../config/redis-connection';
 import { startDemoOrigin, type DemoOrigin } from './demo-origin';
 import { isPortInUse, startRedisServer, startTemporalDevServer, waitForTemporal } from './local-stack';
 

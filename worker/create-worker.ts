@@ -7,11 +7,12 @@ import { createActivities } from '../activities/create-activities';
 import { resolveLimits, type WarmingLimits } from '../activities/limits';
 import type { LoaderRegistry } from '../activities/loaders';
 import { OriginLimiter } from '../activities/origin-limiter';
-import { RedisCacheStore } from '../activities/redis-cache-store';
-import { redisKeys } from '../activities/redis-keys';
-import { RedisUsageTracker } from '../activities/usage-tracker';
-import { criticalTaskQueue } from '../workflows/ids';
-import { createRedis, readEnvironment, temporalConnectOptions, type WorkerDeployment } from './environment';
+import { RedisCacheStore } from '../store/redis-cache-store';
+import { redisKeys } from '../store/redis-keys';
+import { RedisUsageTracker } from '../store/usage-tracker';
+import { criticalTaskQueue } from '../core/workflow-ids';
+import { readEnvironment, temporalConnectOptions, type WorkerDeployment } from '../config/environment';
+import { createRedis } from '../config/redis-connection';
 import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
@@ -26,51 +27,85 @@ export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 20_000;
 
+/** Options of `createWorker`: where it connects, what it may load, and how much it runs at once. */
 export interface CreateWorkerOptions {
-  /** Defaults to a connection built from the environment (TEMPORAL_ADDRESS, TLS, API key...). */
+  /**
+   * The Temporal connection (not closed by the worker when passed in).
+   * @default a connection built from the environment (TEMPORAL_ADDRESS, TLS, API key, profile)
+   */
   connection?: NativeConnection;
-  /** Default TEMPORAL_NAMESPACE or `default`. */
+  /**
+   * The Temporal namespace.
+   * @default TEMPORAL_NAMESPACE, else `default`
+   */
   namespace?: string;
-  /** Default TEMPORAL_TASK_QUEUE or `cache-warming`; critical warms use `<taskQueue>-critical`. */
+  /**
+   * The main task queue; critical warms use `<taskQueue>-critical`.
+   * @default TEMPORAL_TASK_QUEUE, else `cache-warming`
+   */
   taskQueue?: string;
-  /** Defaults to a connection to REDIS_URL; a connection passed in is not closed by the worker. */
+  /**
+   * The Redis connection (not closed by the worker when passed in).
+   * @default a connection of its own, from REDIS_URL and the other REDIS_* settings
+   */
   redis?: Redis | Cluster;
-  /** Default WARMING_PREFIX or `cw:`. */
+  /**
+   * Prefix of everything the system keeps in Redis besides values.
+   * @default WARMING_PREFIX, else `cw:`
+   */
   prefix?: string;
-  /** Named custom loaders. */
+  /**
+   * Named custom loaders, for `{ "type": "custom", "name": ... }` in the config.
+   * @default none: only the built-in HTTP loader
+   */
   loaders?: LoaderRegistry;
+  /**
+   * Overrides of the per-origin and per-value limits (see `WarmingLimits` for each default).
+   * @default the `WarmingLimits` defaults
+   */
   limits?: Partial<WarmingLimits>;
   /**
-   * Concurrent normal warms and preloads (local activities) and bulk batches (activities), each
-   * bounded separately on the main queue. Default 20: above what the per-origin caps let run at
-   * once, so the caps, not the slots, decide.
+   * Concurrent normal warms and preloads (local-activity slots) and bulk batches (activity slots)
+   * on the main queue, each bounded separately: above what the per-origin caps let run at once, so
+   * the caps, not the slots, decide.
+   * @default 20
    */
   maxConcurrentActivities?: number;
   /**
-   * Workflows each of the two workers keeps in memory between their tasks (the sticky cache).
-   * Default 20 000 (about 25 KB each). A task workflow beyond it is evicted and replayed from its
-   * history at its next warm, which costs far more CPU than the warm: keep it well above the number
-   * of tasks (plus login shards) the worker serves, since warms come round in turn and a cache just
-   * short of the set evicts every workflow before its next warm. 0 turns caching off.
+   * Workflows each of the two workers keeps in memory between their tasks (the sticky cache),
+   * about 25 KB each. A task workflow beyond it is evicted and replayed from its history at its
+   * next warm, which costs far more CPU than the warm: keep it well above the number of tasks
+   * (plus login shards) the worker serves, since warms come round in turn and a cache just short
+   * of the set evicts every workflow before its next warm. 0 turns caching off.
+   * @default 20000
    */
   maxCachedWorkflows?: number;
-  /** Slots reserved for critical warms, never used by normal ones. Default 10. */
+  /**
+   * Slots reserved for critical warms, never used by normal ones.
+   * @default 10
+   */
   criticalMaxConcurrentActivities?: number;
   /**
-   * A prebuilt workflow bundle. Default: the one `npm run build` wrote (dist/workflow-bundle.js),
-   * else the workflows are bundled at start. Build your own with `workflowBundleOptions()`.
+   * A prebuilt workflow bundle.
+   * @default the one `npm run build` wrote (dist/workflow-bundle.js), else the workflows are bundled at start
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** How long shutdown waits for in-flight warms. Default '30s'. */
+  /**
+   * How long shutdown waits for in-flight warms (a duration string or milliseconds).
+   * @default '30s'
+   */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /**
    * The Worker Deployment Version this worker serves (Worker Versioning): long-running workflows
    * move to the deployment's current version at their next task, preload children and bulk warms
-   * finish on the version they started on. Default WARMING_DEPLOYMENT + WARMING_BUILD_ID, else
-   * unversioned. See docs/upgrading.md.
+   * finish on the version they started on. See docs/upgrading.md.
+   * @default WARMING_DEPLOYMENT + WARMING_BUILD_ID, else unversioned
    */
   deployment?: WorkerDeployment;
-  /** Extra options for both Temporal workers (tuning, interceptors). */
+  /**
+   * Extra options for both Temporal workers (tuning, interceptors), spread over the ones above.
+   * @default none
+   */
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -84,8 +119,11 @@ export interface WarmingWorkerHealth {
 /** How long shutdown waits for in-flight warms by default: terminationGracePeriodSeconds must exceed it. */
 export const DEFAULT_SHUTDOWN_GRACE_TIME = '30s';
 
+/** A running cache-warming worker: two Temporal workers (main and critical queue) sharing one Redis. */
 export interface WarmingWorker {
+  /** The main task queue it polls. */
   readonly taskQueue: string;
+  /** The critical task queue it polls, with reserved slots: `<taskQueue>-critical`. */
   readonly criticalTaskQueue: string;
   /** The two Temporal workers' states and the Redis connection's, for health checks. */
   health(): WarmingWorkerHealth;
@@ -93,9 +131,16 @@ export interface WarmingWorker {
   run(): Promise<void>;
   /** Runs until `until` settles, then shuts down and drains. */
   runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T>;
+  /** Starts a graceful shutdown: stop polling, finish in-flight warms within the grace time; `run` then resolves. */
   shutdown(): void;
 }
 
+/**
+ * A worker for the cache-warming workflows and activities: one Temporal worker on the main task
+ * queue and one on the critical queue with reserved slots, sharing one Redis connection and the
+ * per-origin limits. Settings not given come from the environment (`TEMPORAL_*`, `REDIS_*`,
+ * `WARMING_*`). Call `run()`; it closes what it opened when it stops.
+ */
 export async function createWorker(options: CreateWorkerOptions = {}): Promise<WarmingWorker> {
   const env = readEnvironment();
   const taskQueue = options.taskQueue ?? env.taskQueue;

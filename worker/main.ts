@@ -1,10 +1,11 @@
-// `npm run worker`: a worker for the environment (see worker/environment.ts) that runs until
+// `npm run worker`: a worker for the environment (see config/environment.ts) that runs until
 // SIGINT/SIGTERM, drains in-flight warms and exits 0.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseConfigText } from '../client/config-file';
+import { parseConfigText } from '../config/config-file';
 import { createWorker, DEFAULT_MAX_CACHED_WORKFLOWS } from './create-worker';
-import { intFromEnv, readEnvironment } from './environment';
+import { intFromEnv } from '../config/env-values';
+import { readEnvironment } from '../config/environment';
 import { parseListenAddress, startHealthServer } from './health-server';
 
 async function run(): Promise<void> {

@@ -1,7 +1,7 @@
 // Everything the workflow bundler and clients import from the workflow side.
 import './versioning';
 export * from './definitions';
-export * from './ids';
+export * from '../core/workflow-ids';
 export * from './search-attributes';
 export {
   warmTaskWorkflow,

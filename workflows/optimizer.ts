@@ -23,7 +23,7 @@ import {
   type CycleReport,
   type OptimizerStatus,
 } from './definitions';
-import { taskWorkflowId } from './ids';
+import { taskWorkflowId } from '../core/workflow-ids';
 import { warmInBatches } from './warm-in-batches';
 import { migrateOptimizerState } from './carried-state';
 

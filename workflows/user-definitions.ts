@@ -1,7 +1,10 @@
 // The user-preload side's signal, query, result types and workflow ids: what the auth service's
 // client, warmctl and the two user workflows share. Clients import these through workflows/index.ts.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { userSessionWorkflowId } from './ids';
+import { userSessionWorkflowId } from '../core/workflow-ids';
+import type { PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
+
+export type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 
 /** `userLoggedIn` payload, as the auth service sends it. */
 export interface UserLoggedIn {
@@ -10,35 +13,6 @@ export interface UserLoggedIn {
   force?: boolean;
   /** Load the user's recent forms too; default true. */
   preloadForms?: boolean;
-}
-
-/** The kinds of user data a preload loads. */
-export type PreloadSourceName = 'session' | 'navigation' | 'forms';
-
-/** One key a preload wrote (or failed to): metadata only, never the value. */
-export interface PreloadKeyResult {
-  cacheKey: string;
-  /** Set for form items. */
-  formId?: string;
-  ok: boolean;
-  /** False when a newer value was already stored and kept. */
-  written?: boolean;
-  sizeBytes?: number;
-  durationMs: number;
-  error?: string;
-}
-
-/** One source of a preload. A failed source never stops the others. */
-export interface PreloadSourceResult {
-  source: PreloadSourceName;
-  ok: boolean;
-  durationMs: number;
-  /** The keys of this source; for forms, one per picked form. */
-  keys: PreloadKeyResult[];
-  /** For forms: the ids picked from the list, most recent first. */
-  formIds?: string[];
-  /** Why the source failed (for forms: the list, or how many items failed and the first reason). */
-  error?: string;
 }
 
 /** What `preloadUserWorkflow` returns: ids, keys, sizes and timings only. */

@@ -38,7 +38,7 @@ import {
   type WarmOutcome,
   type WarmTrigger,
 } from './definitions';
-import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from './ids';
+import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/workflow-ids';
 import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { migrateCarriedTaskState } from './carried-state';

@@ -13,12 +13,12 @@ import { createWarmingClient } from '../../client/warming-client';
 import { Loaders } from '../../activities/loaders';
 import { OriginLimiter } from '../../activities/origin-limiter';
 import { resolveLimits } from '../../activities/limits';
-import { RedisCacheStore } from '../../activities/redis-cache-store';
-import { redisKeys } from '../../activities/redis-keys';
+import { RedisCacheStore } from '../../store/redis-cache-store';
+import { redisKeys } from '../../store/redis-keys';
 import { parseWarmingConfig, type LoaderSpec } from '../../core/config-schema';
 import { parseFormsList, pickRecentForms } from '../../core/recent-forms';
 import { expandTemplate } from '../../core/key-template';
-import { createRedis } from '../../worker/environment';
+import { createRedis } from '../../config/redis-connection';
 import { ArrivalTracker } from '../arrival-tracker';
 import type { BenchContext } from '../bench-context';
 import { CpuMeter, type ChildHandle } from '../bench-stack';
@@ -126,7 +126,7 @@ export async function runLoginPreload(ctx: BenchContext, options: LoginPreloadOp
     originRatePerSecond: ctx.limits.originRatePerSecond,
   });
   const limiter = new OriginLimiter(limits);
-  const loaders = new Loaders({}, limiter, limits);
+  const loaders = new Loaders({ limiter, limits });
   const storeRedis = createRedis({ url: stack.redis.url });
   const store = new RedisCacheStore(storeRedis, redisKeys());
   const never = new AbortController().signal;

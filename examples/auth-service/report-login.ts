@@ -1,5 +1,5 @@
 // The auth service's one call into the cache warmer, with a deadline: the only place to adapt if
-// the login receiver changes. In your service the import is `from 'temporal-cache-warmer'`.
+// the login receiver changes. In your service the import is `from 'temporal-cache-warmer/client'`.
 import type { Client } from '@temporalio/client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 

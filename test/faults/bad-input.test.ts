@@ -3,25 +3,15 @@
 // converter cannot even decode. Each is refused or dropped; the stale value stays, the workflow
 // keeps running and the worker keeps serving.
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { type TestOrigin } from '../helpers/test-origin';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(60_000);
 
 const MAX_VALUE_BYTES = 64 * 1024;
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack({ limits: { maxValueBytes: MAX_VALUE_BYTES } });
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack({ limits: { maxValueBytes: MAX_VALUE_BYTES } });
+const origin = useTestOrigin();
 
 async function applyTask(route: Parameters<TestOrigin['route']>[1], extra: { adaptive?: boolean } = {}) {
   const taskId = uniqueName('bad');

@@ -3,33 +3,22 @@
 // Redis and one namespace never touch each other's keys when their prefixes differ.
 import { createCacheClient } from '../../client/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { historiesOnTaskQueue } from '../helpers/history-text';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { createTestStack, uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(90_000);
 
 const MARKER = `MARKER-${uniqueName('secret')}`;
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack({
-    loaders: {
-      async secretLoader() {
-        return { token: MARKER, nested: [MARKER] };
-      },
+const stack = useTestStack({
+  loaders: {
+    async secretLoader() {
+      return { token: MARKER, nested: [MARKER] };
     },
-  });
-  origin = await startTestOrigin();
-  await stack.startWorker();
+  },
 });
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const origin = useTestOrigin();
 
 test('no value or user data enters any workflow history: tasks, failures, patterns, bulk warms, user preloads', async () => {
   const run = uniqueName('hist');

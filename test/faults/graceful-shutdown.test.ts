@@ -1,24 +1,17 @@
 // SIGTERM and SIGINT on a real worker process with slow warms in flight on both queues (normal
 // and critical): it stops polling, lets them finish, exits 0, and nothing is loaded twice.
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { stackEnv, uniqueName, waitFor } from '../helpers/test-env';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(90_000);
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack(); // clients only: the workers under test are separate processes
-  origin = await startTestOrigin();
-});
+const stack = useTestStack({ worker: false }); // clients only: the workers under test are separate processes
+const origin = useTestOrigin();
 
 afterAll(async () => {
   await killWorkerProcesses();
-  await stack?.close();
-  await origin?.close();
 });
 
 test.each(['SIGTERM', 'SIGINT'] as const)(

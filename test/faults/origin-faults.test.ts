@@ -3,24 +3,14 @@
 // is counted, a slow origin is waited for rather than loaded twice.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { findFreePort } from '../../scripts/local-stack';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type OriginReply, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { type OriginReply } from '../helpers/test-origin';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(90_000);
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack();
+const origin = useTestOrigin();
 
 async function applyTask(path: string, loader: { timeoutSeconds?: number } = {}, url = `${origin.url}${path}`) {
   const taskId = uniqueName('origin');

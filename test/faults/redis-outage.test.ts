@@ -3,23 +3,21 @@
 import { createCacheClient } from '../../client/cache-client';
 import { findFreePort, startRedisServer, type RedisServer } from '../../scripts/local-stack';
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { Redis } from 'ioredis';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(120_000);
 
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack({ worker: false }); // clients only; the worker is a process on its own Redis
+const origin = useTestOrigin();
 let port: number;
 let redisServer: RedisServer | undefined;
 let redis: Redis;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  stack = await createTestStack(); // clients only; the worker is a process on its own Redis
-  origin = await startTestOrigin();
   port = await findFreePort();
   redisServer = await startRedisServer({ port });
   redis = new Redis(redisServer.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -37,8 +35,6 @@ afterAll(async () => {
   await killWorkerProcesses();
   redis?.disconnect();
   await redisServer?.stop();
-  await stack?.close();
-  await origin?.close();
 });
 
 /** A task warmed only when forced (a long interval), whose origin answers `v<hit>`. */

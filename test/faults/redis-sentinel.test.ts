@@ -5,18 +5,18 @@
 import { Redis } from 'ioredis';
 import { createCacheClient } from '../../client/cache-client';
 import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
-import { createRedis, readRedisEnvironment } from '../../worker/environment';
+import { createRedis, readRedisEnvironment } from '../../config/redis-connection';
 import { taskWorkflowId } from '../../workflows';
 import { startRedisSentinelGroup, type LocalRedisSentinel } from '../helpers/redis-sentinel';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(120_000);
 
 let group: LocalRedisSentinel;
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack({ worker: false }); // Temporal clients only; Redis here is the Sentinel group
+const origin = useTestOrigin();
 let warming: WarmingClient;
 let sentinelRedis: ReturnType<typeof createRedis>;
 let worker: WorkerProcess;
@@ -25,8 +25,6 @@ let sentinelEnv: Record<string, string>;
 
 beforeAll(async () => {
   group = await startRedisSentinelGroup();
-  stack = await createTestStack(); // Temporal clients only; Redis here is the Sentinel group
-  origin = await startTestOrigin();
   sentinelEnv = { REDIS_SENTINELS: group.sentinelList, REDIS_SENTINEL_NAME: group.name, WARMING_PREFIX: stack.prefix };
   sentinelRedis = createRedis(readRedisEnvironment(sentinelEnv));
   warming = await createWarmingClient({
@@ -50,8 +48,6 @@ afterAll(async () => {
   for (const redis of direct) redis.disconnect();
   await warming?.close();
   sentinelRedis?.disconnect();
-  await stack?.close();
-  await origin?.close();
   await group?.stop();
 });
 

@@ -3,26 +3,15 @@
 // bucket of the wrong type. Warms, reads, invalidation and the optimiser carry on, and the stray
 // data is replaced rather than trusted.
 import { createCacheClient } from '../../client/cache-client';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(60_000);
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack();
+const origin = useTestOrigin();
 
 async function applyTask(tags: string[] = []) {
   const taskId = uniqueName('stray');

@@ -5,11 +5,12 @@
 // dev server plays the frontend.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { startGrpcTlsProxy, type GrpcTlsProxy } from '../helpers/grpc-tls-proxy';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
 import { registerNamespace } from '../helpers/namespaces';
-import { createTestStack, testServers, uniqueName, type TestStack } from '../helpers/test-env';
+import { testServers, uniqueName } from '../helpers/test-env';
+import { useTestStack } from '../helpers/use-test-stack';
 import { generateTestCertificates, type TestCertificates } from '../helpers/tls-certs';
 
 jest.setTimeout(60_000);
@@ -20,7 +21,7 @@ let certs: TestCertificates;
 let keyed: GrpcTlsProxy; // API key, certificate for SERVER_NAME only
 let mutual: GrpcTlsProxy; // client certificate, certificate for 127.0.0.1
 let mutualCerts: TestCertificates;
-let stack: TestStack;
+const stack = useTestStack();
 
 beforeAll(async () => {
   certs = generateTestCertificates({ serverNames: [SERVER_NAME] });
@@ -39,14 +40,11 @@ beforeAll(async () => {
     clientCaFile: local.caFile,
   });
   mutualCerts = local;
-  stack = await createTestStack();
-  await stack.startWorker();
 });
 
 afterAll(async () => {
   await keyed?.close();
   await mutual?.close();
-  await stack?.close();
   certs?.remove();
   mutualCerts?.remove();
 });

@@ -5,18 +5,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGrpcTlsProxy, type GrpcTlsProxy } from '../helpers/grpc-tls-proxy';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { generateTestCertificates, type TestCertificates } from '../helpers/tls-certs';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(60_000);
 
 const API_KEY = `key-${uniqueName('api')}`;
 let certs: TestCertificates;
 let proxy: GrpcTlsProxy;
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack({ worker: false }); // for checking Redis and prefixes only
+const origin = useTestOrigin();
 
 beforeAll(async () => {
   certs = generateTestCertificates();
@@ -26,15 +26,11 @@ beforeAll(async () => {
     keyFile: certs.keyFile,
     requireAuthorization: `Bearer ${API_KEY}`,
   });
-  stack = await createTestStack(); // for checking Redis and prefixes only
-  origin = await startTestOrigin();
 });
 
 afterAll(async () => {
   await killWorkerProcesses();
   await proxy?.close();
-  await stack?.close();
-  await origin?.close();
   certs?.remove();
 });
 

@@ -4,24 +4,17 @@
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { taskWorkflowId, type PreloadUserResult } from '../../workflows';
-import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { stackEnv, uniqueName, waitFor } from '../helpers/test-env';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/worker-process';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(150_000);
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack(); // clients only: the workers under test are separate processes
-  origin = await startTestOrigin();
-});
+const stack = useTestStack({ worker: false }); // clients only: the workers under test are separate processes
+const origin = useTestOrigin();
 
 afterAll(async () => {
   await killWorkerProcesses();
-  await stack?.close();
-  await origin?.close();
 });
 
 test('a warm cut off by SIGKILL completes within a minute of a new worker starting, and the schedule goes on', async () => {

@@ -99,7 +99,9 @@ export interface TestStack {
   startWorker(): Promise<void>;
   /** Stops the worker (if started) and waits for it to drain. */
   stopWorker(): Promise<void>;
-  /** Stops everything this stack opened. */
+  /** Closes `resource` (a cache client on the stack's Redis, say) when the stack closes, before its own connections. */
+  adopt<T extends { close(): unknown }>(resource: T): T;
+  /** Stops everything this stack opened or adopted. */
   close(): Promise<void>;
 }
 
@@ -159,6 +161,7 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
     });
   let worker: WarmingWorker | undefined;
   let running: Promise<void> | undefined;
+  const adopted: { close(): unknown }[] = [];
   const stack: TestStack = {
     taskQueue,
     prefix,
@@ -182,7 +185,12 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
       running = undefined;
       worker = undefined;
     },
+    adopt(resource) {
+      adopted.push(resource);
+      return resource;
+    },
     async close() {
+      for (const resource of adopted.splice(0).reverse()) await resource.close();
       await stack.stopWorker();
       await warming.close();
       await connection.close();

@@ -2,9 +2,9 @@
 // single-flight computes within and across processes, tag invalidation, stale-while-revalidate,
 // and the usage tracker's windows.
 import { Redis } from 'ioredis';
-import { RedisCacheStore } from '../../activities/redis-cache-store';
-import { redisKeys } from '../../activities/redis-keys';
-import { RedisUsageTracker } from '../../activities/usage-tracker';
+import { RedisCacheStore } from '../../store/redis-cache-store';
+import { redisKeys } from '../../store/redis-keys';
+import { RedisUsageTracker } from '../../store/usage-tracker';
 import { createCacheClient, type CacheClient, type CacheClientOptions } from '../../client/cache-client';
 import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 

@@ -1,28 +1,15 @@
 // Critical warms run on their own queue with reserved slots, so a flood of normal warms never
 // delays them; and no origin ever sees more concurrent loads than its cap.
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let slowOrigin: TestOrigin;
-let fastOrigin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack({
-    maxConcurrentActivities: 4,
-    criticalMaxConcurrentActivities: 2,
-    limits: { originConcurrency: 2 },
-  });
-  slowOrigin = await startTestOrigin();
-  fastOrigin = await startTestOrigin();
-  await stack.startWorker();
+const stack = useTestStack({
+  maxConcurrentActivities: 4,
+  criticalMaxConcurrentActivities: 2,
+  limits: { originConcurrency: 2 },
 });
-
-afterAll(async () => {
-  await stack?.close();
-  await slowOrigin?.close();
-  await fastOrigin?.close();
-});
+const slowOrigin = useTestOrigin();
+const fastOrigin = useTestOrigin();
 
 test('a critical warm is not delayed by a flood of slow normal warms, and the origin cap holds', async () => {
   const run = uniqueName('flood');

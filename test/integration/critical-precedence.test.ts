@@ -4,22 +4,12 @@
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { bulkWarmWorkflow, taskWorkflowId } from '../../workflows';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type OriginReply, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { type OriginReply } from '../helpers/test-origin';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack({ limits: { originConcurrency: 2, originRatePerSecond: 0 } });
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack({ limits: { originConcurrency: 2, originRatePerSecond: 0 } });
+const origin = useTestOrigin();
 
 test('a critical warm takes the next free slot of an origin whose cap a flood of bulk loads holds', async () => {
   const run = uniqueName('prec');

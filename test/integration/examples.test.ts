@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loginShardWorkflowId } from '../../client/notify-user-logged-in';
 import { stopProcess } from '../../scripts/local-stack';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { testServers, uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(60_000);
 
@@ -16,13 +16,11 @@ const ROOT = resolve(__dirname, '../..');
 const AUTH_SERVICE = resolve(ROOT, 'dist/examples/auth-service/main.js');
 const PYTHON = resolve(ROOT, '.tools/python/bin/python');
 const REPORT_LOGIN_PY = resolve(ROOT, 'examples/python/report_login.py');
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack({ worker: false }); // started once the config is applied
+const origin = useTestOrigin();
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
   origin.route('/session', (request) => ({
     body: `session of ${new URL(request.url ?? '', 'http://x').searchParams.get('u')}`,
   }));
@@ -43,8 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(children.map((child) => stopProcess(child)));
-  await stack?.close();
-  await origin?.close();
 });
 
 function temporalEnv(extra: Record<string, string> = {}): Record<string, string> {

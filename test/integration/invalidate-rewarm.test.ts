@@ -2,24 +2,15 @@
 // rewarmer: every deleted key's owner warms it again (a task through its workflow, pattern keys in
 // a batch); keys nobody owns are reported and left for the application.
 import { createCacheClient, type CacheClient } from '../../client/cache-client';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack();
+const origin = useTestOrigin();
 let cache: CacheClient;
 
 beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
-  cache = createCacheClient({ redis: stack.redis, prefix: stack.prefix, rewarmer: stack.warming });
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await cache?.close();
-  await stack?.close();
-  await origin?.close();
+  cache = stack.adopt(createCacheClient({ redis: stack.redis, prefix: stack.prefix, rewarmer: stack.warming }));
 });
 
 test('re-warms the task owning a deleted key through its workflow and pattern keys in a batch; reports unowned keys', async () => {

@@ -1,30 +1,21 @@
 // The optimiser against real servers: re-plans adaptive intervals from recorded reads (only the
 // tasks whose interval changes), warms hot pattern keys in batches, runs the critical pass, and
 // counts useful and wasted warms from reads through the cache client.
-import { RedisUsageTracker } from '../../activities/usage-tracker';
+import { RedisUsageTracker } from '../../store/usage-tracker';
 import { createCacheClient, type CacheClient } from '../../client/cache-client';
 import type { WarmingConfigInput } from '../../core/config-schema';
 import { bulkWarmWorkflow } from '../../workflows';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack({ limits: { originConcurrency: 64, originRatePerSecond: 0 } });
+const origin = useTestOrigin();
 let cache: CacheClient;
 let usage: RedisUsageTracker;
 
 beforeAll(async () => {
-  stack = await createTestStack({ limits: { originConcurrency: 64, originRatePerSecond: 0 } });
-  origin = await startTestOrigin();
-  cache = createCacheClient({ redis: stack.redis, prefix: stack.prefix });
+  cache = stack.adopt(createCacheClient({ redis: stack.redis, prefix: stack.prefix }));
   usage = new RedisUsageTracker(stack.redis, stack.warming.keys);
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await cache?.close();
-  await stack?.close();
-  await origin?.close();
 });
 
 /** Background cycles are far away: every cycle in these tests is asked for. */

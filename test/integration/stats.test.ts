@@ -5,22 +5,11 @@ import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { parseTask } from '../../core/config-schema';
 import { forceWarmSignal, taskWorkflowId, warmTaskWorkflow } from '../../workflows';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack();
+const origin = useTestOrigin();
 
 test('stats agree exactly with the warms the origin served, per task and overall, across a worker restart', async () => {
   const startedMs = Date.now();

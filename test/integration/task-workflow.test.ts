@@ -6,29 +6,11 @@ import { temporalCliPath } from '../../scripts/local-stack';
 import { parseTask, type TaskInput } from '../../core/config-schema';
 import { createWarmingClient, TaskNotFoundError } from '../../client/warming-client';
 import { statusQuery, taskWorkflowId, WARM_TASK_ID, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
-import {
-  createTestStack,
-  expectUnchangedFor,
-  testServers,
-  uniqueName,
-  waitFor,
-  type TestStack,
-} from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { expectUnchangedFor, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack();
+const origin = useTestOrigin();
 
 /** A task whose origin route answers `v<hit>` so each load is distinguishable. */
 function counterTask(overrides: Partial<TaskInput> = {}): { taskId: string; path: string; task: TaskInput } {

@@ -21,32 +21,21 @@ import {
   type PreloadUserResult,
   type UserLoggedIn,
 } from '../../workflows';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { testServers, uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack({
+  loaders: {
+    // A custom source: the value is built in the worker, from the template vars.
+    async userNavigation(args, context) {
+      return { userId: context.vars.userId, pages: args.pages };
+    },
+  },
+});
+const origin = useTestOrigin();
 /** Keys of this file live under their own namespace, outside the stack's reserved prefix. */
 const ns = uniqueName('up');
 const SHARDS = 4;
-
-beforeAll(async () => {
-  stack = await createTestStack({
-    loaders: {
-      // A custom source: the value is built in the worker, from the template vars.
-      async userNavigation(args, context) {
-        return { userId: context.vars.userId, pages: args.pages };
-      },
-    },
-  });
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
 
 type PreloadSettings = NonNullable<WarmingConfigInput['userPreload']>;
 

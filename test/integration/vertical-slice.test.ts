@@ -1,21 +1,10 @@
 // The thinnest end-to-end path: apply a config with one http task, and the key is in Redis.
 import { parseWarmingConfig } from '../../core/config-schema';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin();
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack();
+const origin = useTestOrigin();
 
 test('applying a task with an http loader writes the key to Redis with its TTL, readable with plain GET', async () => {
   const taskId = uniqueName('catalog');

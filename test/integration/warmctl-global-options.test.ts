@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loginShardWorkflowId } from '../../client/notify-user-logged-in';
-import { redisKeys } from '../../activities/redis-keys';
+import { redisKeys } from '../../store/redis-keys';
 import { registerNamespace } from '../helpers/namespaces';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
-import { createTestStack, stackEnv, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { stackEnv, testServers, uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(120_000);
 
@@ -20,21 +20,13 @@ const run = promisify(execFile);
 const BIN = resolve(__dirname, '../../dist/client/warmctl.js');
 const UNREACHABLE_TEMPORAL = '127.0.0.1:1';
 const UNREACHABLE_REDIS = 'redis://127.0.0.1:1';
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack();
+const origin = useTestOrigin({ '/v': () => ({ body: 'value' }) });
 let env: Record<string, string>;
 const dir = mkdtempSync(join(tmpdir(), 'warmctl-globals-'));
 
 beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin({ '/v': () => ({ body: 'value' }) });
   env = stackEnv(stack);
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
 });
 
 function configFile(name: string, tasks: { taskId: string; cacheKey: string; tags?: string[] }[]): string {

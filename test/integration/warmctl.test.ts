@@ -4,27 +4,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
-import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { stackEnv, uniqueName, waitFor } from '../helpers/test-env';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
-let stack: TestStack;
-let origin: TestOrigin;
+const stack = useTestStack();
+const origin = useTestOrigin({
+  '/catalog': () => ({ body: '{"products":[]}' }),
+  '/prices': () => ({ body: 'prices' }),
+});
 let env: Record<string, string>;
 const dir = mkdtempSync(join(tmpdir(), 'warmctl-'));
 
 beforeAll(async () => {
-  stack = await createTestStack();
-  origin = await startTestOrigin({
-    '/catalog': () => ({ body: '{"products":[]}' }),
-    '/prices': () => ({ body: 'prices' }),
-  });
   env = stackEnv(stack);
-  await stack.startWorker();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
 });
 
 function writeConfig(name: string, config: unknown): string {

@@ -3,23 +3,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { findFreePort, startRedisServer } from '../../scripts/local-stack';
-import { createTestStack, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { dashboardSelectors, exportedMetrics } from '../helpers/dashboard-queries';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 const MAIN = resolve(__dirname, '../../dist/worker/main.js');
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack(); // clients only: the worker under test is the separate process
-  origin = await startTestOrigin();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await origin?.close();
-});
+const stack = useTestStack({ worker: false }); // clients only: the worker under test is the separate process
+const origin = useTestOrigin();
 
 interface WorkerProcess {
   child: ChildProcess;

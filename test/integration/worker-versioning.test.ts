@@ -9,24 +9,17 @@ import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { temporalCliPath } from '../../scripts/local-stack';
 import { taskWorkflowId, VERSIONING_BEHAVIORS } from '../../workflows';
-import { createTestStack, stackEnv, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
-import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
+import { stackEnv, testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 jest.setTimeout(180_000);
 
-let stack: TestStack;
-let origin: TestOrigin;
-
-beforeAll(async () => {
-  stack = await createTestStack(); // clients only: the versioned workers are separate processes
-  origin = await startTestOrigin();
-});
+const stack = useTestStack({ worker: false }); // clients only: the versioned workers are separate processes
+const origin = useTestOrigin();
 
 afterAll(async () => {
   await killWorkerProcesses();
-  await stack?.close();
-  await origin?.close();
 });
 
 /** `temporal worker deployment set-current-version`, retried until the version has polled. */

@@ -1,6 +1,6 @@
 // Bad config of every kind the issue lists: each is refused as a whole with one line that names
 // the field and says what is wrong.
-import { parseConfigText } from '../../client/config-file';
+import { parseConfigText } from '../../config/config-file';
 import { ConfigError } from '../../core/config-schema';
 
 const loader = { type: 'http', url: 'http://127.0.0.1:8080/products' };

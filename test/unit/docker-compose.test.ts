@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { parseConfigText } from '../../client/config-file';
+import { parseConfigText } from '../../config/config-file';
 import { DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/create-worker';
-import { readEnvironment } from '../../worker/environment';
+import { readEnvironment } from '../../config/environment';
 import { unreadVariables } from '../helpers/environment-readers';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -187,7 +187,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('sets only environment variables that the worker code or Temporal envconfig reads', () => {
-    expect(read('worker/environment.ts')).toMatch(/from '@temporalio\/envconfig'/);
+    expect(read('config/environment.ts')).toMatch(/from '@temporalio\/envconfig'/);
     for (const name of WORKER_SERVICES) {
       expect({ service: name, unread: unreadVariables(Object.keys(environmentOf(name))) }).toEqual({
         service: name,

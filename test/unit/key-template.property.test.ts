@@ -127,7 +127,7 @@ test('a key pattern gives back the values it was expanded with', () => {
 test('the HTTP loader refuses a path-walking value at once (no retry) without calling the origin', async () => {
   const limits = resolveLimits();
   const limiter = new OriginLimiter(limits);
-  const loaders = new Loaders({}, limiter, limits);
+  const loaders = new Loaders({ limiter, limits });
   try {
     const failure = await (async () =>
       loaders.load({

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { parseConfigText } from '../../client/config-file';
+import { parseConfigText } from '../../config/config-file';
 import { DEFAULT_SHUTDOWN_GRACE_TIME } from '../../worker/create-worker';
 import { unreadVariables } from '../helpers/environment-readers';
 

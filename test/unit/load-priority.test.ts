@@ -5,8 +5,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { DEFAULT_LIMITS } from '../../activities/limits';
 import { activityLoadPriority, Loaders } from '../../activities/loaders';
 import { OriginLimiter } from '../../activities/origin-limiter';
-import { isCriticalTaskQueue } from '../../core/priority';
-import { criticalTaskQueue } from '../../workflows/ids';
+import { criticalTaskQueue, isCriticalTaskQueue } from '../../core/workflow-ids';
 
 const env = (taskQueue: string) => new MockActivityEnvironment({ taskQueue }, { logger: new DefaultLogger('ERROR') });
 
@@ -22,8 +21,8 @@ test('a load from the critical queue overtakes bulk loads queued at the same ori
   const limiter = new OriginLimiter({ originConcurrency: 1, originRatePerSecond: 0 });
   const order: string[] = [];
   let releaseFirst: () => void = () => undefined;
-  const loaders = new Loaders(
-    {
+  const loaders = new Loaders({
+    registry: {
       source: async (args) => {
         order.push(String(args.name));
         if (args.name === 'first') await new Promise<void>((r) => (releaseFirst = r));
@@ -31,8 +30,8 @@ test('a load from the critical queue overtakes bulk loads queued at the same ori
       },
     },
     limiter,
-    DEFAULT_LIMITS,
-  );
+    limits: DEFAULT_LIMITS,
+  });
   const request = (name: string) => ({
     spec: { type: 'custom' as const, name: 'source', args: { name } },
     vars: {},

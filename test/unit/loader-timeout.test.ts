@@ -52,7 +52,7 @@ async function underGcPressure(load: () => Promise<unknown>): Promise<unknown> {
 const request = { vars: {}, signal: new AbortController().signal, heartbeat: () => undefined };
 
 test('an HTTP load from a hung origin times out while the garbage collector runs', async () => {
-  const loaders = new Loaders({}, limiter, limits);
+  const loaders = new Loaders({ limiter, limits });
   const outcome = await underGcPressure(() =>
     loaders.load({ ...request, spec: { type: 'http', url, timeoutSeconds: 0.3 } }),
   );
@@ -61,8 +61,8 @@ test('an HTTP load from a hung origin times out while the garbage collector runs
 });
 
 test("a custom loader's signal aborts at its timeout while the garbage collector runs", async () => {
-  const loaders = new Loaders(
-    {
+  const loaders = new Loaders({
+    registry: {
       hangs: (_args, context) =>
         new Promise((_resolve, reject) =>
           context.signal.addEventListener('abort', () => reject(context.signal.reason)),
@@ -70,7 +70,7 @@ test("a custom loader's signal aborts at its timeout while the garbage collector
     },
     limiter,
     limits,
-  );
+  });
   const outcome = await underGcPressure(() =>
     loaders.load({ ...request, spec: { type: 'custom', name: 'hangs', timeoutSeconds: 0.3 } }),
   );

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import type { CacheStore, WriteEntry, WriteOutcome } from '../../activities/cache-store';
+import type { CacheStore, WriteEntry, WriteOutcome } from '../../store/cache-store';
 import { DEFAULT_LIMITS } from '../../activities/limits';
 import { Loaders, type LoaderRegistry } from '../../activities/loaders';
 import { OriginLimiter } from '../../activities/origin-limiter';
@@ -97,7 +97,10 @@ function writtenKeys(calls: WriteEntry[][]): string[] {
 }
 
 function preloader(loaders: LoaderRegistry, store?: CacheStore) {
-  return createUserPreloadActivities({ loaders: new Loaders(loaders, limiter, DEFAULT_LIMITS), store }).preloadUser;
+  return createUserPreloadActivities({
+    loaders: new Loaders({ registry: loaders, limiter, limits: DEFAULT_LIMITS }),
+    store,
+  }).preloadUser;
 }
 
 function input(overrides: Partial<PreloadUserInput> = {}): PreloadUserInput {

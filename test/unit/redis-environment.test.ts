@@ -2,7 +2,7 @@
 // server, Cluster seed lists, Sentinel, NAT maps and DNS lookup, each refused in one line naming
 // the variable when it cannot apply. No server is needed: nothing here connects.
 import type { Cluster } from 'ioredis';
-import { createRedis, readRedisEnvironment } from '../../worker/environment';
+import { createRedis, readRedisEnvironment } from '../../config/redis-connection';
 
 test('defaults to one local server', () => {
   expect(readRedisEnvironment({})).toEqual({ url: 'redis://127.0.0.1:6379', cluster: false });

@@ -18,7 +18,10 @@ function mockEnv(): MockActivityEnvironment {
 function activities(registry: LoaderRegistry, config?: string | null) {
   const appliedConfig: AppliedConfigReader | undefined =
     config === undefined ? undefined : { readAppliedConfig: async () => config, reservedPrefix: 'cw:' };
-  return createUserPreloadActivities({ loaders: new Loaders(registry, limiter, DEFAULT_LIMITS), appliedConfig });
+  return createUserPreloadActivities({
+    loaders: new Loaders({ registry, limiter, limits: DEFAULT_LIMITS }),
+    appliedConfig,
+  });
 }
 
 /** The ApplicationFailure an activity call rejected with. */

@@ -1,9 +1,9 @@
-// Loads the named Lua scripts in activities/lua once and registers them as ioredis commands.
+// Loads the named Lua scripts in store/lua once and registers them as ioredis commands.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 
-/** Script names, each `activities/lua/<name>.lua`, with how many KEYS it takes. */
+/** Script names, each `store/lua/<name>.lua`, with how many KEYS it takes. */
 const SCRIPTS = { 'write-if-newer': 2, 'invalidate-key': 2, 'record-reads': 1, 'release-lock': 1 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

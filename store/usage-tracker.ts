@@ -48,11 +48,13 @@ export interface UsageWindow {
   distinctKeys: number;
 }
 
+/** Options of `RedisUsageTracker`. */
 export interface UsageTrackerOptions {
   /**
    * How long a minute's bucket is kept after that minute ends, in minutes. Windows longer than
-   * this see only what is left. Default 75: the optimiser's default 60-minute window plus a
-   * quarter of an hour for a cycle that runs late. Set it to at least `optimizer.windowMinutes`.
+   * this see only what is left. 75 is the optimiser's default 60-minute window plus a quarter of
+   * an hour for a cycle that runs late. Set it to at least `optimizer.windowMinutes`.
+   * @default 75
    */
   retentionMinutes?: number;
 }

@@ -35,6 +35,15 @@ export function criticalTaskQueue(mainTaskQueue: string): string {
   return `${mainTaskQueue}${CRITICAL_SUFFIX}`;
 }
 
+/**
+ * Whether activities on `taskQueue` are critical warms: the critical queue is `<main>-critical`.
+ * A main queue that itself ends in `-critical` makes its loads critical too (no worse than before:
+ * they still go ahead of bulk work).
+ */
+export function isCriticalTaskQueue(taskQueue: string): boolean {
+  return taskQueue.endsWith(CRITICAL_SUFFIX);
+}
+
 /** The main queue of a deployment, from either of its queues. */
 export function mainTaskQueue(taskQueue: string): string {
   return taskQueue.endsWith(CRITICAL_SUFFIX) ? taskQueue.slice(0, -CRITICAL_SUFFIX.length) : taskQueue;
