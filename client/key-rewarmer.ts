@@ -7,7 +7,8 @@ export interface TaskWarmReport {
   priority: number;
   critical: boolean;
   ok: boolean;
-  durationMs: number;
+  /** The warm's duration; absent for a fleet operation's successful warms (counted, not fetched one by one). */
+  durationMs?: number;
   error?: string;
 }
 
@@ -15,6 +16,8 @@ export interface WarmRunReport {
   results: TaskWarmReport[];
   succeeded: number;
   failed: number;
+  /** With `wait: false` on a fleet operation: how many tasks were signalled (`results` is then empty). */
+  requested?: number;
   totalDurationMs: number;
 }
 
