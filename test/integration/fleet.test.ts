@@ -6,6 +6,9 @@ import { taskWorkflowId } from '../../workflows';
 import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
+/** No background optimiser cycle during a test: every warm here is one the test asked for. */
+const QUIET_OPTIMIZER = { everyMinutes: 1440 };
+
 let stack: TestStack;
 let origin: TestOrigin;
 
@@ -48,20 +51,20 @@ async function allWarmed(taskIds: readonly string[], count: number): Promise<voi
 test('re-applying an unchanged fleet asks no workflow; a changed task is updated', async () => {
   const run = uniqueName('fa');
   const tasks = fleet(run, 12, `tag-${run}`);
-  const first = await stack.warming.apply({ tasks });
+  const first = await stack.warming.apply({ tasks, optimizer: QUIET_OPTIMIZER });
   expect(first).toMatchObject({ created: 12, updated: 0, unchanged: 0 });
   await waitFor(
     'all tasks listed',
     async () => (await stack.warming.listTaskIds(`WarmTags = 'tag-${run}'`)).length === 12,
   );
 
-  const again = await stack.warming.apply({ tasks });
+  const again = await stack.warming.apply({ tasks, optimizer: QUIET_OPTIMIZER });
   expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 12 });
   // Unchanged by its spec hash: no applyTask update reached any workflow.
   for (const task of tasks) expect(await updatesAccepted(task.taskId)).toBe(0);
 
   const changed = tasks.map((task, i) => (i === 3 ? { ...task, intervalMinutes: 30 } : task));
-  const third = await stack.warming.apply({ tasks: changed });
+  const third = await stack.warming.apply({ tasks: changed, optimizer: QUIET_OPTIMIZER });
   expect(third).toMatchObject({ created: 0, updated: 1, unchanged: 11 });
   expect(third.tasks.find((t) => t.action === 'updated')).toEqual({
     taskId: `${run}-3`,
@@ -75,13 +78,13 @@ test('re-applying an unchanged fleet asks no workflow; a changed task is updated
 test('a task removed outside apply is started again, even with an unchanged spec', async () => {
   const run = uniqueName('fr');
   const tasks = fleet(run, 2, `tag-${run}`);
-  await stack.warming.apply({ tasks });
+  await stack.warming.apply({ tasks, optimizer: QUIET_OPTIMIZER });
   await allWarmed([tasks[1]!.taskId], 1);
   await stack.warming.remove(tasks[1]!.taskId);
   await waitFor('the removed task gone from visibility', async () => {
     return !(await stack.warming.listTaskIds(`WarmTags = 'tag-${run}'`)).includes(tasks[1]!.taskId);
   });
-  const again = await stack.warming.apply({ tasks });
+  const again = await stack.warming.apply({ tasks, optimizer: QUIET_OPTIMIZER });
   expect(again.tasks).toEqual(
     expect.arrayContaining([
       { taskId: tasks[0]!.taskId, action: 'unchanged' },
@@ -95,7 +98,7 @@ test('warm by tag is one batch signal per criticality, waited on through visibil
   const tag = `tag-${run}`;
   const tasks = fleet(run, 8, tag);
   const ids = tasks.map((t) => t.taskId);
-  await stack.warming.apply({ tasks });
+  await stack.warming.apply({ tasks, optimizer: QUIET_OPTIMIZER });
   await allWarmed(ids, 1);
   await waitFor('all tasks listed', async () => (await stack.warming.listTaskIds(`WarmTags = '${tag}'`)).length === 8);
 
@@ -127,7 +130,7 @@ test('stats keep each run digest and read a history again only when it has grown
   const run = uniqueName('fs');
   const tag = `tag-${run}`;
   const tasks = fleet(run, 3, tag).map((task) => ({ ...task, critical: false }));
-  await stack.warming.apply({ tasks });
+  await stack.warming.apply({ tasks, optimizer: QUIET_OPTIMIZER });
   await allWarmed(
     tasks.map((t) => t.taskId),
     1,
