@@ -128,8 +128,21 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         oltp: { readsPerSecond: 100, ...(quick ? { maxReads: 400_000 } : {}) },
       });
     case 'scale':
-      return runScaleTasks(ctx, { tasks: quick ? 2_000 : 10_000, waves: quick ? 2 : 1, sample: 20 });
+      return runScaleTasks(ctx, {
+        tasks: positiveEnv('BENCH_FLEET_TASKS', quick ? 2_000 : 10_000),
+        waves: 1,
+        sample: 20,
+        warmsPerTask: positiveEnv('BENCH_FLEET_WARMS', 5),
+      });
   }
+}
+
+/** A positive integer from the environment, or the default; anything else stops the bench with one line. */
+function positiveEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name} must be a positive integer (got "${raw}")`);
+  return Number(raw);
 }
 
 async function run(): Promise<void> {

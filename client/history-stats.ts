@@ -11,7 +11,7 @@ import { clipIntervalHistory, intervalHistory, type IntervalEvent, type Interval
 import { mapLimit } from '../core/map-limit';
 import { quote, taskQueuesClause } from './visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
-import { decideFates, summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
+import { decideFates, summarizeByTask, type FateInput, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import {
   applyTaskUpdate,
   setIntervalSignal,
@@ -35,6 +35,18 @@ export interface StatsOptions {
    */
   taskId?: string;
   /**
+   * Only tasks carrying this tag (the `WarmTags` search attribute); user preloads are left out, as
+   * with a task.
+   * @default every task
+   */
+  tag?: string;
+  /**
+   * Where each run's digest (its warms and interval events, read from its history once) is kept
+   * between calls; the warming client keeps them in Redis.
+   * @default none: every history is read on every call
+   */
+  digests?: RunDigestStore;
+  /**
    * Hears each task run's history read: `done` of `total` runs.
    * @default none
    */
@@ -49,6 +61,20 @@ export interface WarmingStats extends WarmCounters, PreloadStats {
   byTask: Record<string, WarmCounters>;
   since: string | null;
   generatedAt: string;
+  /** What this call read to answer: its cost (see docs/operations.md, "Fleet operations"). */
+  read: HistoryReadCost;
+}
+
+/** Task workflow runs in scope, and how each was answered: from its kept digest or by reading its history. */
+export interface HistoryReadCost {
+  runs: number;
+  /** Runs answered from a kept digest (open ones after one describe call). */
+  fromDigest: number;
+  /** Open runs described to see whether their history grew. */
+  described: number;
+  /** Histories read in full, and their events. */
+  historiesRead: number;
+  eventsRead: number;
 }
 
 /** One task's interval over time (the effective interval, adaptive re-plans included). */
@@ -57,6 +83,8 @@ export interface TaskIntervalHistory {
   /** The key in the latest spec seen. */
   cacheKey: string;
   adaptive: boolean;
+  /** The tags in the latest spec seen (the report groups tasks by them). */
+  tags?: string[];
   /** The interval from each point on; the first is the value at the window's start (or the task's). */
   points: IntervalPoint[];
   /** Where the line ends: now for a running task, else when its last run closed. */
@@ -81,13 +109,36 @@ interface HistoryWarm {
   ok: boolean;
   atMs: number;
   durationMs: number;
-  result?: WarmKeyResult;
+  /** What a successful warm's write reported: all its fate needs. */
+  write?: FateInput;
   error?: string;
 }
+
+/**
+ * Keeps run digests between stats calls, keyed by run id. A digest is JSON of what `readRun`
+ * took out of one run's history; a closed run's never changes.
+ */
+export interface RunDigestStore {
+  get(runIds: readonly string[]): Promise<(string | null)[]>;
+  set(runId: string, digest: string): Promise<void>;
+}
+
+/** A run's digest as stored: its history read, and how long that history was. */
+interface RunDigest extends RunHistory {
+  v: typeof DIGEST_VERSION;
+  /** Events read; an open run whose history is longer now is read again. */
+  historyLength: number;
+  closed: boolean;
+}
+
+/** Bumped when the digest's shape changes: older digests are read again from history. */
+const DIGEST_VERSION = 1;
 
 interface TaskRun {
   workflowId: string;
   runId: string;
+  /** History length visibility knows: exact for a closed run, stale for an open one. */
+  historyLength: number;
   startMs: number;
   /** Null while the run is open. */
   closeMs: number | null;
@@ -105,13 +156,16 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type PayloadConverter = Client['options']['loadedDataConverter']['payloadConverter'];
 
 /** Parallel history reads; a stats call should not crowd out the workers' own Temporal traffic. */
-const HISTORY_READS_IN_FLIGHT = 8;
+const HISTORY_READS_IN_FLIGHT = 16;
 const PRELOAD_WORKFLOW_TYPE = 'preloadUserWorkflow';
+/** Run digests fetched from their store per request. */
+const DIGEST_READ_CHUNK = 500;
 
 /** Runs of this queue's task workflows that may hold warms in the window. */
 async function listTaskRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<TaskRun[]> {
   const clauses = [`WorkflowType = 'warmTaskWorkflow'`, taskQueuesClause(taskQueue)];
   if (options.taskId) clauses.push(`WorkflowId = ${quote(taskWorkflowId(options.taskId))}`);
+  if (options.tag) clauses.push(`WarmTags = ${quote(options.tag)}`);
   if (options.sinceMs !== undefined)
     clauses.push(`(ExecutionStatus = 'Running' OR CloseTime >= '${new Date(options.sinceMs).toISOString()}')`);
   const runs: TaskRun[] = [];
@@ -119,6 +173,7 @@ async function listTaskRuns(client: Client, taskQueue: string, options: StatsOpt
     runs.push({
       workflowId: execution.workflowId,
       runId: execution.runId,
+      historyLength: execution.historyLength,
       startMs: execution.startTime.getTime(),
       closeMs: execution.status.name === 'RUNNING' ? null : (execution.closeTime?.getTime() ?? null),
     });
@@ -127,16 +182,17 @@ async function listTaskRuns(client: Client, taskQueue: string, options: StatsOpt
 }
 
 /** Every warmKey activity in one run's history, completed or failed, and its interval events. */
-async function readRun(client: Client, run: TaskRun): Promise<RunHistory | undefined> {
+async function readRun(client: Client, run: TaskRun): Promise<(RunHistory & { historyLength: number }) | undefined> {
   const taskId = taskIdFromWorkflowId(run.workflowId);
   if (taskId === undefined) return undefined;
   const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+  const events = history.events ?? [];
   const converter = client.options.loadedDataConverter.payloadConverter;
   const scheduled = new Map<string, { atMs: number; cacheKey: string }>();
   const out: RunHistory = { taskId, warms: [], intervalEvents: [] };
   /** When the current workflow task started: a local warm ran inside it. */
   let taskStartedMs = 0;
-  for (const event of history.events ?? []) {
+  for (const event of events) {
     const atMs = tsToMs(event.eventTime);
     if (event.workflowTaskStartedEventAttributes) taskStartedMs = atMs;
     if (collectIntervalEvent(event, atMs, converter, out)) continue;
@@ -150,7 +206,7 @@ async function readRun(client: Client, run: TaskRun): Promise<RunHistory | undef
         atMs,
         ok: local.ok,
         durationMs: result?.durationMs ?? atMs - taskStartedMs,
-        ...(result ? { result } : {}),
+        ...(result ? { write: fateInput(result) } : {}),
         ...(local.error ? { error: local.error } : {}),
       });
       continue;
@@ -172,14 +228,71 @@ async function readRun(client: Client, run: TaskRun): Promise<RunHistory | undef
         ...base,
         ok: true,
         durationMs: result?.durationMs ?? atMs - start.atMs,
-        ...(result ? { result } : {}),
+        ...(result ? { write: fateInput(result) } : {}),
       });
     } else {
       const error = closed.error;
       out.warms.push({ ...base, ok: false, durationMs: atMs - start.atMs, ...(error ? { error } : {}) });
     }
   }
-  return out;
+  return { ...out, historyLength: events.length };
+}
+
+function fateInput(result: WarmKeyResult): FateInput {
+  return {
+    version: result.version ?? 0,
+    written: result.written ?? false,
+    ...(result.replaced ? { replaced: result.replaced } : {}),
+  };
+}
+
+/**
+ * One run's history digest: kept from an earlier call when still current (a closed run's always
+ * is; an open run's while its history has not grown, one describe call to tell), else read from
+ * its history and kept.
+ */
+async function readRunDigest(
+  client: Client,
+  run: TaskRun,
+  kept: string | null,
+  digests: RunDigestStore | undefined,
+  cost: HistoryReadCost,
+): Promise<RunHistory | undefined> {
+  const digest = parseDigest(kept);
+  const closed = run.closeMs !== null;
+  if (digest && (digest.closed || (closed && digest.historyLength === run.historyLength))) {
+    cost.fromDigest++;
+    return digest;
+  }
+  if (digest && !closed) {
+    cost.described++;
+    const { workflowExecutionInfo } = await client.workflowService.describeWorkflowExecution({
+      namespace: client.options.namespace,
+      execution: { workflowId: run.workflowId, runId: run.runId },
+    });
+    if (Number(workflowExecutionInfo?.historyLength ?? -1) === digest.historyLength) {
+      cost.fromDigest++;
+      return digest;
+    }
+  }
+  const history = await readRun(client, run);
+  cost.historiesRead++;
+  cost.eventsRead += history?.historyLength ?? 0;
+  if (history && digests) {
+    const fresh: RunDigest = { v: DIGEST_VERSION, ...history, closed };
+    await digests.set(run.runId, JSON.stringify(fresh));
+  }
+  return history;
+}
+
+function parseDigest(text: string | null): RunDigest | undefined {
+  if (!text) return undefined;
+  try {
+    const digest = JSON.parse(text) as Partial<RunDigest>;
+    return digest.v === DIGEST_VERSION && Array.isArray(digest.warms) ? (digest as RunDigest) : undefined;
+  } catch {
+    return undefined; // unreadable: read the history again
+  }
 }
 
 /** Records the run's start input, accepted `applyTask` specs and `setInterval` signals; true if it was one. */
@@ -301,15 +414,11 @@ async function decideRecords(
   const records: WarmRecord[] = [];
   groups.forEach(([cacheKey, group], g) => {
     const succeeded = group
-      .filter((w) => w.ok && w.result)
-      .sort((a, b) => (a.result?.version ?? 0) - (b.result?.version ?? 0));
+      .filter((w) => w.ok && w.write)
+      .sort((a, b) => (a.write?.version ?? 0) - (b.write?.version ?? 0));
     const meta = metas[g];
     const fates = decideFates(
-      succeeded.map((w) => ({
-        version: w.result?.version ?? 0,
-        written: w.result?.written ?? false,
-        ...(w.result?.replaced ? { replaced: w.result.replaced } : {}),
-      })),
+      succeeded.map((w) => w.write as FateInput),
       meta,
       nowMs,
     );
@@ -363,6 +472,7 @@ function taskIntervals(
       taskId,
       cacheKey: entry.spec?.cacheKey ?? '',
       adaptive: entry.spec?.adaptive ?? false,
+      tags: [...(entry.spec?.tags ?? [])],
       points: clipIntervalHistory(intervalHistory([...entry.events].sort((a, b) => a.atMs - b.atMs)), options.sinceMs),
       endMs: entry.open ? nowMs : entry.endMs,
     }))
@@ -379,7 +489,7 @@ export async function readPreloadRuns(
   taskQueue: string,
   options: StatsOptions = {},
 ): Promise<PreloadRun[]> {
-  if (options.taskId !== undefined) return [];
+  if (options.taskId !== undefined || options.tag !== undefined) return [];
   const clauses = [
     `WorkflowType = ${quote(PRELOAD_WORKFLOW_TYPE)}`,
     `TaskQueue = ${quote(taskQueue)}`,
@@ -453,9 +563,15 @@ export async function readWarmingHistory(
     listTaskRuns(client, taskQueue, options),
     readPreloadRuns(client, taskQueue, options),
   ]);
+  const kept: (string | null)[] = [];
+  for (let i = 0; i < runs.length; i += DIGEST_READ_CHUNK) {
+    const chunk = runs.slice(i, i + DIGEST_READ_CHUNK).map((run) => run.runId);
+    kept.push(...(options.digests ? await options.digests.get(chunk) : chunk.map(() => null)));
+  }
   let read = 0;
-  const histories = await mapLimit(runs, HISTORY_READS_IN_FLIGHT, async (run) => {
-    const history = await readRun(client, run);
+  const cost: HistoryReadCost = { runs: runs.length, fromDigest: 0, described: 0, historiesRead: 0, eventsRead: 0 };
+  const histories = await mapLimit(runs, HISTORY_READS_IN_FLIGHT, async (run, i) => {
+    const history = await readRunDigest(client, run, kept[i] ?? null, options.digests, cost);
     options.onProgress?.(++read, runs.length);
     return history;
   });
@@ -471,6 +587,7 @@ export async function readWarmingHistory(
       ...summarizePreloads(preloads),
       since: options.sinceMs !== undefined ? new Date(options.sinceMs).toISOString() : null,
       generatedAt: new Date(nowMs).toISOString(),
+      read: cost,
     },
     warms,
     intervals: taskIntervals(runs, histories, options, nowMs),

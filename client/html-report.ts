@@ -4,6 +4,7 @@ import { formatDurationMs } from '../core/durations';
 import type { PreloadRun } from '../core/preload-stats';
 import {
   efficiencyRating,
+  summarizeWarms,
   WARM_COUNTER_COLUMNS,
   warmCounterCells,
   type WarmCounters,
@@ -47,14 +48,30 @@ const MAX_ERROR_CHARS = 140;
 
 type Colors = ReadonlyMap<string, string>;
 
-/** Renders the report. Every string that comes from data is escaped. */
+/** Above this many tasks the report is a fleet's: charts draw the focus tasks, a table groups by tag. */
+const FLEET_TASKS = 20;
+/** Focus tasks of a fleet report: this many worst, and this many busiest. */
+const FOCUS_EACH = 10;
+/** Warm marks a chart draws at most (every failure first, then successes evenly sampled). */
+const MAX_WARM_MARKS = 2_000;
+/** Rows of the per-task table at most (worst first); the rest are counted, in `warmctl stats --json`. */
+const MAX_TABLE_ROWS = 500;
+
+/**
+ * Renders the report. Every string that comes from data is escaped. With more than FLEET_TASKS
+ * tasks the size stays bounded: the charts draw the worst and busiest tasks, a table sums each
+ * tag, and the per-task table lists the worst MAX_TABLE_ROWS.
+ */
 export function renderHtmlReport(data: ReportData): string {
-  const colors = taskColors(data);
+  const fleet = Object.keys(data.stats.byTask).length > FLEET_TASKS;
+  const shown = fleet ? focusView(data) : data;
+  const colors = taskColors(shown);
   const body = [
     header(data),
-    durationsSection(data, colors),
-    efficiencySection(data),
-    intervalsSection(data, colors),
+    fleet ? tagSection(data, shown) : '',
+    durationsSection(shown, colors),
+    efficiencySection(shown),
+    intervalsSection(shown, colors),
     preloadSection(data),
     tableSection(data, colors),
     footer(),
@@ -75,6 +92,83 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/** Worst first: most failures, then lowest efficiency among known fates, then most warms. */
+function worstFirst([a, ca]: [string, WarmCounters], [b, cb]: [string, WarmCounters]): number {
+  const efficiency = (c: WarmCounters) => (c.useful + c.wasted > 0 ? c.efficiencyScore : 101);
+  return (
+    cb.failed - ca.failed ||
+    efficiency(ca) - efficiency(cb) ||
+    cb.totalWarmings - ca.totalWarmings ||
+    a.localeCompare(b)
+  );
+}
+
+/** The report's data narrowed to its focus tasks (the worst and the busiest), with marks bounded. */
+function focusView(data: ReportData): ReportData {
+  const entries = Object.entries(data.stats.byTask);
+  const worst = [...entries].sort(worstFirst).slice(0, FOCUS_EACH);
+  const busiest = [...entries]
+    .sort(([a, ca], [b, cb]) => cb.totalWarmings - ca.totalWarmings || a.localeCompare(b))
+    .slice(0, FOCUS_EACH);
+  const focus = new Set([...worst, ...busiest].map(([taskId]) => taskId));
+  const warms = data.warms.filter((w) => focus.has(w.taskId));
+  return {
+    ...data,
+    stats: { ...data.stats, byTask: Object.fromEntries(entries.filter(([taskId]) => focus.has(taskId))) },
+    warms: boundedWarms(warms),
+    intervals: data.intervals.filter((t) => focus.has(t.taskId)),
+  };
+}
+
+/** At most MAX_WARM_MARKS warms, oldest first: failures first, then successes evenly sampled. */
+function boundedWarms(warms: readonly WarmRecord[]): WarmRecord[] {
+  if (warms.length <= MAX_WARM_MARKS) return [...warms];
+  const failed = warms.filter((w) => !w.ok).slice(-MAX_WARM_MARKS / 2);
+  const ok = warms.filter((w) => w.ok);
+  const room = MAX_WARM_MARKS - failed.length;
+  const step = ok.length / room;
+  const sampled = Array.from({ length: Math.min(room, ok.length) }, (_, i) => ok[Math.floor(i * step)] as WarmRecord);
+  return [...failed, ...sampled].sort((a, b) => a.atMs - b.atMs);
+}
+
+/** A fleet's summary: counters per tag (a task counts under each of its tags), worst first. */
+function tagSection(data: ReportData, shown: ReportData): string {
+  const tasks = Object.keys(data.stats.byTask).length;
+  const note =
+    `${tasks} tasks: the charts below draw the ${Object.keys(shown.stats.byTask).length} worst and busiest ` +
+    `(most failures, lowest efficiency, most warms)${shown.warms.length < data.warms.filter((w) => shown.stats.byTask[w.taskId]).length ? `, ${MAX_WARM_MARKS} warms at most` : ''}; ` +
+    'this table sums each tag (a task with several tags counts under each).';
+  const tagsOf = new Map(data.intervals.map((t) => [t.taskId, t.tags ?? []]));
+  const byTag = new Map<string, { tasks: Set<string>; warms: WarmRecord[] }>();
+  for (const w of data.warms) {
+    const tags = tagsOf.get(w.taskId);
+    for (const tag of tags && tags.length > 0 ? tags : ['(untagged)']) {
+      const group = byTag.get(tag) ?? { tasks: new Set(), warms: [] };
+      group.tasks.add(w.taskId);
+      group.warms.push(w);
+      byTag.set(tag, group);
+    }
+  }
+  const rows = [...byTag.entries()]
+    .map(([tag, group]) => [tag, group.tasks.size, summarizeWarms(group.warms)] as const)
+    .sort(([a, , ca], [b, , cb]) => worstFirst([a, ca], [b, cb]));
+  const head = ['tag', 'tasks', ...WARM_COUNTER_COLUMNS];
+  const body = rows.map(
+    ([tag, count, c]) =>
+      `<tr data-tag="${escapeHtml(tag)}"><th scope="row" title="${escapeHtml(tag)}">${escapeHtml(shorten(tag, MAX_LABEL_CHARS))}</th><td class="num">${count}</td>` +
+      warmCounterCells(c, '–')
+        .map((cell) => `<td class="num">${escapeHtml(cell)}</td>`)
+        .join('') +
+      '</tr>',
+  );
+  return section(
+    'tags',
+    'By tag',
+    note,
+    `<div class="table-wrap"><table id="tag-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
+  );
 }
 
 function taskColors(data: ReportData): Colors {
@@ -350,8 +444,14 @@ function preloadMark(run: PreloadRun, px: number, py: number): string {
 }
 
 function tableSection(data: ReportData, colors: Colors): string {
-  const note = 'Durations describe successful warms; efficiency counts only warms whose fate is known.';
-  const entries = Object.entries(data.stats.byTask);
+  const all = Object.entries(data.stats.byTask);
+  const fleet = all.length > FLEET_TASKS;
+  const entries = fleet ? [...all].sort(worstFirst).slice(0, MAX_TABLE_ROWS) : all;
+  const note =
+    'Durations describe successful warms; efficiency counts only warms whose fate is known.' +
+    (fleet
+      ? ` Worst first${all.length > entries.length ? `: the ${entries.length} worst of ${all.length} tasks (all of them: <code>warmctl stats --json</code>)` : ''}.`
+      : '');
   if (entries.length === 0) return section('tasks', 'Per task', note, placeholder('No warms yet.'));
   const intervals = new Map(data.intervals.map((t) => [t.taskId, t]));
   const lastError = new Map<string, string>();

@@ -7,7 +7,8 @@ export interface TaskWarmReport {
   priority: number;
   critical: boolean;
   ok: boolean;
-  durationMs: number;
+  /** The warm's duration; absent for a fleet operation's successful warms (counted, not fetched one by one). */
+  durationMs?: number;
   error?: string;
 }
 
@@ -16,6 +17,8 @@ export interface WarmRunReport {
   results: TaskWarmReport[];
   succeeded: number;
   failed: number;
+  /** With `wait: false` on a fleet operation: how many tasks were signalled (`results` is then empty). */
+  requested?: number;
   totalDurationMs: number;
 }
 

@@ -25,6 +25,9 @@ import { checkReportPath, writeReportFile } from './report-file';
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
+/** Above this many tasks, `apply` prints its summary without a line per task. */
+const MAX_LISTED_TASKS = 100;
+
 /** A usage error: exit code 2. */
 class UsageError extends Error {}
 
@@ -139,23 +142,35 @@ function describeOutcome(taskId: string, outcome: WarmOutcome): string {
 }
 
 function printRun(report: WarmRunReport, what: string): void {
+  if (report.requested !== undefined) {
+    console.log(`requested a warm of ${report.requested} tasks (${what})`);
+    return;
+  }
   if (report.results.length === 0) {
     console.log(`no tasks matched ${what}`);
     return;
   }
+  // A fleet's run lists its failures only: one line per task would bury them.
+  const rows = report.results.length <= MAX_LISTED_TASKS ? report.results : report.results.filter((r) => !r.ok);
+  if (rows.length > 0) {
+    console.log(
+      formatTable(
+        ['TASK', 'PRIORITY', 'CRITICAL', 'RESULT', 'DURATION'],
+        rows.map((r) => [
+          r.taskId,
+          String(r.priority),
+          r.critical ? 'yes' : 'no',
+          r.ok ? 'ok' : `failed: ${r.error ?? ''}`,
+          r.durationMs === undefined ? '-' : formatDurationMs(r.durationMs),
+        ]),
+      ),
+    );
+  }
+  const seconds = report.totalDurationMs / 1000;
   console.log(
-    formatTable(
-      ['TASK', 'PRIORITY', 'CRITICAL', 'RESULT', 'DURATION'],
-      report.results.map((r) => [
-        r.taskId,
-        String(r.priority),
-        r.critical ? 'yes' : 'no',
-        r.ok ? 'ok' : `failed: ${r.error ?? ''}`,
-        formatDurationMs(r.durationMs),
-      ]),
-    ),
+    `${report.succeeded} warmed, ${report.failed} failed, total ${formatDurationMs(report.totalDurationMs)}` +
+      `${seconds > 0 && report.results.length > 1 ? ` (${Math.round((10 * report.results.length) / seconds) / 10} warms/s)` : ''}`,
   );
-  console.log(`${report.succeeded} warmed, ${report.failed} failed, total ${formatDurationMs(report.totalDurationMs)}`);
 }
 
 /** The user-preload line under `warmctl stats`' table: count, latency and failures. */
@@ -231,14 +246,18 @@ export function buildProgram(): Command {
         withProgress(`applying ${file}`, (onProgress) => client.apply(config, { prune: opts.prune, onProgress })),
       );
       if (context.json) return printJson(report);
-      for (const task of report.tasks) {
+      // A fleet's apply prints its summary only: one line per task would bury it.
+      const listed = report.tasks.length <= MAX_LISTED_TASKS ? report.tasks : [];
+      for (const task of listed) {
         console.log(
           `${task.action.padEnd(9)} ${task.taskId}${task.fields?.length ? ` (${task.fields.join(', ')})` : ''}`,
         );
       }
+      const seconds = report.durationMs / 1000;
       console.log(
         `applied ${file}: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged` +
-          `${report.removed ? `, ${report.removed} removed` : ''}; ${report.patterns} patterns; user preload ${report.userPreload ? 'on' : 'off'}`,
+          `${report.removed ? `, ${report.removed} removed` : ''}; ${report.patterns} patterns; user preload ${report.userPreload ? 'on' : 'off'}` +
+          `; ${formatDurationMs(report.durationMs)}${seconds > 0 ? ` (${Math.round(report.tasks.length / seconds)} tasks/s)` : ''}`,
       );
     });
 
@@ -290,7 +309,11 @@ export function buildProgram(): Command {
     .argument('[task]', 'task id', taskIdArg)
     .option('--tag <tag>', 'every task carrying this tag', tagArg)
     .option('--critical', 'every critical task, highest priority first')
-    .option('--parallel <n>', 'how many at once with --tag/--critical (default 1)', positiveIntArg)
+    .option(
+      '--parallel <n>',
+      'with --tag/--critical: signals in flight where the server runs no batch job (default 16)',
+      positiveIntArg,
+    )
     .option('--no-wait', 'return once the warm is requested')
     .option('--reason <text>', 'recorded with the warm')
     .action(
@@ -332,13 +355,28 @@ export function buildProgram(): Command {
   ] as const) {
     program
       .command(name)
-      .description(verb)
-      .argument('<task>', 'task id', taskIdArg)
-      .action(async (taskId: string, _opts: unknown, command: Command) => {
+      .description(`${verb}; --tag T: every task with the tag (one batch signal)`)
+      .argument('[task]', 'task id', taskIdArg)
+      .option('--tag <tag>', 'every task carrying this tag', tagArg)
+      .action(async (taskId: string | undefined, opts: { tag?: string }, command: Command) => {
         const context = contextOf(command);
-        await withClient(context, (client) => (name === 'pause' ? client.pause(taskId) : client.resume(taskId)));
-        if (context.json) return printJson({ taskId, paused: name === 'pause' });
-        console.log(`${name === 'pause' ? 'paused' : 'resumed'} ${taskId}`);
+        const paused = name === 'pause';
+        if ((taskId === undefined) === (opts.tag === undefined))
+          throw new UsageError(`${name} takes exactly one of: TASK, --tag T`);
+        if (opts.tag !== undefined) {
+          const tag = opts.tag;
+          const result = await withClient(context, (client) =>
+            withProgress(`${name === 'pause' ? 'pausing' : 'resuming'} tag ${tag}`, (onProgress) =>
+              client.pauseByTag(tag, paused, { onProgress }),
+            ),
+          );
+          if (context.json) return printJson({ tag, paused, ...result });
+          return console.log(`${paused ? 'paused' : 'resumed'} ${result.signalled} tasks tagged ${tag}`);
+        }
+        const id = taskId as string;
+        await withClient(context, (client) => (paused ? client.pause(id) : client.resume(id)));
+        if (context.json) return printJson({ taskId: id, paused });
+        console.log(`${paused ? 'paused' : 'resumed'} ${id}`);
       });
   }
 
@@ -465,13 +503,15 @@ export function buildProgram(): Command {
     .command('stats')
     .description('warming statistics from Temporal history: counts, durations, efficiency')
     .option('--task <task>', 'only this task', taskIdArg)
+    .option('--tag <tag>', 'only tasks carrying this tag (user preloads are left out)', tagArg)
     .option('--since <duration>', 'only warms and preloads in this recent window, e.g. 30m, 24h, 7d', windowArg)
-    .action(async (opts: { task?: string; since?: number }, command: Command) => {
+    .action(async (opts: { task?: string; tag?: string; since?: number }, command: Command) => {
       const context = contextOf(command);
       const stats = await withClient(context, (client) =>
         withProgress('reading task histories', (onProgress) =>
           client.stats({
             ...(opts.task ? { taskId: opts.task } : {}),
+            ...(opts.tag ? { tag: opts.tag } : {}),
             ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
             onProgress,
           }),
@@ -489,6 +529,10 @@ export function buildProgram(): Command {
       );
       console.log(preloadLine(stats, opts.task));
       if (stats.since) console.log(`since ${stats.since}`);
+      const read = stats.read;
+      console.log(
+        `read ${read.runs} task runs: ${read.fromDigest} from kept digests, ${read.historiesRead} histories (${read.eventsRead} events)`,
+      );
     });
 
   program
@@ -496,14 +540,16 @@ export function buildProgram(): Command {
     .description('write a self-contained HTML report: warm durations, useful vs wasted, intervals, preload latency')
     .requiredOption('--html <file>', 'the HTML file to write (replaced if it exists)', htmlFileArg)
     .option('--task <task>', 'only this task (user preloads are left out)', taskIdArg)
+    .option('--tag <tag>', 'only tasks carrying this tag (user preloads are left out)', tagArg)
     .option('--since <duration>', 'only this recent window, e.g. 30m, 24h, 7d', windowArg)
-    .action(async (opts: { html: string; task?: string; since?: number }, command: Command) => {
+    .action(async (opts: { html: string; task?: string; tag?: string; since?: number }, command: Command) => {
       const context = contextOf(command);
       checkReportPath(opts.html);
       const data = await withClient(context, (client) =>
         withProgress('reading task histories', (onProgress) =>
           client.reportData({
             ...(opts.task ? { taskId: opts.task } : {}),
+            ...(opts.tag ? { tag: opts.tag } : {}),
             ...(opts.since ? { sinceMs: Date.now() - opts.since } : {}),
             onProgress,
           }),

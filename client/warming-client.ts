@@ -3,6 +3,7 @@
 import {
   Client,
   Connection,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateStage,
   type WorkflowHandle,
@@ -57,8 +58,10 @@ import {
 } from '../workflows';
 import { readEnvironment, temporalClientConnectOptions } from '../config/environment';
 import { createRedis } from '../config/redis-connection';
-import { readWarmingStats, type StatsOptions, type WarmingStats } from './history-stats';
+import { specHash } from './spec-hash';
+import { readWarmingStats, type RunDigestStore, type StatsOptions, type WarmingStats } from './history-stats';
 import { quote, taskQueuesClause } from './visibility-query';
+import { signalByQuery } from './batch-signal';
 import type {
   KeyRewarmer,
   PatternRewarmReport,
@@ -97,10 +100,15 @@ export interface WarmingClientOptions {
    */
   workerTimeoutMs?: number;
   /**
-   * Parallel Temporal calls for bulk operations (apply, list).
+   * Parallel Temporal calls for bulk operations (list, status, re-warm).
    * @default 16
    */
   concurrency?: number;
+  /**
+   * Task starts and updates in flight during `apply`.
+   * @default 64
+   */
+  applyConcurrency?: number;
   /**
    * The optimiser's workflow id, for deployments sharing one namespace.
    * @default WARMING_OPTIMIZER_ID, else `warm-optimizer`
@@ -120,7 +128,8 @@ export interface WarmingClientOptions {
 }
 
 /** What a `WarmingClient` is made of; `createWarmingClient` assembles it from options and the environment. */
-export interface WarmingClientParts extends Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency' | 'logger'> {
+export interface WarmingClientParts
+  extends Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency' | 'applyConcurrency' | 'logger'> {
   /** The Temporal client its workflows are started, signalled and queried through. */
   temporal: Client;
   /** Redis, for the applied config, tags and cached values. */
@@ -149,6 +158,8 @@ export interface ApplyReport {
   removed: number;
   patterns: number;
   userPreload: boolean;
+  /** Wall time of the whole apply. */
+  durationMs: number;
 }
 
 export type { PatternRewarmReport, RewarmOptions, RewarmReport, TaskWarmReport, WarmRunReport } from './key-rewarmer';
@@ -171,8 +182,10 @@ export class WarmingClient implements KeyRewarmer {
   private readonly store: RedisCacheStore;
   private readonly workerTimeoutMs: number;
   private readonly concurrency: number;
+  private readonly applyConcurrency: number;
   private readonly logger: { warn(message: string): void };
   private readonly warned = new Set<string>();
+  private batchResults: Promise<boolean> | undefined;
 
   /** The Temporal client its workflows are started, signalled and queried through. */
   readonly temporal: Client;
@@ -193,7 +206,8 @@ export class WarmingClient implements KeyRewarmer {
     this.keys = redisKeys(parts.prefix);
     this.store = new RedisCacheStore(parts.redis, this.keys);
     this.workerTimeoutMs = parts.workerTimeoutMs ?? 30_000;
-    this.concurrency = parts.concurrency ?? 16;
+    this.concurrency = positiveInteger('concurrency', parts.concurrency ?? 16);
+    this.applyConcurrency = positiveInteger('applyConcurrency', parts.applyConcurrency ?? 64);
     this.logger = parts.logger ?? console;
   }
 
@@ -202,11 +216,17 @@ export class WarmingClient implements KeyRewarmer {
    * unchanged task is left alone) and stores patterns, user-preload and optimiser settings.
    * With `prune`, running tasks missing from the config are removed. `onProgress` hears each
    * task started, updated or found unchanged.
+   *
+   * Cost at scale: one visibility scan of the running task workflows, one Redis read of the spec
+   * hashes last applied, then per task at most one Temporal call, `applyConcurrency` at a time: a
+   * start for a new task, an `applyTask` update for a changed one (answered by a worker), nothing
+   * for a task whose spec hash is unchanged and whose workflow runs on this deployment's queues.
    */
   async apply(
     input: WarmingConfig | unknown,
     options: { prune?: boolean; onProgress?: OnProgress } = {},
   ): Promise<ApplyReport> {
+    const started = Date.now();
     const config = parseWarmingConfig(input);
     config.tasks.forEach((task, i) => {
       if (task.cacheKey.startsWith(this.keys.prefix)) {
@@ -216,36 +236,49 @@ export class WarmingClient implements KeyRewarmer {
       }
     });
     // Ownership is checked for every task before anything is written, so a refused config
-    // leaves nothing half-applied.
-    const running = await mapLimit(config.tasks, this.concurrency, async (task, i) => {
-      const queue = await this.runningQueue(taskWorkflowId(task.taskId));
-      if (queue !== undefined && !this.ownsQueue(queue)) {
-        throw new ConfigError(
-          `tasks[${i}].taskId: "${task.taskId}" belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`,
-        );
-      }
-      return queue !== undefined;
+    // leaves nothing half-applied. A task started since the scan is caught at its start (below).
+    const running = await this.runningTaskQueues();
+    config.tasks.forEach((task, i) => {
+      const queue = running.get(task.taskId);
+      if (queue !== undefined && !this.ownsQueue(queue)) throw this.foreignTaskError(task.taskId, i, queue);
     });
+    const hashes = config.tasks.map((task) => specHash(task));
+    const appliedHashes = await this.appliedSpecHashes(config.tasks.map((task) => task.taskId));
     await this.ensureSearchAttributes();
     await this.redis.set(this.keys.config(), JSON.stringify(config));
     let applied = 0;
-    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.concurrency, async (task, i) => {
-      const result = await this.applyTask(task, running[i] === true);
+    const tasks: ApplyReport['tasks'] = await mapLimit(config.tasks, this.applyConcurrency, async (task, i) => {
+      const unchanged = running.has(task.taskId) && appliedHashes[i] === hashes[i];
+      const result = unchanged
+        ? { taskId: task.taskId, action: 'unchanged' as const }
+        : await this.applyTask(task, i, running.has(task.taskId));
+      if (!unchanged) await this.redis.hset(this.keys.appliedSpecs(), task.taskId, hashes[i] as string);
       options.onProgress?.(++applied, config.tasks.length);
       return result;
     });
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
-    if (replanned.length > 0) await this.redis.hdel(this.keys.plannedIntervals(), ...replanned);
+    for (let i = 0; i < replanned.length; i += REDIS_CHUNK)
+      await this.redis.hdel(this.keys.plannedIntervals(), ...replanned.slice(i, i + REDIS_CHUNK));
     // The optimiser's self-tuned cycle came from the old config's keys: the new one starts from its own TTLs.
     await this.redis.del(this.keys.optimizerTuning());
     await this.notifyOptimizer();
     if (config.userPreload) await this.notifyLoginShards(config.userPreload.skipIfWarmedWithinMinutes);
     if (options.prune) {
       const wanted = new Set(config.tasks.map((task) => task.taskId));
-      const running = await this.listTaskIds();
-      const stale = running.filter((taskId) => !wanted.has(taskId));
-      await mapLimit(stale, this.concurrency, (taskId) => this.remove(taskId, 'pruned by apply'));
+      const stale = [...running]
+        .filter(([taskId, queue]) => this.ownsQueue(queue) && !wanted.has(taskId))
+        .map(([taskId]) => taskId)
+        .sort();
+      await mapLimit(stale, this.concurrency, async (taskId) => {
+        try {
+          await this.remove(taskId, 'pruned by apply');
+        } catch (err) {
+          if (!(err instanceof TaskNotFoundError)) throw err; // removed since the scan
+        }
+      });
+      for (let i = 0; i < stale.length; i += REDIS_CHUNK)
+        await this.redis.hdel(this.keys.appliedSpecs(), ...stale.slice(i, i + REDIS_CHUNK));
       tasks.push(...stale.map((taskId) => ({ taskId, action: 'removed' as const })));
     }
     const count = (action: ApplyAction) => tasks.filter((task) => task.action === action).length;
@@ -257,7 +290,33 @@ export class WarmingClient implements KeyRewarmer {
       removed: count('removed'),
       patterns: config.patterns.length,
       userPreload: config.userPreload !== undefined,
+      durationMs: Date.now() - started,
     };
+  }
+
+  /** Running task workflows of every deployment in the namespace: task id -> task queue (one visibility scan). */
+  private async runningTaskQueues(): Promise<Map<string, string>> {
+    const running = new Map<string, string>();
+    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running'`;
+    for await (const execution of this.temporal.workflow.list({ query })) {
+      const taskId = taskIdFromWorkflowId(execution.workflowId);
+      if (taskId !== undefined) running.set(taskId, execution.taskQueue);
+    }
+    return running;
+  }
+
+  /** The spec hash last applied for each task id (undefined where none), read in chunks. */
+  private async appliedSpecHashes(taskIds: readonly string[]): Promise<(string | null)[]> {
+    const hashes: (string | null)[] = [];
+    for (let i = 0; i < taskIds.length; i += REDIS_CHUNK)
+      hashes.push(...(await this.redis.hmget(this.keys.appliedSpecs(), ...taskIds.slice(i, i + REDIS_CHUNK))));
+    return hashes;
+  }
+
+  private foreignTaskError(taskId: string, index: number, queue: string): ConfigError {
+    return new ConfigError(
+      `tasks[${index}].taskId: "${taskId}" belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`,
+    );
   }
 
   /** The config last applied, or undefined. */
@@ -266,35 +325,47 @@ export class WarmingClient implements KeyRewarmer {
     return text ? parseWarmingConfig(JSON.parse(text)) : undefined;
   }
 
-  private async applyTask(spec: TaskSpec, running: boolean): Promise<ApplyReport['tasks'][number]> {
-    const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(taskWorkflowId(spec.taskId));
-    if (running) {
-      const result = await this.withWorker(
-        handle.executeUpdate(applyTaskUpdate, { args: [spec] }),
-        `apply ${spec.taskId}`,
-      );
-      return result.changed
-        ? { taskId: spec.taskId, action: 'updated', fields: result.fields }
-        : { taskId: spec.taskId, action: 'unchanged' };
+  /**
+   * One Temporal call per task: an update of a running task, else a start that fails if the
+   * workflow exists after all (started since the scan), in which case its owner is checked and it
+   * is updated instead.
+   */
+  private async applyTask(spec: TaskSpec, index: number, running: boolean): Promise<ApplyReport['tasks'][number]> {
+    const workflowId = taskWorkflowId(spec.taskId);
+    if (!running) {
+      try {
+        await this.temporal.workflow.start(warmTaskWorkflow, {
+          workflowId,
+          // Critical tasks run on the critical queue, where their warms use the reserved slots.
+          taskQueue: taskWorkflowQueue(this.taskQueue, isCritical(spec)),
+          args: [{ spec, queue: queueKind(spec) }],
+          // Two applies racing each other still make one workflow per task: the loser updates it.
+          workflowIdConflictPolicy: 'FAIL',
+          staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,
+          staticDetails: `Loader: ${describeLoader(spec.loader)}, TTL ${spec.ttlSeconds}s`,
+          typedSearchAttributes: [
+            { key: WARM_TASK_ID, value: spec.taskId },
+            { key: WARM_CACHE_KEY, value: spec.cacheKey },
+            { key: WARM_CRITICAL, value: isCritical(spec) },
+            { key: WARM_PRIORITY, value: spec.priority },
+            { key: WARM_TAGS, value: [...spec.tags] },
+          ],
+        });
+        return { taskId: spec.taskId, action: 'created' };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const queue = await this.runningQueue(workflowId);
+        if (queue !== undefined && !this.ownsQueue(queue)) throw this.foreignTaskError(spec.taskId, index, queue);
+      }
     }
-    await this.temporal.workflow.start(warmTaskWorkflow, {
-      workflowId: taskWorkflowId(spec.taskId),
-      // Critical tasks run on the critical queue, where their warms use the reserved slots.
-      taskQueue: taskWorkflowQueue(this.taskQueue, isCritical(spec)),
-      args: [{ spec, queue: queueKind(spec) }],
-      // Two applies racing each other still make one workflow per task.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,
-      staticDetails: `Loader: ${describeLoader(spec.loader)}, TTL ${spec.ttlSeconds}s`,
-      typedSearchAttributes: [
-        { key: WARM_TASK_ID, value: spec.taskId },
-        { key: WARM_CACHE_KEY, value: spec.cacheKey },
-        { key: WARM_CRITICAL, value: isCritical(spec) },
-        { key: WARM_PRIORITY, value: spec.priority },
-        { key: WARM_TAGS, value: [...spec.tags] },
-      ],
-    });
-    return { taskId: spec.taskId, action: 'created' };
+    const handle = this.temporal.workflow.getHandle<typeof warmTaskWorkflow>(workflowId);
+    const result = await this.withWorker(
+      handle.executeUpdate(applyTaskUpdate, { args: [spec] }),
+      `apply ${spec.taskId}`,
+    );
+    return result.changed
+      ? { taskId: spec.taskId, action: 'updated', fields: result.fields }
+      : { taskId: spec.taskId, action: 'unchanged' };
   }
 
   /** Starts the optimiser if it is not running, and tells it to re-read its settings. */
@@ -405,9 +476,8 @@ export class WarmingClient implements KeyRewarmer {
   /** Ids of this task queue's running task workflows, optionally filtered by a visibility query clause. */
   async listTaskIds(filter?: string): Promise<string[]> {
     // Only this deployment's tasks: others may share the namespace on their own task queue.
-    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running' AND ${taskQueuesClause(this.taskQueue)}${filter ? ` AND ${filter}` : ''}`;
     const ids: string[] = [];
-    for await (const execution of this.temporal.workflow.list({ query })) {
+    for await (const execution of this.temporal.workflow.list({ query: this.runningTasksQuery(filter) })) {
       const taskId = taskIdFromWorkflowId(execution.workflowId);
       if (taskId !== undefined) ids.push(taskId);
     }
@@ -450,19 +520,153 @@ export class WarmingClient implements KeyRewarmer {
     );
   }
 
-  /** Warms every task carrying `tag`. */
+  /**
+   * Warms every task carrying `tag`: a fleet operation (see `warmFleet`), critical tasks signalled
+   * first. `parallel` bounds the client's own fan-out where the server runs no batch job.
+   */
   async warmByTag(
     tag: string,
     options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
   ): Promise<WarmRunReport> {
-    return this.warmMany(await this.listTasks(`WarmTags = ${quote(tag)}`), `tag ${tag}`, options);
+    return this.warmFleet(`WarmTags = ${quote(tag)}`, `tag ${tag}`, options);
   }
 
-  /** Warms every critical task in priority order, `parallel` at a time (default 1). */
+  /** Warms every critical task, highest priority first where the client fans out (see `warmFleet`). */
   async warmCritical(
     options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
   ): Promise<WarmRunReport> {
-    return this.warmMany(await this.listTasks('WarmCritical = true'), 'critical pass', options);
+    return this.warmFleet('WarmCritical = true', 'critical pass', options);
+  }
+
+  /** Pauses (or resumes) every task carrying `tag` with one batch signal; resolves once all are signalled. */
+  async pauseByTag(
+    tag: string,
+    paused: boolean,
+    options: { onProgress?: OnProgress } = {},
+  ): Promise<{ signalled: number; mode: 'batch' | 'client' }> {
+    const result = await signalByQuery(this.temporal, {
+      query: this.runningTasksQuery(`WarmTags = ${quote(tag)}`),
+      signal: (paused ? pauseSignal : resumeSignal).name,
+      reason: `warmctl ${paused ? 'pause' : 'resume'} --tag ${tag}`,
+      parallel: this.concurrency,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { signalled: result.signalled, mode: result.mode };
+  }
+
+  /**
+   * Forces a warm of every running task the visibility `filter` matches, fanned out by Temporal:
+   * one batch signal job for the critical tasks, then one for the rest, each `forceWarm` carrying
+   * this operation's id. Each task records its result in its `WarmBatches` search attribute, so
+   * waiting is two visibility counts a poll, not a call per task; `onProgress` hears warms done
+   * (or, with `wait: false`, signals sent). A task with no result after twice `workerTimeoutMs`
+   * without progress is reported as failed. Where `WarmBatches` cannot be registered, each task
+   * is warmed by its `warmNow` update instead, `parallel` at a time.
+   */
+  async warmFleet(
+    filter: string,
+    reason: string,
+    options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
+  ): Promise<WarmRunReport> {
+    const parallel = positiveInteger('parallel', options.parallel ?? this.concurrency);
+    if (!(await this.recordsBatchResults())) {
+      return this.warmMany(await this.listTasks(filter), reason, { ...options, parallel: options.parallel ?? 1 });
+    }
+    const started = Date.now();
+    const scope = this.runningTasksQuery(filter);
+    const batch = `b-${randomUUID()}`;
+    const parts = [`${scope} AND WarmCritical = true`, `${scope} AND WarmCritical = false`];
+    let signalled = 0;
+    for (const query of parts) {
+      if ((await this.temporal.workflow.count(query)).count === 0) continue;
+      const base = signalled;
+      const result = await signalByQuery(this.temporal, {
+        query,
+        signal: forceWarmSignal.name,
+        payload: { reason, batch },
+        reason: `warmctl: ${reason}`,
+        parallel,
+        ...(options.wait === false && options.onProgress
+          ? { onProgress: (done: number) => options.onProgress?.(base + done, base + done) }
+          : {}),
+      });
+      signalled += result.signalled;
+    }
+    if (options.wait === false) {
+      return { results: [], succeeded: 0, failed: 0, requested: signalled, totalDurationMs: Date.now() - started };
+    }
+    const resultQuery = (result: 'ok' | 'failed') => `${scope} AND WarmBatches = ${quote(`${batch}:${result}`)}`;
+    let done = 0;
+    let progressAtMs = Date.now();
+    while (done < signalled && Date.now() - progressAtMs < 2 * this.workerTimeoutMs) {
+      const [ok, failed] = await Promise.all([
+        this.temporal.workflow.count(resultQuery('ok')),
+        this.temporal.workflow.count(resultQuery('failed')),
+      ]);
+      if (ok.count + failed.count > done) progressAtMs = Date.now();
+      done = ok.count + failed.count;
+      options.onProgress?.(done, signalled);
+      if (done < signalled) await new Promise((resolve) => setTimeout(resolve, FLEET_POLL_MS));
+    }
+    const results = [
+      ...(await this.fleetResults(resultQuery('ok'), true)),
+      ...(await this.fleetResults(resultQuery('failed'), false)),
+    ];
+    if (results.length < signalled) {
+      const seen = new Set(results.map((r) => r.taskId));
+      for (const task of await this.fleetResults(scope, false)) {
+        if (!seen.has(task.taskId))
+          results.push({ ...task, error: `no result within ${(2 * this.workerTimeoutMs) / 1000} s without progress` });
+      }
+    }
+    results.sort((a, b) => b.priority - a.priority || a.taskId.localeCompare(b.taskId));
+    const succeeded = results.filter((r) => r.ok).length;
+    return { results, succeeded, failed: results.length - succeeded, totalDurationMs: Date.now() - started };
+  }
+
+  /** The tasks a visibility query lists, as warm reports; failed ones carry their last error. */
+  private async fleetResults(query: string, ok: boolean): Promise<TaskWarmReport[]> {
+    const reports: TaskWarmReport[] = [];
+    for await (const execution of this.temporal.workflow.list({ query })) {
+      const taskId = taskIdFromWorkflowId(execution.workflowId);
+      if (taskId === undefined) continue;
+      const attributes = execution.typedSearchAttributes;
+      reports.push({
+        taskId,
+        priority: attributes.get(WARM_PRIORITY) ?? 0,
+        critical: attributes.get(WARM_CRITICAL) ?? false,
+        ok,
+      });
+    }
+    if (ok) return reports;
+    // Why each failed, from its status (few, one query each; a fleet-wide outage shows the first ones).
+    await mapLimit(reports.slice(0, MAX_FAILURE_DETAILS), this.concurrency, async (report) => {
+      try {
+        const status = await this.status(report.taskId);
+        if (status.lastError) report.error = status.lastError;
+        if (status.lastResult && !status.lastResult.ok) report.durationMs = status.lastResult.durationMs;
+      } catch {
+        // removed meanwhile: the report says failed without a reason
+      }
+    });
+    return reports;
+  }
+
+  /** Whether tasks can record fleet results: `WarmBatches` exists (registered here when missing). */
+  private async recordsBatchResults(): Promise<boolean> {
+    this.batchResults ??= this.ensureSearchAttributes().then(
+      () => true,
+      (err: unknown) => {
+        this.warnOnce(`warming task by task: ${(err as Error).message}`);
+        return false;
+      },
+    );
+    return this.batchResults;
+  }
+
+  /** This deployment's running task workflows, optionally narrowed by a visibility clause. */
+  private runningTasksQuery(filter?: string): string {
+    return `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running' AND ${taskQueuesClause(this.taskQueue)}${filter ? ` AND ${filter}` : ''}`;
   }
 
   private async warmMany(
@@ -575,13 +779,29 @@ export class WarmingClient implements KeyRewarmer {
       byPattern.set(index, vars);
     }
 
-    // Tasks by tag (the search attribute), then owners not among them (looked up one by one).
+    // Tasks by tag in one fleet operation, then owners not carrying a tag (looked up one by one).
+    const tags = [...new Set(options.tags ?? [])];
+    const progress = options.onProgress ? { onProgress: options.onProgress } : {};
+    const wait = options.wait !== undefined ? { wait: options.wait } : {};
+    const byTag =
+      tags.length > 0
+        ? await this.warmFleet(
+            `(${tags.map((tag) => `WarmTags = ${quote(tag)}`).join(' OR ')})`,
+            'invalidate --rewarm',
+            {
+              ...progress,
+              ...wait,
+            },
+          )
+        : undefined;
+    const covered = new Set([
+      ...(byTag?.results ?? []).map((r) => r.taskId),
+      ...(config?.tasks ?? []).filter((task) => task.tags.some((tag) => tags.includes(tag))).map((task) => task.taskId),
+    ]);
     const tasks: TaskStatus[] = [];
-    for (const tag of new Set(options.tags ?? [])) tasks.push(...(await this.listTasks(`WarmTags = ${quote(tag)}`)));
-    const listed = new Set(tasks.map((t) => t.taskId));
     const missing: TaskWarmReport[] = [];
     await mapLimit(
-      [...ownerTasks].filter((taskId) => !listed.has(taskId)),
+      [...ownerTasks].filter((taskId) => !covered.has(taskId)),
       this.concurrency,
       async (taskId) => {
         try {
@@ -597,8 +817,8 @@ export class WarmingClient implements KeyRewarmer {
     );
     const run = await this.warmMany(unique, 'invalidate --rewarm', {
       parallel: this.concurrency,
-      ...(options.wait !== undefined ? { wait: options.wait } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...wait,
+      ...progress,
     });
 
     const patterns = await Promise.all(
@@ -626,11 +846,13 @@ export class WarmingClient implements KeyRewarmer {
         return { ...report, warmed: result.warmed, superseded: result.superseded, failed: result.failed };
       }),
     );
-    const results = [...run.results, ...missing];
+    const results = [...(byTag?.results ?? []), ...run.results, ...missing];
     const succeeded = results.filter((r) => r.ok).length;
+    const requested = byTag?.requested;
     return {
       results,
       succeeded,
+      ...(requested !== undefined ? { requested: requested + run.results.length } : {}),
       failed: results.length - succeeded,
       totalDurationMs: Date.now() - started,
       patterns,
@@ -645,7 +867,7 @@ export class WarmingClient implements KeyRewarmer {
    * The seed's `get_warming_stats` (overall) and `get_warming_performance` (per task: `byTask`).
    */
   stats(options: StatsOptions = {}): Promise<WarmingStats> {
-    return readWarmingStats(this.temporal, this.taskQueue, this.store, options);
+    return readWarmingStats(this.temporal, this.taskQueue, this.store, { digests: this.runDigests, ...options });
   }
 
   /**
@@ -653,13 +875,21 @@ export class WarmingClient implements KeyRewarmer {
    * history and each user preload in the window (render it with `renderHtmlReport`).
    */
   reportData(options: StatsOptions = {}): Promise<ReportData> {
-    return readReportData(this.temporal, this.taskQueue, this.store, options);
+    return readReportData(this.temporal, this.taskQueue, this.store, { digests: this.runDigests, ...options });
   }
 
   /** Closes the connections the client opened itself (not a `client` or `redis` it was given). */
   async close(): Promise<void> {
     await this.onClose();
   }
+
+  /** Run digests in Redis, one key per run, expiring after RUN_DIGEST_TTL_SECONDS (rebuilt from history when gone). */
+  private readonly runDigests: RunDigestStore = {
+    get: (runIds) => Promise.all(runIds.map((runId) => this.redis.get(this.keys.runDigest(runId)))),
+    set: async (runId, digest) => {
+      await this.redis.set(this.keys.runDigest(runId), digest, 'EX', RUN_DIGEST_TTL_SECONDS);
+    },
+  };
 
   /** The task's running workflow; a task of another deployment (task queue) is refused, never touched. */
   private async runningHandle(taskId: string): Promise<WorkflowHandle<typeof warmTaskWorkflow>> {
@@ -753,6 +983,20 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
       await connection?.close();
     },
   });
+}
+
+/** Keys per Redis command when reading or deleting many hash fields. */
+const REDIS_CHUNK = 1000;
+/** Run digests outlive any namespace retention they describe, then go (30 days). */
+const RUN_DIGEST_TTL_SECONDS = 30 * 86_400;
+/** How often a fleet warm counts its results. */
+const FLEET_POLL_MS = 500;
+/** Failed tasks of a fleet warm whose error is looked up (a status query each). */
+const MAX_FAILURE_DETAILS = 100;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${value})`);
+  return value;
 }
 
 /** Refusals that mean "not with these credentials": PERMISSION_DENIED, or UNIMPLEMENTED where a service offers no operator API. */

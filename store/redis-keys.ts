@@ -23,6 +23,16 @@ export interface RedisKeys {
   tag(tag: string): string;
   /** The applied declarative config (JSON). */
   config(): string;
+  /**
+   * Hash of task id -> hash of the spec last applied to its running workflow, so re-applying an
+   * unchanged task costs no Temporal call (`warmctl apply`).
+   */
+  appliedSpecs(): string;
+  /**
+   * JSON digest of one task workflow run's history (its warms and interval events), kept by
+   * `warmctl stats` so a run's history is read once (again only when an open run has grown).
+   */
+  runDigest(runId: string): string;
   /** Short lock a cache client holds while it computes `key`; same slot as the value. */
   lock(key: string): string;
   /**
@@ -48,6 +58,8 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     meta: (key) => `${prefix}meta:{${hashTagOf(key)}}:${key}`,
     tag: (tag) => `${prefix}tag:${tag}`,
     config: () => `${prefix}config`,
+    appliedSpecs: () => `${prefix}applied`,
+    runDigest: (runId) => `${prefix}run:${runId}`,
     lock: (key) => `${prefix}lock:{${hashTagOf(key)}}:${key}`,
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
     plannedIntervals: () => `${prefix}planned`,

@@ -7,6 +7,12 @@ import type { WarmKeyResult } from '../activities/create-activities';
 /** `forceWarm` payload: optional, and so is its reason. */
 export interface ForceWarm {
   reason?: string;
+  /**
+   * A fleet operation's id (`warmctl warm --tag`): once the warm it asked for is done, the task
+   * adds `<batch>:ok` or `<batch>:failed` to its `WarmBatches` search attribute, so the operation
+   * counts its results with a visibility query instead of waiting on each task.
+   */
+  batch?: string;
 }
 
 /** What started a warm. */

@@ -7,6 +7,8 @@ export const WARM_CACHE_KEY = defineSearchAttributeKey('WarmCacheKey', SearchAtt
 export const WARM_CRITICAL = defineSearchAttributeKey('WarmCritical', SearchAttributeType.BOOL);
 export const WARM_PRIORITY = defineSearchAttributeKey('WarmPriority', SearchAttributeType.INT);
 export const WARM_TAGS = defineSearchAttributeKey('WarmTags', SearchAttributeType.KEYWORD_LIST);
+/** `<batch>:ok` / `<batch>:failed` of the last fleet operations that forced a warm of the task (newest last). */
+export const WARM_BATCHES = defineSearchAttributeKey('WarmBatches', SearchAttributeType.KEYWORD_LIST);
 
 /** Every custom search attribute with the name Temporal's CLI uses for its type. */
 export const SEARCH_ATTRIBUTES = [
@@ -15,4 +17,5 @@ export const SEARCH_ATTRIBUTES = [
   { name: WARM_CRITICAL.name, cliType: 'Bool' },
   { name: WARM_PRIORITY.name, cliType: 'Int' },
   { name: WARM_TAGS.name, cliType: 'KeywordList' },
+  { name: WARM_BATCHES.name, cliType: 'KeywordList' },
 ] as const;

@@ -39,7 +39,14 @@ import {
   type WarmTrigger,
 } from './definitions';
 import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/workflow-ids';
-import { WARM_CACHE_KEY, WARM_CRITICAL, WARM_PRIORITY, WARM_TAGS, WARM_TASK_ID } from './search-attributes';
+import {
+  WARM_BATCHES,
+  WARM_CACHE_KEY,
+  WARM_CRITICAL,
+  WARM_PRIORITY,
+  WARM_TAGS,
+  WARM_TASK_ID,
+} from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { migrateCarriedTaskState } from './carried-state';
 
@@ -89,6 +96,14 @@ const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
  * this (and while on the wrong queue) a warm is an activity task on the right queue.
  */
 export const LOCAL_WARM_PATCH = 'local-warm';
+/**
+ * Patch: a warm forced by a fleet operation (`forceWarm` with a `batch` id) records its result in
+ * the `WarmBatches` search attribute. Histories before it never carried a batch id.
+ */
+export const BATCH_RESULT_PATCH = 'batch-result';
+/** How many fleet operations' results a task keeps in `WarmBatches`. */
+const MAX_BATCH_RESULTS = 16;
+const BATCH_ID = /^[A-Za-z0-9:_.-]{1,64}$/;
 
 /** A deployment's two queues: its main one and `<main>-critical`. */
 export type TaskQueueKind = 'main' | 'critical';
@@ -133,6 +148,8 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
   let requested = 0;
   let served = 0;
   let lastServed: WarmOutcome | null = null;
+  // Fleet operations waiting on the next warm. Never carried: a run continues as new only with no warm pending.
+  let pendingBatches: string[] = [];
 
   const status = (): TaskStatus => ({
     taskId: spec.taskId,
@@ -171,6 +188,9 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     if (problem) return void log.warn('forceWarm signal dropped', { problem });
     if (removed) return void log.warn('forceWarm signal dropped', { problem: 'task is being removed' });
     request('force', payload);
+    const batch = payload?.batch;
+    if (typeof batch === 'string' && BATCH_ID.test(batch) && !pendingBatches.includes(batch))
+      pendingBatches.push(batch);
   });
 
   setHandler(
@@ -248,6 +268,8 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
 
   async function warm(trigger: WarmTrigger, reason: string | undefined): Promise<void> {
     const servingUpTo = requested;
+    const batches = pendingBatches;
+    pendingBatches = [];
     state.pendingForce = null;
     warming = true;
     const startedMs = Date.now();
@@ -296,6 +318,7 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     state.lastResult = outcome;
     lastServed = outcome;
     served = servingUpTo;
+    if (batches.length > 0 && patched(BATCH_RESULT_PATCH)) recordBatchResults(batches, outcome.ok);
     setCurrentDetails(details(status()));
   }
 
@@ -374,6 +397,13 @@ function forceWarmProblem(payload: unknown): string | undefined {
     return `reason must be a string of at most ${MAX_REASON_LENGTH} characters`;
   }
   return undefined;
+}
+
+/** Adds this warm's result for each fleet operation it served to `WarmBatches`, keeping the newest few. */
+function recordBatchResults(batches: readonly string[], ok: boolean): void {
+  const previous = workflowInfo().typedSearchAttributes.get(WARM_BATCHES) ?? [];
+  const results = batches.map((batch) => `${batch}:${ok ? 'ok' : 'failed'}`);
+  upsertSearchAttributes([{ key: WARM_BATCHES, value: [...previous, ...results].slice(-MAX_BATCH_RESULTS) }]);
 }
 
 function changedFields(current: TaskSpec, next: TaskSpec): string[] {

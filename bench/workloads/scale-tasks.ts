@@ -1,8 +1,11 @@
 // scale-tasks: N task workflows (warm-task:<id>, one per key) applied through the warming client
 // on one dev server and one fresh worker process: the worker's memory, history events per warm,
 // and warms per second sustained when every task is told to warm at once (forceWarm), against a
-// plain script loading and writing the same N keys under the same per-origin cap.
+// plain script loading and writing the same N keys under the same per-origin cap. Then the fleet
+// rows: apply rate, `warm --tag` over every task against the forced wave, and stats over all of
+// them (first call, then again with every run digest kept).
 import { Redis } from 'ioredis';
+import type { HistoryReadCost } from '../../client/history-stats';
 import { createWarmingClient } from '../../client/warming-client';
 import { mapLimit } from '../../core/map-limit';
 import { forceWarmSignal, taskWorkflowId } from '../../workflows';
@@ -18,7 +21,11 @@ export interface ScaleTasksOptions {
   waves: number;
   /** Task workflows sampled for history length. */
   sample: number;
+  /** Warms of each task before stats are read: the start warm, the waves, then `warm --tag` waves (at least one). */
+  warmsPerTask: number;
 }
+
+const FLEET_TAG = 'fleet';
 
 const KEY_PREFIX = 'bench:scale:';
 const WAVE_TIMEOUT_MS = 10 * 60_000;
@@ -84,6 +91,10 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   const cpuPerWarm: Record<string, number[]> = {};
   const eventsPerWarm: number[] = [];
   let startWave: { seconds: number; rate: number; eventsAfterFirstWarm: number };
+  let applySeconds = NaN;
+  let reapplySeconds = NaN;
+  const tagRates: number[] = [];
+  const statsCalls: Partial<Record<'first' | 'second', { seconds: number; warms: number; read: HistoryReadCost }>> = {};
   let scriptRates: number[] = [];
   try {
     const config = {
@@ -95,11 +106,13 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
         // Only the start warm and forced warms: no scheduled warm falls inside the measurement.
         intervalMinutes: 24 * 60,
         adaptive: false,
+        tags: [FLEET_TAG],
       })),
     };
     let started = performance.now();
-    await warming.apply(config);
-    const applySeconds = since(started) / 1000;
+    const applied = await warming.apply(config);
+    applySeconds = since(started) / 1000;
+    if (applied.created !== n) throw new Error(`apply created ${applied.created} of ${n} tasks`);
     await untilWritten(n);
     const startSeconds = since(started) / 1000;
     let before = await historyLengths();
@@ -109,6 +122,11 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       eventsAfterFirstWarm: round(before.reduce((a, b) => a + b, 0) / before.length),
     };
     ctx.log(`scale: ${n} tasks applied in ${round(applySeconds)} s, all warmed once after ${round(startSeconds)} s`);
+    started = performance.now();
+    const reapplied = await warming.apply(config);
+    reapplySeconds = since(started) / 1000;
+    if (reapplied.unchanged !== n) throw new Error(`re-apply found ${reapplied.unchanged} of ${n} tasks unchanged`);
+    ctx.log(`scale: the unchanged file re-applied in ${round(reapplySeconds)} s`);
 
     for (let wave = 0; wave < options.waves; wave++) {
       const base = written;
@@ -128,6 +146,29 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       eventsPerWarm.push(after.reduce((sum, len, i) => sum + (len - (before[i] as number)), 0) / after.length);
       before = after;
       ctx.log(`scale: wave ${wave}: ${done} forced warms in ${round(seconds)} s (${round(done / seconds)}/s)`);
+    }
+
+    // warm --tag over every task: batch signals, results counted through visibility.
+    const tagWaves = Math.max(1, options.warmsPerTask - 1 - options.waves);
+    for (let wave = 0; wave < tagWaves; wave++) {
+      const target = written + n;
+      started = performance.now();
+      const report = await warming.warmByTag(FLEET_TAG);
+      const seconds = since(started) / 1000;
+      await untilWritten(target);
+      if (report.succeeded !== n) ctx.log(`scale: warm --tag: ${report.succeeded} of ${n} succeeded`);
+      tagRates.push(report.succeeded / seconds);
+      ctx.log(
+        `scale: warm --tag ${wave}: ${report.succeeded} warms in ${round(seconds)} s (${round(report.succeeded / seconds)}/s)`,
+      );
+    }
+
+    // Stats over every task: the first call reads each run's history, the second its kept digest.
+    for (const call of ['first', 'second'] as const) {
+      started = performance.now();
+      const stats = await warming.stats();
+      statsCalls[call] = { seconds: round(since(started) / 1000), warms: stats.totalWarmings, read: stats.read };
+      ctx.log(`scale: stats (${call} call) over ${stats.totalWarmings} warms in ${statsCalls[call]?.seconds} s`);
     }
 
     // The plain script: the same loads and writes, same cap, no Temporal.
@@ -172,7 +213,48 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   };
   const workload = `${n} task workflows on one in-memory dev server and one worker process`;
   const common = { temporalPersistence: ctx.persistence, params };
+  const fleetParams = {
+    ...params,
+    applySeconds: round(applySeconds),
+    reapplyUnchangedSeconds: round(reapplySeconds),
+    warmsPerTaskBeforeStats: options.warmsPerTask,
+    statsCalls,
+  };
+  const fleet = { temporalPersistence: ctx.persistence, params: fleetParams };
   return [
+    makeRow({
+      ...fleet,
+      name: 'apply-tasks-per-second',
+      unit: 'tasks/s',
+      better: 'higher',
+      baseline: 'none (target: at least 200 tasks/s)',
+      value: summarize([n / applySeconds]),
+      baselineValue: null,
+      target: { op: '>=', value: 200, of: 'value' },
+      workload: `${workload}; warmctl apply of ${n} new tasks (the unchanged file again: params.reapplyUnchangedSeconds)`,
+    }),
+    makeRow({
+      ...fleet,
+      name: 'warm-by-tag-per-second',
+      unit: 'warms/s',
+      better: 'higher',
+      baseline: 'forced wave: forceWarm signalled to every task by the client, 32 in flight',
+      value: summarize(tagRates.length > 0 ? tagRates : [NaN]),
+      baselineValue: summarize(waveRates.length > 0 ? waveRates : [NaN]),
+      target: { op: '>=', value: 0.9 },
+      workload: `${workload}; warm --tag over every task (batch signals), until every result is counted`,
+    }),
+    makeRow({
+      ...fleet,
+      name: 'stats-seconds-10k-tasks',
+      unit: 's',
+      better: 'lower',
+      baseline: 'the same stats call again, every run digest kept',
+      value: summarize([statsCalls.first?.seconds ?? NaN]),
+      baselineValue: summarize([statsCalls.second?.seconds ?? NaN]),
+      target: { op: '<=', value: 15, of: 'value' },
+      workload: `${workload}; warmctl stats over all ${n} tasks after ${options.warmsPerTask} warms each (reads: params.statsCalls)`,
+    }),
     makeRow({
       ...common,
       name: 'scale-tasks-warms-per-second',

@@ -190,7 +190,7 @@ describe('search attributes apply may not create (Temporal Cloud)', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ created: 1 });
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(
-      /^warmctl: warning: cannot list the search attributes of namespace default \(PERMISSION_DENIED: operator API not allowed\); assuming WarmTaskId=Keyword, .*WarmTags=KeywordList exist\n$/,
+      /^warmctl: warning: cannot list the search attributes of namespace default \(PERMISSION_DENIED: operator API not allowed\); assuming WarmTaskId=Keyword, .*WarmTags=KeywordList, WarmBatches=KeywordList exist\n$/,
     );
   });
 
@@ -206,7 +206,7 @@ describe('search attributes apply may not create (Temporal Cloud)', () => {
     expect(result.stderr).toMatch(
       new RegExp(
         `^warmctl: namespace ${namespace} lacks the search attributes WarmTaskId=Keyword, WarmCacheKey=Keyword, ` +
-          'WarmCritical=Bool, WarmPriority=Int, WarmTags=KeywordList and these credentials may not create them ' +
+          'WarmCritical=Bool, WarmPriority=Int, WarmTags=KeywordList, WarmBatches=KeywordList and these credentials may not create them ' +
           '\\(PERMISSION_DENIED: operator API not allowed\\): create them first',
       ),
     );

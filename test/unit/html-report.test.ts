@@ -15,6 +15,7 @@ function report(warms: WarmRecord[], preloads: PreloadRun[] = [], overrides: Par
       ...summarizePreloads(preloads),
       since: null,
       generatedAt: new Date(T0 + 3_600_000).toISOString(),
+      read: { runs: 0, fromDigest: 0, described: 0, historiesRead: 0, eventsRead: 0 },
     },
     warms,
     intervals: [],
@@ -180,4 +181,38 @@ test('with a task filter the preload section explains that user preloads are not
   expect(html).toContain('User preloads are not tasks');
   expect(html).not.toContain('id="chart-preloads"');
   expect(html).toContain('task <code>catalog</code>');
+});
+
+test('a fleet report stays bounded: worst and busiest tasks drawn, a table per tag, the worst rows listed', () => {
+  const warms: WarmRecord[] = [];
+  const intervals: ReportData['intervals'] = [];
+  for (let t = 0; t < 5_000; t++) {
+    const taskId = `task-${t}`;
+    for (let i = 0; i < 5; i++) warms.push(warm(taskId, i, !(t === 4_321 && i > 1), i < 4 ? 'useful' : 'pending'));
+    intervals.push({
+      taskId,
+      cacheKey: `${taskId}:key`,
+      adaptive: false,
+      tags: [t % 2 ? 'odd' : 'even'],
+      points: [{ atMs: T0, intervalMinutes: 60, cause: 'start' }],
+      endMs: T0 + 3_600_000,
+    });
+  }
+  // One busy task.
+  for (let i = 5; i < 40; i++) warms.push(warm('task-7', i, true, 'useful'));
+  warms.sort((a, b) => a.atMs - b.atMs);
+  const html = renderHtmlReport(report(warms, [], { intervals }));
+  expect(html.length).toBeLessThan(2_000_000);
+  expect(tile(html, 'totalWarmings')).toBe(String(warms.length));
+  // The tag table sums every task: 2 500 tasks under each tag, the failing one (4321) under "odd", listed first.
+  expect(html).toMatch(/<tr data-tag="odd"><th scope="row" title="odd">odd<\/th><td class="num">2500<\/td>/);
+  expect(html.indexOf('data-tag="odd"')).toBeLessThan(html.indexOf('data-tag="even"'));
+  // The worst (failing) and the busiest task are drawn: at most 10 worst + 10 busiest bar groups, not 5 000.
+  expect(count(html, /class="bar-group"/)).toBeLessThanOrEqual(20);
+  expect(html).toContain('<g class="bar-group" data-task="task-4321">');
+  expect(html).toContain('<g class="bar-group" data-task="task-7">');
+  expect(count(html, /class="mark warm-point/)).toBeLessThanOrEqual(2_000);
+  // The per-task table lists the worst 500, the failing task first.
+  expect(count(html, /<tr data-task="/)).toBe(500);
+  expect(/<tr data-task="([^"]+)"/.exec(html)?.[1]).toBe('task-4321');
 });
