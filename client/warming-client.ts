@@ -128,8 +128,10 @@ export interface WarmingClientOptions {
 }
 
 /** What a `WarmingClient` is made of; `createWarmingClient` assembles it from options and the environment. */
-export interface WarmingClientParts
-  extends Pick<WarmingClientOptions, 'workerTimeoutMs' | 'concurrency' | 'applyConcurrency' | 'logger'> {
+export interface WarmingClientParts extends Pick<
+  WarmingClientOptions,
+  'workerTimeoutMs' | 'concurrency' | 'applyConcurrency' | 'logger'
+> {
   /** The Temporal client its workflows are started, signalled and queried through. */
   temporal: Client;
   /** Redis, for the applied config, tags and cached values. */

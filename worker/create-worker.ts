@@ -18,12 +18,10 @@ import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } f
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
 
 /**
- * The sticky cache per worker when nothing else says: twice the task count of most deployments.
- * Measured with 10 000 task workflows: a cache of 12 000 took 511 MiB of worker RSS and ran a forced
- * wave at 1.5x the rate of the SDK's memory-based default (about 2 300, which evicts and replays);
- * a cache of exactly 10 000 was the worst case, since every task's warms come round in turn and an
- * LRU cache one workflow short of the set evicts each workflow just before its next warm (2.6 GiB,
- * 38 warms/s). So the default leaves room above the task count (docs/PERFORMANCE.md).
+ * The sticky cache per worker when nothing else says: room for the tasks of most deployments, plus
+ * the login shards and the optimiser. Measured with 10 000 task workflows: a cache of 12 000 took
+ * 511 MiB of worker RSS and ran a forced wave at 1.5x the rate of the SDK's memory-based default
+ * (about 2 300, which evicts and replays). A cached task workflow is about 25 KB (docs/PERFORMANCE.md).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 20_000;
 
@@ -74,9 +72,8 @@ export interface CreateWorkerOptions {
   /**
    * Workflows each of the two workers keeps in memory between their tasks (the sticky cache),
    * about 25 KB each. A task workflow beyond it is evicted and replayed from its history at its
-   * next warm, which costs far more CPU than the warm: keep it well above the number of tasks
-   * (plus login shards) the worker serves, since warms come round in turn and a cache just short
-   * of the set evicts every workflow before its next warm. 0 turns caching off.
+   * next warm, which costs far more CPU than the warm: keep it above the number of tasks (plus
+   * login shards) the worker serves. 0 turns caching off.
    * @default 20000
    */
   maxCachedWorkflows?: number;
@@ -202,9 +199,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       taskQueue,
       workflowBundle,
       maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
-      // Local activities (warms, preloads) keep the SDK's 100 slots: the per-origin limiter bounds
-      // their loads, and a warm waiting for a slot holds its workflow task open until the SDK
-      // heartbeats it (3 more events); capped at 20, a 10 000-task wave ran 0.7x the rate in 5x the memory.
+      // Local activities (warms, preloads) keep the SDK's 100 slots: the per-origin limiter bounds their loads.
     });
     // Critical tasks' workflows run here, so their warms (local activities) use these slots.
     const critical = await Worker.create({
