@@ -40,9 +40,13 @@ export interface BenchStack {
   startWorker(limits: WorkerLimits): Promise<ChildHandle>;
   /**
    * Starts a worker process for the floor shapes (bench/floors) on its own task queue, loading
-   * the login sources from these URL templates.
+   * the login sources from these URL templates; `maxCachedWorkflows` else the SDK's default.
    */
-  startFloorWorker(taskQueue: string, loginUrls: Record<string, string>): Promise<ChildHandle>;
+  startFloorWorker(
+    taskQueue: string,
+    loginUrls: Record<string, string>,
+    options?: { maxCachedWorkflows?: number },
+  ): Promise<ChildHandle>;
   /** Requests the origin has served so far. */
   originRequests(): Promise<number>;
   stop(): Promise<void>;
@@ -211,13 +215,16 @@ export async function startBenchStack(): Promise<BenchStack> {
         );
         return worker.handle;
       },
-      async startFloorWorker(floorTaskQueue, loginUrls) {
+      async startFloorWorker(floorTaskQueue, loginUrls, options = {}) {
         const env: NodeJS.ProcessEnv = {
           ...process.env,
           TEMPORAL_ADDRESS: temporal.address,
           REDIS_URL: redis.url,
           FLOOR_TASK_QUEUE: floorTaskQueue,
           FLOOR_LOGIN_URLS: JSON.stringify(loginUrls),
+          ...(options.maxCachedWorkflows !== undefined
+            ? { FLOOR_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }
+            : {}),
         };
         const worker = await startNode(
           join(__dirname, 'floors', 'floor-worker.js'),

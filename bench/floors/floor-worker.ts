@@ -1,6 +1,7 @@
 // A worker for the floor shapes, as a process of its own so its CPU is measured apart from the
 // product's: TEMPORAL_ADDRESS, REDIS_URL, FLOOR_TASK_QUEUE and FLOOR_LOGIN_URLS (JSON) from the
-// environment. Prints `floor worker polling` once ready; SIGTERM drains and exits.
+// environment, and FLOOR_MAX_CACHED_WORKFLOWS (else the SDK's default) to hold as many workflows as
+// the product's worker. Prints `floor worker polling` once ready; SIGTERM drains and exits.
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { createFloorActivities, type FloorLoginUrls } from './floor-activities';
@@ -19,6 +20,9 @@ async function run(): Promise<void> {
       workflowsPath: require.resolve('./floor-workflows'),
       activities: createFloorActivities(redis, urls),
       maxConcurrentActivityTaskExecutions: 20,
+      ...(process.env.FLOOR_MAX_CACHED_WORKFLOWS
+        ? { maxCachedWorkflows: Number(process.env.FLOOR_MAX_CACHED_WORKFLOWS) }
+        : {}),
     });
     console.log(`floor worker polling ${taskQueue}`);
     await worker.run();

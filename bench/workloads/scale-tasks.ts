@@ -3,11 +3,14 @@
 // and warms per second sustained when every task is told to warm at once (forceWarm), against a
 // plain script loading and writing the same N keys under the same per-origin cap. Then the fleet
 // rows: apply rate, `warm --tag` over every task against the forced wave, and stats over all of
-// them (first call, then again with every run digest kept).
+// them (first call, then again with every run digest kept). Last the floor: N bare long-running
+// workflows of the warm's shape on a worker of their own, so the memory, the first warm of all and
+// the wave each have a ratio to what Temporal's SDK costs with no product logic.
 import { Redis } from 'ioredis';
 import type { HistoryReadCost } from '../../client/history-stats';
 import { createWarmingClient } from '../../client/warming-client';
 import { mapLimit } from '../../core/map-limit';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../worker/create-worker';
 import { forceWarmSignal, taskWorkflowId } from '../../workflows';
 import { processPids, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
@@ -28,7 +31,10 @@ export interface ScaleTasksOptions {
 const FLEET_TAG = 'fleet';
 
 const KEY_PREFIX = 'bench:scale:';
+const FLOOR_KEY_PREFIX = 'bench:scale-floor:';
 const WAVE_TIMEOUT_MS = 10 * 60_000;
+const FLOOR_BASELINE =
+  'floor: as many bare long-running workflows with a local-activity warm (bench/floors), own worker, same cache size';
 
 export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOptions): Promise<BenchRow[]> {
   const { stack, client, redis, limits } = ctx;
@@ -48,26 +54,31 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   await redis.config('SET', 'notify-keyspace-events', 'E$');
   const subscriber = new Redis(stack.redis.url);
   let written = 0;
-  let waiter: { target: number; resolve: () => void } | undefined;
+  /** Writes of the floor's keys (the bare workflows measured after the product, same server). */
+  let floorWritten = 0;
+  let waiter: { floor: boolean; target: number; resolve: () => void } | undefined;
   subscriber.on('message', (_channel: string, key: string) => {
-    if (!key.startsWith(KEY_PREFIX)) return;
-    written++;
-    if (waiter && written >= waiter.target) waiter.resolve();
+    const floor = key.startsWith(FLOOR_KEY_PREFIX);
+    if (!floor && !key.startsWith(KEY_PREFIX)) return;
+    const count = floor ? ++floorWritten : ++written;
+    if (waiter && waiter.floor === floor && count >= waiter.target) waiter.resolve();
   });
   await subscriber.subscribe('__keyevent@0__:set');
   /** Waits for `target` writes; after WAVE_TIMEOUT_MS it gives up and the wave is measured as far as it got. */
   let timedOutWaves = 0;
-  const untilWritten = (target: number) =>
+  const untilWritten = (target: number, floor = false) =>
     new Promise<void>((resolve) => {
-      if (written >= target) return resolve();
+      const count = () => (floor ? floorWritten : written);
+      if (count() >= target) return resolve();
       const timer = setTimeout(() => {
         timedOutWaves++;
         ctx.log(
-          `scale: only ${written} of ${target} warms within ${WAVE_TIMEOUT_MS / 1000} s; measuring what was done`,
+          `scale: only ${count()} of ${target} ${floor ? 'floor ' : ''}warms within ${WAVE_TIMEOUT_MS / 1000} s; measuring what was done`,
         );
         resolve();
       }, WAVE_TIMEOUT_MS);
       waiter = {
+        floor,
         target,
         resolve: () => {
           clearTimeout(timer);
@@ -96,6 +107,9 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   const tagRates: number[] = [];
   const statsCalls: Partial<Record<'first' | 'second', { seconds: number; warms: number; read: HistoryReadCost }>> = {};
   let scriptRates: number[] = [];
+  const floor = { startSeconds: NaN, waveRates: [] as number[], idleRss: NaN, peakRss: NaN };
+  /** Peak RSS up to the end of the forced waves, before the fleet operations. */
+  let peakRssAfterWaves = NaN;
   try {
     const config = {
       tasks: ids.map((taskId, i) => ({
@@ -121,7 +135,9 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       rate: round(written / startSeconds),
       eventsAfterFirstWarm: round(before.reduce((a, b) => a + b, 0) / before.length),
     };
-    ctx.log(`scale: ${n} tasks applied in ${round(applySeconds)} s, all warmed once after ${round(startSeconds)} s`);
+    ctx.log(
+      `scale: ${n} tasks applied in ${round(applySeconds)} s, all warmed once after ${round(startSeconds)} s (worker peak RSS ${round(peakRss)} MiB)`,
+    );
     started = performance.now();
     const reapplied = await warming.apply(config);
     reapplySeconds = since(started) / 1000;
@@ -145,7 +161,10 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       for (const [name, used] of Object.entries(cpu.used())) (cpuPerWarm[name] ??= []).push((used * 1000) / done);
       eventsPerWarm.push(after.reduce((sum, len, i) => sum + (len - (before[i] as number)), 0) / after.length);
       before = after;
-      ctx.log(`scale: wave ${wave}: ${done} forced warms in ${round(seconds)} s (${round(done / seconds)}/s)`);
+      peakRssAfterWaves = peakRss;
+      ctx.log(
+        `scale: wave ${wave}: ${done} forced warms in ${round(seconds)} s (${round(done / seconds)}/s, worker peak RSS ${round(peakRss)} MiB)`,
+      );
     }
 
     // warm --tag over every task: batch signals, results counted through visibility.
@@ -185,6 +204,48 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     } finally {
       writer.disconnect();
     }
+
+    // The floor: as many bare long-running workflows (bench/floors floorTaskWorkflow: a local
+    // activity loading and writing one key per signal) on a worker process of their own with the
+    // product's cache size, started and warmed once, then one forced wave; the product's worker idles.
+    const floorQueue = `${stack.taskQueue}-scale-floor`;
+    const floorWorker = await stack.startFloorWorker(floorQueue, {}, { maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS });
+    floor.idleRss = rssMiB(floorWorker.pid);
+    floor.peakRss = floor.idleRss;
+    const floorSampler = setInterval(() => {
+      try {
+        floor.peakRss = Math.max(floor.peakRss, rssMiB(floorWorker.pid));
+      } catch {
+        // the floor worker is stopping
+      }
+    }, 250);
+    try {
+      const floorIds = ids.map((id) => `scale-floor:${id}`);
+      started = performance.now();
+      await mapLimit(floorIds, 32, (workflowId, i) =>
+        client.workflow.signalWithStart('floorTaskWorkflow', {
+          workflowId,
+          taskQueue: floorQueue,
+          args: [{ local: true, key: `${FLOOR_KEY_PREFIX}${i}`, url: `${stack.originUrl}/items/${i}?ms=0` }],
+          signal: 'floorWarm',
+        }),
+      );
+      await untilWritten(n, true);
+      floor.startSeconds = since(started) / 1000;
+      for (let wave = 0; wave < options.waves; wave++) {
+        const base = floorWritten;
+        started = performance.now();
+        await mapLimit(floorIds, 32, (workflowId) => client.workflow.getHandle(workflowId).signal('floorWarm'));
+        await untilWritten(base + n, true);
+        floor.waveRates.push((floorWritten - base) / (since(started) / 1000));
+      }
+      ctx.log(
+        `scale: floor: ${n} bare workflows all warmed once after ${round(floor.startSeconds)} s, wave ${round(floor.waveRates[0] ?? NaN)}/s, floor worker peak RSS ${round(floor.peakRss)} MiB`,
+      );
+    } finally {
+      clearInterval(floorSampler);
+      await floorWorker.stop();
+    }
   } finally {
     clearInterval(sampler);
     await subscriber.quit().catch(() => undefined);
@@ -202,6 +263,14 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     sampledWorkflows: sampleIds.length,
     startWave,
     idleWorkerRssMiB: round(idleRss),
+    floor: {
+      shape: 'bench/floors floorTaskWorkflow (local), one worker process, cache as the product',
+      startSeconds: round(floor.startSeconds),
+      waveRates: floor.waveRates.map((rate) => round(rate)),
+      idleRssMiB: round(floor.idleRss),
+      peakRssMiB: round(floor.peakRss),
+    },
+    peakWorkerRssAfterWavesMiB: round(peakRssAfterWaves),
     cpuMsPerWarm: Object.fromEntries(
       Object.entries(cpuPerWarm).map(([name, ms]) => [name, round(summarize(ms).median, 3)]),
     ),
@@ -263,7 +332,29 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       baseline: 'plain script: the same loads + SETs under the same cap, one process',
       value: summarize(waveRates),
       baselineValue: summarize(scriptRates),
+      target: { op: '>=', value: 100, of: 'value' },
       workload: `${workload}; forced warms of every task, sustained rate per wave`,
+    }),
+    makeRow({
+      ...common,
+      name: 'scale-tasks-warms-per-second-vs-floor',
+      unit: 'warms/s',
+      better: 'higher',
+      baseline: FLOOR_BASELINE,
+      value: summarize(waveRates),
+      baselineValue: summarize(floor.waveRates.length > 0 ? floor.waveRates : [NaN]),
+      workload: `${workload}; forced warms of every task, sustained rate per wave, against the floor's wave`,
+    }),
+    makeRow({
+      ...common,
+      name: 'scale-tasks-first-warm-seconds',
+      unit: 's',
+      better: 'lower',
+      baseline: FLOOR_BASELINE,
+      value: summarize([startWave.seconds]),
+      baselineValue: summarize([floor.startSeconds]),
+      target: { op: '<=', value: 120, of: 'value' },
+      workload: `${workload}; from apply until every task has warmed once (the floor: from its first start)`,
     }),
     makeRow({
       ...common,
@@ -273,7 +364,18 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       baseline: 'the same worker process idle, before any task',
       value: summarize([peakRss]),
       baselineValue: summarize([idleRss]),
+      target: { op: '<=', value: 1024, of: 'value' },
       workload: `${workload}; peak resident memory of the worker (sampled every 250 ms)`,
+    }),
+    makeRow({
+      ...common,
+      name: 'scale-tasks-worker-rss-vs-floor',
+      unit: 'MiB',
+      better: 'lower',
+      baseline: FLOOR_BASELINE,
+      value: summarize([peakRss]),
+      baselineValue: summarize([floor.peakRss]),
+      workload: `${workload}; peak resident memory of the worker against the floor worker's with as many bare workflows`,
     }),
     makeRow({
       ...common,
