@@ -209,7 +209,11 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     // activity loading and writing one key per signal) on a worker process of their own with the
     // product's cache size, started and warmed once, then one forced wave; the product's worker idles.
     const floorQueue = `${stack.taskQueue}-scale-floor`;
-    const floorWorker = await stack.startFloorWorker(floorQueue, {}, { maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS });
+    const floorWorker = await stack.startFloorWorker(
+      floorQueue,
+      {},
+      { maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS },
+    );
     floor.idleRss = rssMiB(floorWorker.pid);
     floor.peakRss = floor.idleRss;
     const floorSampler = setInterval(() => {
