@@ -3,6 +3,7 @@
 // normal warms) and one with reserved slots for critical warms.
 import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import type { Cluster, Redis } from 'ioredis';
+import { getHeapStatistics } from 'node:v8';
 import { createActivities } from '../activities/create-activities';
 import { resolveLimits, type WarmingLimits } from '../activities/limits';
 import type { LoaderRegistry } from '../activities/loaders';
@@ -18,12 +19,29 @@ import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } f
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
 
 /**
- * The sticky cache per worker when nothing else says: room for the tasks of most deployments, plus
- * the login shards and the optimiser. Measured with 10 000 task workflows: a cache of 12 000 took
- * 511 MiB of worker RSS and ran a forced wave at 1.5x the rate of the SDK's memory-based default
- * (about 2 300, which evicts and replays). A cached task workflow is about 25 KB (docs/PERFORMANCE.md).
+ * Worker RSS budgeted per cached task workflow: with 10 000 tasks the bench's worker peaked at
+ * 2.6-3.1 GiB over 250 MiB idle (240-290 KiB each, V8 collecting late under a 4 GiB heap).
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 20_000;
+export const CACHED_WORKFLOW_KIB = 320;
+/** What the heap-derived cache leaves for the worker itself (its idle RSS is about 260 MiB). */
+const WORKER_BASE_MIB = 256;
+
+/**
+ * The sticky cache per worker when nothing else says, sized from the memory the process was given:
+ * one workflow per 320 KiB of V8 heap limit beyond 256 MiB (`--max-old-space-size`, e.g. in
+ * NODE_OPTIONS). A cached task workflow holds 240-290 KiB of worker RSS (the JS heap of its
+ * execution context and Temporal Core's native state), so a full cache keeps RSS near the heap
+ * limit plus the worker's base: 5 734 workflows at a 2 GiB heap (the Kubernetes manifest), about
+ * 12 400 at Node's default on a 24 GiB machine. Beyond it a task workflow is evicted and replays
+ * its history at its next warm; give the worker more memory, or set `maxCachedWorkflows`, to keep
+ * every task.
+ * @param heapLimitMiB the V8 heap limit in MiB
+ * @default the running process's heap limit
+ * @returns at least 100
+ */
+export function defaultMaxCachedWorkflows(heapLimitMiB = getHeapStatistics().heap_size_limit / 2 ** 20): number {
+  return Math.max(100, Math.floor(((heapLimitMiB - WORKER_BASE_MIB) * 1024) / CACHED_WORKFLOW_KIB));
+}
 
 /** Options of `createWorker`: where it connects, what it may load, and how much it runs at once. */
 export interface CreateWorkerOptions {
@@ -71,10 +89,10 @@ export interface CreateWorkerOptions {
   maxConcurrentActivities?: number;
   /**
    * Workflows each of the two workers keeps in memory between their tasks (the sticky cache),
-   * about 25 KB each. A task workflow beyond it is evicted and replayed from its history at its
-   * next warm, which costs far more CPU than the warm: keep it above the number of tasks (plus
-   * login shards) the worker serves. 0 turns caching off.
-   * @default 20000
+   * 240-290 KiB of RSS each. A task workflow beyond it is evicted and replayed from its history
+   * at its next warm, which costs far more CPU than the warm: keep it above the number of tasks
+   * (plus login shards) the worker serves, and the memory with it. 0 turns caching off.
+   * @default defaultMaxCachedWorkflows(): one per 320 KiB of heap limit beyond 256 MiB
    */
   maxCachedWorkflows?: number;
   /**
@@ -144,7 +162,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   const namespace = options.namespace ?? env.namespace;
   const limits = resolveLimits(options.limits);
   const maxConcurrentActivities = positive(options.maxConcurrentActivities ?? 20, 'maxConcurrentActivities');
-  const maxCachedWorkflows = options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS;
+  const maxCachedWorkflows = options.maxCachedWorkflows ?? defaultMaxCachedWorkflows();
   if (!Number.isInteger(maxCachedWorkflows) || maxCachedWorkflows < 0)
     throw new Error(`maxCachedWorkflows must be a whole number, 0 or more (got ${maxCachedWorkflows})`);
   const criticalSlots = positive(options.criticalMaxConcurrentActivities ?? 10, 'criticalMaxConcurrentActivities');

@@ -3,7 +3,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseConfigText } from '../config/config-file';
-import { createWorker, DEFAULT_MAX_CACHED_WORKFLOWS } from './create-worker';
+import { createWorker, defaultMaxCachedWorkflows } from './create-worker';
 import { intFromEnv } from '../config/env-values';
 import { readEnvironment } from '../config/environment';
 import { parseListenAddress, startHealthServer } from './health-server';
@@ -42,7 +42,7 @@ async function run(): Promise<void> {
       maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
     },
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
-    maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 0),
+    maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', defaultMaxCachedWorkflows(), 0),
   });
   console.log(
     `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`,

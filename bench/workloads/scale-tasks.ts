@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { HistoryReadCost } from '../../client/history-stats';
 import { createWarmingClient } from '../../client/warming-client';
 import { mapLimit } from '../../core/map-limit';
-import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../worker/create-worker';
+import { defaultMaxCachedWorkflows } from '../../worker/create-worker';
 import { forceWarmSignal, taskWorkflowId } from '../../workflows';
 import { processPids, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
@@ -212,7 +212,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     const floorWorker = await stack.startFloorWorker(
       floorQueue,
       {},
-      { maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS },
+      { maxCachedWorkflows: defaultMaxCachedWorkflows() },
     );
     floor.idleRss = rssMiB(floorWorker.pid);
     floor.peakRss = floor.idleRss;
@@ -377,9 +377,9 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       unit: 'MiB',
       better: 'lower',
       baseline: FLOOR_BASELINE,
-      value: summarize([peakRss]),
+      value: summarize([peakRssAfterWaves]),
       baselineValue: summarize([floor.peakRss]),
-      workload: `${workload}; peak resident memory of the worker against the floor worker's with as many bare workflows`,
+      workload: `${workload}; peak resident memory of the worker up to the end of its forced waves against the floor worker's at the same stage (started, warmed once, the same waves)`,
     }),
     makeRow({
       ...common,

@@ -1,0 +1,19 @@
+// The worker's default workflow cache follows the heap it was given (worker/create-worker.ts).
+import { getHeapStatistics } from 'node:v8';
+import { CACHED_WORKFLOW_KIB, defaultMaxCachedWorkflows } from '../../worker/create-worker';
+
+test('one cached workflow per 320 KiB of heap limit beyond 256 MiB', () => {
+  expect(CACHED_WORKFLOW_KIB).toBe(320);
+  expect(defaultMaxCachedWorkflows(2048)).toBe(5_734); // the Kubernetes manifest's heap
+  expect(defaultMaxCachedWorkflows(4144)).toBe(12_441); // Node's default heap on a 24 GiB machine
+  expect(defaultMaxCachedWorkflows(512)).toBe(819);
+});
+
+test('a tiny heap still caches some workflows', () => {
+  expect(defaultMaxCachedWorkflows(256)).toBe(100);
+  expect(defaultMaxCachedWorkflows(0)).toBe(100);
+});
+
+test('without an argument it reads the running process heap limit', () => {
+  expect(defaultMaxCachedWorkflows()).toBe(defaultMaxCachedWorkflows(getHeapStatistics().heap_size_limit / 2 ** 20));
+});
