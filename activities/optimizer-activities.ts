@@ -4,6 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Cluster, Redis } from 'ioredis';
+import { setMaxListeners } from 'node:events';
 import { parseWarmingConfig, type LoaderSpec, type OptimizerSpec, type WarmingConfig } from '../core/config-schema';
 import { intervalForFrequency } from '../core/interval-policy';
 import { expandTemplate, matchTemplate } from '../core/key-template';
@@ -422,6 +423,9 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       const context = Context.current();
       const started = Date.now();
       const concurrency = input.concurrency ?? 32;
+      // Each load in flight follows the activity's cancellation with one listener, removed when it
+      // ends: up to `concurrency` at once by design, not a leak, so no MaxListenersExceededWarning.
+      setMaxListeners(concurrency + 1, context.cancellationSignal);
       const failures: { key: string; error: string }[] = [];
       let failed = 0;
       let done = 0;
