@@ -39,6 +39,10 @@ const FLOOR_BASELINE =
 export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOptions): Promise<BenchRow[]> {
   const { stack, client, redis, limits } = ctx;
   const n = options.tasks;
+  /** The product worker's cache (WARMING_MAX_CACHED_WORKFLOWS passes through to it), and the floor's. */
+  const workflowCache = process.env.WARMING_MAX_CACHED_WORKFLOWS
+    ? Number(process.env.WARMING_MAX_CACHED_WORKFLOWS)
+    : defaultMaxCachedWorkflows();
   // A worker of its own, so its memory is the tasks' and nothing else's.
   const worker: ChildHandle = await stack.startWorker(limits);
   const idleRss = rssMiB(worker.pid);
@@ -209,11 +213,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     // activity loading and writing one key per signal) on a worker process of their own with the
     // product's cache size, started and warmed once, then one forced wave; the product's worker idles.
     const floorQueue = `${stack.taskQueue}-scale-floor`;
-    const floorWorker = await stack.startFloorWorker(
-      floorQueue,
-      {},
-      { maxCachedWorkflows: defaultMaxCachedWorkflows() },
-    );
+    const floorWorker = await stack.startFloorWorker(floorQueue, {}, { maxCachedWorkflows: workflowCache });
     floor.idleRss = rssMiB(floorWorker.pid);
     floor.peakRss = floor.idleRss;
     const floorSampler = setInterval(() => {
@@ -267,6 +267,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     sampledWorkflows: sampleIds.length,
     startWave,
     idleWorkerRssMiB: round(idleRss),
+    workflowCache,
     floor: {
       shape: 'bench/floors floorTaskWorkflow (local), one worker process, cache as the product',
       startSeconds: round(floor.startSeconds),
