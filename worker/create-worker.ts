@@ -90,8 +90,9 @@ export interface CreateWorkerOptions {
   /**
    * Workflows each of the two workers keeps in memory between their tasks (the sticky cache),
    * 240-290 KiB of RSS each. A task workflow beyond it is evicted and replayed from its history
-   * at its next warm, which costs far more CPU than the warm: keep it above the number of tasks
-   * (plus login shards) the worker serves, and the memory with it. 0 turns caching off.
+   * at its next warm, which costs more CPU the longer the history: keep it above the number of
+   * tasks (plus login shards) the worker serves, and the memory with it. The main and the critical
+   * worker each hold up to this many (critical tasks are few by design). 0 turns caching off.
    * @default defaultMaxCachedWorkflows(): one per 320 KiB of heap limit beyond 256 MiB
    */
   maxCachedWorkflows?: number;

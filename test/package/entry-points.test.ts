@@ -77,7 +77,9 @@ test('the client entry point loads the Temporal client but not the worker', () =
 test('the worker entry point is the one that loads @temporalio/worker', () => {
   const worker = load('temporal-cache-warmer/worker');
   expect(worker.resolved).toBe('dist/worker.js');
-  expect(worker.exports).toEqual(expect.arrayContaining(['createWorker', 'PAYLOAD_CONVERTER_PATH']));
+  expect(worker.exports).toEqual(
+    expect.arrayContaining(['createWorker', 'defaultMaxCachedWorkflows', 'PAYLOAD_CONVERTER_PATH']),
+  );
   expect(worker.temporalPackages).toContain('@temporalio/worker');
 });
 
