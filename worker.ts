@@ -1,6 +1,11 @@
 // `temporal-cache-warmer/worker`: the worker process: `createWorker` with custom named loaders
 // and limits. The only entry point that loads @temporalio/worker and its native runtime.
-export { createWorker, defaultMaxCachedWorkflows, PAYLOAD_CONVERTER_PATH } from './worker/create-worker';
+export {
+  createWorker,
+  defaultMaxCachedWorkflows,
+  PAYLOAD_CONVERTER_PATH,
+  splitWorkflowCache,
+} from './worker/create-worker';
 export type { CreateWorkerOptions, WarmingWorker } from './worker/create-worker';
 export type { CustomLoader, LoaderContext, LoaderRegistry } from './activities/loaders';
 export type { WarmingLimits } from './activities/limits';

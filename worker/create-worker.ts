@@ -27,7 +27,7 @@ export const CACHED_WORKFLOW_KIB = 320;
 const WORKER_BASE_MIB = 256;
 
 /**
- * The sticky cache per worker when nothing else says, sized from the memory the process was given:
+ * The process's sticky cache when nothing else says, sized from the memory it was given:
  * one workflow per 320 KiB of V8 heap limit beyond 256 MiB (`--max-old-space-size`, e.g. in
  * NODE_OPTIONS). A cached task workflow holds 240-290 KiB of worker RSS (the JS heap of its
  * execution context and Temporal Core's native state), so a full cache keeps RSS near the heap
@@ -41,6 +41,19 @@ const WORKER_BASE_MIB = 256;
  */
 export function defaultMaxCachedWorkflows(heapLimitMiB = getHeapStatistics().heap_size_limit / 2 ** 20): number {
   return Math.max(100, Math.floor(((heapLimitMiB - WORKER_BASE_MIB) * 1024) / CACHED_WORKFLOW_KIB));
+}
+
+/**
+ * How a process's workflow cache is shared by its two workers: an eighth (at least 2) for the
+ * critical queue, whose tasks are few by design, the rest for the main queue, so the two together
+ * never hold more than the budget. 0 turns caching off for both.
+ * @param total workflows the whole process may keep cached
+ * @returns the main and the critical worker's caches
+ */
+export function splitWorkflowCache(total: number): { main: number; critical: number } {
+  if (total === 0) return { main: 0, critical: 0 };
+  const critical = Math.max(2, Math.floor(total / 8));
+  return { main: Math.max(2, total - critical), critical };
 }
 
 /** Options of `createWorker`: where it connects, what it may load, and how much it runs at once. */
@@ -88,11 +101,11 @@ export interface CreateWorkerOptions {
    */
   maxConcurrentActivities?: number;
   /**
-   * Workflows each of the two workers keeps in memory between their tasks (the sticky cache),
-   * 240-290 KiB of RSS each. A task workflow beyond it is evicted and replayed from its history
-   * at its next warm, which costs more CPU the longer the history: keep it above the number of
-   * tasks (plus login shards) the worker serves, and the memory with it. The main and the critical
-   * worker each hold up to this many (critical tasks are few by design). 0 turns caching off.
+   * Workflows the process keeps in memory between their tasks (the sticky cache), 240-290 KiB of
+   * RSS each: the main queue's worker holds seven eighths, the critical queue's an eighth
+   * (`splitWorkflowCache`). A task workflow beyond it is evicted and replayed from its history at
+   * its next warm, which costs more CPU the longer the history: keep it above the number of tasks
+   * (plus login shards) the process serves, and the memory with it. 0 turns caching off.
    * @default defaultMaxCachedWorkflows(): one per 320 KiB of heap limit beyond 256 MiB
    */
   maxCachedWorkflows?: number;
@@ -206,14 +219,15 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
             } as const,
           }
         : {}),
-      maxCachedWorkflows,
       // Undecodable payloads become malformed input for the handlers instead of wedging a workflow.
       dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
       shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
       ...options.workerOptions,
     };
     const workflowBundle = options.workflowBundle ?? prebuiltWorkflowBundle() ?? (await buildWorkflowBundle());
+    const cache = splitWorkflowCache(maxCachedWorkflows);
     const main = await Worker.create({
+      maxCachedWorkflows: cache.main,
       ...common,
       taskQueue,
       workflowBundle,
@@ -222,6 +236,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
     });
     // Critical tasks' workflows run here, so their warms (local activities) use these slots.
     const critical = await Worker.create({
+      maxCachedWorkflows: cache.critical,
       ...common,
       taskQueue: criticalTaskQueue(taskQueue),
       workflowBundle,

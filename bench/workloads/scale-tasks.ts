@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { HistoryReadCost } from '../../client/history-stats';
 import { createWarmingClient } from '../../client/warming-client';
 import { mapLimit } from '../../core/map-limit';
-import { defaultMaxCachedWorkflows } from '../../worker/create-worker';
+import { defaultMaxCachedWorkflows, splitWorkflowCache } from '../../worker/create-worker';
 import { forceWarmSignal, taskWorkflowId } from '../../workflows';
 import { processPids, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
@@ -213,7 +213,14 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     // activity loading and writing one key per signal) on a worker process of their own with the
     // product's cache size, started and warmed once, then one forced wave; the product's worker idles.
     const floorQueue = `${stack.taskQueue}-scale-floor`;
-    const floorWorker = await stack.startFloorWorker(floorQueue, {}, { maxCachedWorkflows: workflowCache });
+    const floorWorker = await stack.startFloorWorker(
+      floorQueue,
+      {},
+      {
+        // As many as the product's main-queue worker, which runs every task here.
+        maxCachedWorkflows: splitWorkflowCache(workflowCache).main,
+      },
+    );
     floor.idleRss = rssMiB(floorWorker.pid);
     floor.peakRss = floor.idleRss;
     const floorSampler = setInterval(() => {

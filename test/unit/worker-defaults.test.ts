@@ -1,6 +1,7 @@
-// The worker's default workflow cache follows the heap it was given (worker/create-worker.ts).
+// The worker's default workflow cache follows the heap it was given, shared by its two workers
+// (worker/create-worker.ts).
 import { getHeapStatistics } from 'node:v8';
-import { CACHED_WORKFLOW_KIB, defaultMaxCachedWorkflows } from '../../worker/create-worker';
+import { CACHED_WORKFLOW_KIB, defaultMaxCachedWorkflows, splitWorkflowCache } from '../../worker/create-worker';
 
 test('one cached workflow per 320 KiB of heap limit beyond 256 MiB', () => {
   expect(CACHED_WORKFLOW_KIB).toBe(320);
@@ -16,4 +17,18 @@ test('a tiny heap still caches some workflows', () => {
 
 test('without an argument it reads the running process heap limit', () => {
   expect(defaultMaxCachedWorkflows()).toBe(defaultMaxCachedWorkflows(getHeapStatistics().heap_size_limit / 2 ** 20));
+});
+
+test("the process's cache is shared: an eighth for the critical queue, the rest for the main one", () => {
+  expect(splitWorkflowCache(5_734)).toEqual({ main: 5_018, critical: 716 });
+  expect(splitWorkflowCache(100)).toEqual({ main: 88, critical: 12 });
+  for (const total of [16, 100, 5_734, 12_441]) {
+    const { main, critical } = splitWorkflowCache(total);
+    expect(main + critical).toBe(total);
+  }
+});
+
+test('a tiny cache still gives each worker the two workflows Temporal requires, and 0 turns both off', () => {
+  expect(splitWorkflowCache(2)).toEqual({ main: 2, critical: 2 });
+  expect(splitWorkflowCache(0)).toEqual({ main: 0, critical: 0 });
 });
