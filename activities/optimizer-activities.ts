@@ -23,7 +23,7 @@ import type { CacheStore, WriteEntry } from '../store/cache-store';
 import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
 import type { RedisKeys } from '../store/redis-keys';
 import type { UsageStore } from '../store/usage-tracker';
-import { isWrongType } from '../store/redis-errors';
+import { isWrongType, writeOverWrongType } from '../store/redis-errors';
 
 export interface OptimizerActivityDeps {
   redis: Redis | Cluster;
@@ -271,14 +271,8 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       if (changes.length === 0) return;
       const record = () =>
         redis.hset(keys.plannedIntervals(), Object.fromEntries(changes.map((c) => [c.taskId, String(c.toMinutes)])));
-      try {
-        await record();
-      } catch (err) {
-        if (!isWrongType(err)) throw err;
-        // Stray data that is not a hash where the plan belongs: the plan is ours to rebuild.
-        await redis.del(keys.plannedIntervals());
-        await record();
-      }
+      // Stray data that is not a hash where the plan belongs: the plan is ours to rebuild.
+      await writeOverWrongType(redis, keys.plannedIntervals(), record);
     },
 
     /**

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CacheStore, KeyMeta, WriteEntry, WriteOutcome } from './cache-store';
 import { callScript, defineScripts } from './lua-scripts';
 import type { RedisKeys } from './redis-keys';
-import { isWrongType } from './redis-errors';
+import { isWrongType, writeOverWrongType } from './redis-errors';
 
 /** Metadata outlives its value by a day so a late, older load still finds the newer version. */
 const META_GRACE_SECONDS = 24 * 3600;
@@ -50,14 +50,8 @@ export class RedisCacheStore implements CacheStore {
         this.redis.expire(tagKey, ttlSeconds, 'NX'),
         this.redis.expire(tagKey, ttlSeconds, 'GT'),
       ]);
-    try {
-      await write();
-    } catch (err) {
-      if (!isWrongType(err)) throw err;
-      // Stray data that is not a set under the system's prefix: the index is ours to rebuild.
-      await this.redis.del(tagKey);
-      await write();
-    }
+    // Stray data that is not a set under the system's prefix: the index is ours to rebuild.
+    await writeOverWrongType(this.redis, tagKey, write);
   }
 
   private async writeOne(entry: WriteEntry, now: number): Promise<WriteOutcome> {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { accessFrequencyPerMinute } from '../core/interval-policy';
 import type { RedisKeys } from './redis-keys';
-import { isWrongType } from './redis-errors';
+import { isWrongType, writeOverWrongType } from './redis-errors';
 
 const MINUTE_MS = 60_000;
 
@@ -108,14 +108,8 @@ export class RedisUsageTracker implements UsageStore {
       const failed = results.find(([err]) => err);
       if (failed?.[0]) throw failed[0];
     };
-    try {
-      await write();
-    } catch (err) {
-      if (!isWrongType(err)) throw err;
-      // Stray data that is not a sorted set where this minute's bucket belongs: the bucket is ours.
-      await this.redis.del(bucket);
-      await write();
-    }
+    // Stray data that is not a sorted set where this minute's bucket belongs: the bucket is ours.
+    await writeOverWrongType(this.redis, bucket, write);
   }
 
   async topKeys(windowMinutes: number, n: number, nowMs: number = Date.now()): Promise<KeyUsage[]> {
