@@ -9,6 +9,7 @@ import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
 import { recordWarmMetrics } from './warm-metrics';
 import { createOptimizerActivities } from './optimizer-activities';
+import { createInputActivities } from './input-activities';
 import type { RedisKeys } from '../store/redis-keys';
 import type { UsageStore } from '../store/usage-tracker';
 import { createUserPreloadActivities, type AppliedConfigReader } from './user-preload-activities';
@@ -66,6 +67,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig }),
     ...createOptimizerActivities({ ...deps.optimizer, store, loaders }),
+    ...createInputActivities({ prefix: deps.optimizer.keys.prefix }),
 
     /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */
     async warmKey(input: WarmKeyInput): Promise<WarmKeyResult> {

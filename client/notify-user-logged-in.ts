@@ -4,7 +4,13 @@
 import type { Client } from '@temporalio/client';
 import { crc32 } from 'node:zlib';
 import { userIdProblem } from '../core/user-login';
-import { userLoggedInSignal, userLoginsWorkflow, userLoginsWorkflowId, type UserLoggedIn } from '../workflows';
+import {
+  taskQueueProblem,
+  userLoggedInSignal,
+  userLoginsWorkflow,
+  userLoginsWorkflowId,
+  type UserLoggedIn,
+} from '../workflows';
 import { intFromEnv } from '../config/env-values';
 import { readEnvironment } from '../config/environment';
 
@@ -72,8 +78,9 @@ export async function notifyUserLoggedIn(
       throw new TypeError(`${name} must be a boolean (got ${typeof options[name]})`);
     }
   }
-  if (options.taskQueue !== undefined && (typeof options.taskQueue !== 'string' || options.taskQueue.trim() === '')) {
-    throw new TypeError('taskQueue must be a non-empty string');
+  if (options.taskQueue !== undefined) {
+    const problem = typeof options.taskQueue === 'string' ? taskQueueProblem(options.taskQueue) : 'must be a string';
+    if (problem) throw new TypeError(`taskQueue ${problem}`);
   }
   const shards = options.shards ?? defaultLoginShards();
   if (!Number.isInteger(shards) || shards < 1 || shards > 100_000) {

@@ -23,6 +23,7 @@ import {
 } from '../core/config-schema';
 import { matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
+import { boundedText, chunkByBytes, TEMPORAL_LIMITS } from '../core/temporal-limits';
 import { isCritical } from '../core/priority';
 import {
   applyTaskUpdate,
@@ -36,11 +37,10 @@ import {
   statusQuery,
   taskIdFromWorkflowId,
   taskWorkflowId,
-  WARM_CACHE_KEY,
+  taskSearchAttributes,
+  taskSummary,
   WARM_CRITICAL,
   WARM_PRIORITY,
-  WARM_TAGS,
-  WARM_TASK_ID,
   warmNowUpdate,
   warmTaskWorkflow,
   configAppliedSignal,
@@ -343,15 +343,9 @@ export class WarmingClient implements KeyRewarmer {
           args: [{ spec, queue: queueKind(spec) }],
           // Two applies racing each other still make one workflow per task: the loser updates it.
           workflowIdConflictPolicy: 'FAIL',
-          staticSummary: `Warms ${spec.cacheKey} (${spec.name ?? spec.taskId})`,
+          staticSummary: taskSummary(spec),
           staticDetails: `Loader: ${describeLoader(spec.loader)}, TTL ${spec.ttlSeconds}s`,
-          typedSearchAttributes: [
-            { key: WARM_TASK_ID, value: spec.taskId },
-            { key: WARM_CACHE_KEY, value: spec.cacheKey },
-            { key: WARM_CRITICAL, value: isCritical(spec) },
-            { key: WARM_PRIORITY, value: spec.priority },
-            { key: WARM_TAGS, value: [...spec.tags] },
-          ],
+          typedSearchAttributes: taskSearchAttributes(spec),
         });
         return { taskId: spec.taskId, action: 'created' };
       } catch (err) {
@@ -826,26 +820,39 @@ export class WarmingClient implements KeyRewarmer {
     const patterns = await Promise.all(
       [...byPattern].map(async ([index, vars]): Promise<PatternRewarmReport> => {
         const pattern = (config as WarmingConfig).patterns[index] as WarmingConfig['patterns'][number];
-        const handle = await this.temporal.workflow.start(bulkWarmWorkflow, {
-          workflowId: bulkRewarmWorkflowId(pattern.match, randomUUID()),
-          taskQueue: this.taskQueue,
-          args: [
-            {
-              template: {
-                key: pattern.match,
-                loader: pattern.loader,
-                ttlSeconds: pattern.ttlSeconds,
-                tags: [...pattern.tags],
-              },
-              vars,
-            },
-          ],
-          staticSummary: `Re-warms ${vars.length} invalidated ${pattern.match} keys`,
-        });
+        // One bulk warm per part of the keys that fits a workflow input (Temporal refuses one over 2 MB).
+        const handles = await Promise.all(
+          chunkByBytes(vars, BULK_INPUT_BUDGET_BYTES).map((part) =>
+            this.temporal.workflow.start(bulkWarmWorkflow, {
+              workflowId: bulkRewarmWorkflowId(pattern.match, randomUUID()),
+              taskQueue: this.taskQueue,
+              args: [
+                {
+                  template: {
+                    key: pattern.match,
+                    loader: pattern.loader,
+                    ttlSeconds: pattern.ttlSeconds,
+                    tags: [...pattern.tags],
+                  },
+                  vars: part,
+                },
+              ],
+              staticSummary: boundedText(
+                `Re-warms ${part.length} invalidated ${pattern.match} keys`,
+                TEMPORAL_LIMITS.summaryBytes,
+              ),
+            }),
+          ),
+        );
         const report = { match: pattern.match, keys: vars.length, warmed: 0, superseded: 0, failed: 0 };
         if (options.wait === false) return report;
-        const result = await handle.result();
-        return { ...report, warmed: result.warmed, superseded: result.superseded, failed: result.failed };
+        for (const handle of handles) {
+          const result = await handle.result();
+          report.warmed += result.warmed;
+          report.superseded += result.superseded;
+          report.failed += result.failed;
+        }
+        return report;
       }),
     );
     const results = [...(byTag?.results ?? []), ...run.results, ...missing];
@@ -989,6 +996,8 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
 
 /** Keys per Redis command when reading or deleting many hash fields. */
 const REDIS_CHUNK = 1000;
+/** Keys' placeholder values one bulk warm takes, as JSON: half of Temporal's 2 MB payload limit. */
+const BULK_INPUT_BUDGET_BYTES = 1024 * 1024;
 /** Run digests outlive any namespace retention they describe, then go (30 days). */
 const RUN_DIGEST_TTL_SECONDS = 30 * 86_400;
 /** How often a fleet warm counts its results. */

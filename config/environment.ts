@@ -5,7 +5,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { ConnectionOptions } from '@temporalio/client';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { DEFAULT_PREFIX } from '../store/redis-keys';
-import { OPTIMIZER_WORKFLOW_ID } from '../core/workflow-ids';
+import { OPTIMIZER_WORKFLOW_ID, taskQueueProblem } from '../core/workflow-ids';
 import { nonEmpty, optional } from './env-values';
 import { readRedisEnvironment, type RedisOptions } from './redis-connection';
 
@@ -49,7 +49,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   return {
     temporalAddress: profile.connectionOptions.address ?? 'localhost:7233',
     namespace: profile.namespace ?? 'default',
-    taskQueue: nonEmpty(env.TEMPORAL_TASK_QUEUE, 'TEMPORAL_TASK_QUEUE') ?? 'cache-warming',
+    taskQueue: taskQueueFromEnv(env),
     redisUrl: redis.url,
     redisCluster: redis.cluster ?? false,
     ...optional('redisTlsCaFile', redis.tlsCaFile),
@@ -59,6 +59,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
     ...optional('deployment', readDeployment(env)),
   };
+}
+
+function taskQueueFromEnv(env: NodeJS.ProcessEnv): string {
+  const queue = nonEmpty(env.TEMPORAL_TASK_QUEUE, 'TEMPORAL_TASK_QUEUE') ?? 'cache-warming';
+  const problem = taskQueueProblem(queue);
+  if (problem) throw new Error(`TEMPORAL_TASK_QUEUE ${problem}`);
+  return queue;
 }
 
 /** Temporal's rule for deployment names and build ids: no '.' in a name, at most 255 characters. */

@@ -1,7 +1,8 @@
 // The declarative config (warming.config.json / YAML) as zod schemas: one source of truth for
 // validation and types. Parsing is all-or-nothing and every error names the field.
 import { z } from 'zod';
-import { templateFields, templateProblem } from './key-template';
+import { templateFields, templateProblem, templatesCanCollide } from './key-template';
+import { TEMPORAL_LIMITS, utf8Bytes } from './temporal-limits';
 
 const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -75,27 +76,52 @@ function keyTemplate(allowed: readonly string[]) {
 }
 
 const ttlSeconds = z.number().int('must be a whole number of seconds').positive().max(MAX_TTL_SECONDS);
-const tags = z.array(z.string().regex(TAG, 'tags are letters, digits and . _ : - (max 64)')).max(32).default([]);
+const tags = z
+  .array(z.string().regex(TAG, 'tags are letters, digits and . _ : - (max 64)'))
+  .max(32)
+  .refine(
+    (list) => utf8Bytes(JSON.stringify(list)) <= TEMPORAL_LIMITS.searchAttributeValueBytes,
+    `tags together must be at most ${TEMPORAL_LIMITS.searchAttributeValueBytes} bytes as JSON (a Temporal search attribute value)`,
+  )
+  .default([]);
 
-export const taskSchema = z.strictObject({
-  taskId: z.string().regex(IDENTIFIER, 'taskId must be 1-128 letters, digits, . _ - (starting with a letter or digit)'),
-  name: z.string().min(1).max(200).optional(),
-  cacheKey: keyTemplate([]),
-  loader: loaderSchema([]),
-  ttlSeconds,
-  tags,
-  /** 0..1000; default 10. At CRITICAL_PRIORITY (50) or above a task is critical. */
-  priority: z.number().int().min(0).max(1000).default(10),
-  critical: z.boolean().default(false),
-  /** Default 60. Fractions are allowed down to 0.01 (0.6 s) for tests and demos. */
-  intervalMinutes: z
-    .number()
-    .min(0.01)
-    .max(7 * 24 * 60)
-    .default(60),
-  /** Let the optimiser re-plan the interval from access frequency; default true. */
-  adaptive: z.boolean().default(true),
-});
+/**
+ * Largest task spec, as JSON: a task workflow carries its spec in every continue-as-new, and
+ * Temporal refuses a payload over 2 MB.
+ */
+export const MAX_TASK_SPEC_BYTES = 64 * 1024;
+
+export const taskSchema = z
+  .strictObject({
+    taskId: z
+      .string()
+      .regex(IDENTIFIER, 'taskId must be 1-128 letters, digits, . _ - (starting with a letter or digit)'),
+    name: z.string().min(1).max(200).optional(),
+    cacheKey: keyTemplate([]),
+    loader: loaderSchema([]),
+    ttlSeconds,
+    tags,
+    /** 0..1000; default 10. At CRITICAL_PRIORITY (50) or above a task is critical. */
+    priority: z.number().int().min(0).max(1000).default(10),
+    critical: z.boolean().default(false),
+    /** Default 60. Fractions are allowed down to 0.01 (0.6 s) for tests and demos. */
+    intervalMinutes: z
+      .number()
+      .min(0.01)
+      .max(7 * 24 * 60)
+      .default(60),
+    /** Let the optimiser re-plan the interval from access frequency; default true. */
+    adaptive: z.boolean().default(true),
+  })
+  .superRefine((task, ctx) => {
+    const bytes = utf8Bytes(JSON.stringify(task));
+    if (bytes > MAX_TASK_SPEC_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a task spec must be at most ${MAX_TASK_SPEC_BYTES} bytes as JSON (got ${bytes}); loader headers and args count`,
+      });
+    }
+  });
 
 export const patternSchema = z
   .strictObject({
@@ -126,32 +152,53 @@ const userSource = z.strictObject({
   ttlSeconds,
 });
 
-export const userPreloadSchema = z.strictObject({
-  session: userSource.optional(),
-  navigation: userSource.optional(),
-  forms: z
-    .strictObject({
-      list: loaderSchema(['userId']),
-      item: loaderSchema(['userId', 'formId']),
-      key: keyTemplate(['userId', 'formId']).refine((key) => key.includes('{formId}'), 'key must contain {formId}'),
-      /** How many of the most recent forms to load; default 5. */
-      max: z.number().int().min(1).max(100).default(5),
-      ttlSeconds,
-    })
-    .optional(),
-  /** A user preloaded this recently is skipped unless `force`; default 5. */
-  skipIfWarmedWithinMinutes: z
-    .number()
-    .min(0)
-    .max(24 * 60)
-    .default(5),
-  /** A per-user workflow with no login for this long completes; default 30. */
-  idleMinutes: z
-    .number()
-    .min(0.05)
-    .max(7 * 24 * 60)
-    .default(30),
-});
+export const userPreloadSchema = z
+  .strictObject({
+    session: userSource.optional(),
+    navigation: userSource.optional(),
+    forms: z
+      .strictObject({
+        list: loaderSchema(['userId']),
+        item: loaderSchema(['userId', 'formId']),
+        key: keyTemplate(['userId', 'formId']).refine((key) => key.includes('{formId}'), 'key must contain {formId}'),
+        /** How many of the most recent forms to load; default 5. */
+        max: z.number().int().min(1).max(100).default(5),
+        ttlSeconds,
+      })
+      .optional(),
+    /** A user preloaded this recently is skipped unless `force`; default 5. */
+    skipIfWarmedWithinMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(5),
+    /** A per-user workflow with no login for this long completes; default 30. */
+    idleMinutes: z
+      .number()
+      .min(0.05)
+      .max(7 * 24 * 60)
+      .default(30),
+  })
+  .superRefine((preload, ctx) => {
+    // One user's key must never be another user's (or another source's) key, whatever the ids.
+    const keys = USER_SOURCES.flatMap((name) => {
+      const key = preload[name]?.key;
+      return key === undefined ? [] : [{ name, key }];
+    });
+    keys.forEach((a, i) => {
+      for (const b of keys.slice(i + 1)) {
+        if (templatesCanCollide(a.key, b.key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [b.name, 'key'],
+            message: `"${b.key}" and ${a.name}.key "${a.key}" can name the same key for some ids; give each source its own literal part`,
+          });
+        }
+      }
+    });
+  });
+
+const USER_SOURCES = ['session', 'navigation', 'forms'] as const;
 
 export const intervalRuleSchema = z.strictObject({
   /** Applies when the access frequency (per minute) is strictly above this. */
@@ -240,6 +287,17 @@ export const warmingConfigSchema = z
           message: `"${task.cacheKey}" is already owned by tasks[${sameKey}]`,
         });
       } else firstByKey.set(task.cacheKey, i);
+      // A user's preload would overwrite the task's value (and the task the user's).
+      for (const name of USER_SOURCES) {
+        const template = config.userPreload?.[name]?.key;
+        if (template !== undefined && templatesCanCollide(task.cacheKey, template)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tasks', i, 'cacheKey'],
+            message: `"${task.cacheKey}" is a key userPreload.${name}.key "${template}" can write for some user`,
+          });
+        }
+      }
     });
   });
 

@@ -90,3 +90,60 @@ export function matchTemplate(template: string, key: string): Record<string, str
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * Why `key` may not hold a cached value in a deployment whose own data lives under `prefix`, or
+ * undefined: a value there could overwrite the applied config, counters or metadata.
+ */
+export function reservedKeyProblem(key: string, prefix: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  return `"${key.length > 64 ? `${key.slice(0, 64)}…` : key}" is under the reserved prefix "${prefix}", where the system keeps its own data`;
+}
+
+/**
+ * Whether two key templates can expand to the same key for some values (a placeholder stands for
+ * any non-empty text): `u:{userId}` and `u:{userId}:f:{formId}` can (user `a:f:1`), while
+ * `user:{userId}:session` and `user:{userId}:navigation` cannot, whatever the values. Exact: a
+ * search over both templates at once, where a placeholder may take one character or more.
+ */
+export function templatesCanCollide(a: string, b: string): boolean {
+  const x = templateTokens(a);
+  const y = templateTokens(b);
+  // A state [i, j]: the first i tokens of x and the first j of y can spell the same text.
+  const seen = new Set<string>();
+  const stack: [number, number][] = [[0, 0]];
+  while (stack.length > 0) {
+    const [i, j] = stack.pop() as [number, number];
+    const id = `${i},${j}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (i === x.length && j === y.length) return true;
+    const p = x[i];
+    const q = y[j];
+    // A placeholder is "any one character, then any more": ANY followed by STAR.
+    if (p === STAR) stack.push([i + 1, j]);
+    if (q === STAR) stack.push([i, j + 1]);
+    if (p !== undefined && q !== undefined) {
+      if (p === STAR && q === STAR) stack.push([i + 1, j], [i, j + 1]);
+      else if (p === STAR) stack.push([i, j + 1]);
+      else if (q === STAR) stack.push([i + 1, j]);
+      else if (p === ANY || q === ANY || p === q) stack.push([i + 1, j + 1]);
+    }
+  }
+  return false;
+}
+
+const ANY = Symbol('any character');
+const STAR = Symbol('any characters');
+
+/** A template as characters, each placeholder as ANY then STAR. */
+function templateTokens(template: string): (string | typeof ANY | typeof STAR)[] {
+  const tokens: (string | typeof ANY | typeof STAR)[] = [];
+  let last = 0;
+  for (const match of template.matchAll(FIELD)) {
+    tokens.push(...template.slice(last, match.index), ANY, STAR);
+    last = (match.index ?? 0) + match[0].length;
+  }
+  tokens.push(...template.slice(last));
+  return tokens;
+}

@@ -40,6 +40,27 @@ export function userLoggedInProblem(payload: unknown, expectedUserId?: string): 
   return undefined;
 }
 
+/** A `userLoggedIn` payload with its defaults applied: what a handler uses, never the raw payload. */
+export interface ParsedLogin {
+  userId: string;
+  force: boolean;
+  preloadForms: boolean;
+}
+
+/**
+ * Parses a `userLoggedIn` payload once, at the handler: the login with defaults applied, or the
+ * problem (one line naming the field). Never throws, whatever the payload.
+ */
+export function parseUserLoggedIn(
+  payload: unknown,
+  expectedUserId?: string,
+): { login: ParsedLogin; problem?: undefined } | { login?: undefined; problem: string } {
+  const problem = userLoggedInProblem(payload, expectedUserId);
+  if (problem) return { problem };
+  const { userId, force, preloadForms } = payload as Record<string, unknown>;
+  return { login: { userId: userId as string, force: force === true, preloadForms: preloadForms !== false } };
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

@@ -1,4 +1,6 @@
 // Workflow ids and task queue names: built here and only here, never by concatenation at call sites.
+// Each is within Temporal's id limit whatever the outside input it holds (core/temporal-limits.ts).
+import { boundedId, TEMPORAL_LIMITS, utf8Bytes } from './temporal-limits';
 
 const TASK_PREFIX = 'warm-task:';
 
@@ -26,6 +28,21 @@ export function userSessionWorkflowId(userId: string): string {
  */
 export function userLoginsWorkflowId(taskQueue: string, shard: number): string {
   return `user-logins:${taskQueue}:${shard}`;
+}
+
+/**
+ * Longest main task queue name, in UTF-8 bytes: room for `-critical` and `user-logins:<queue>:<shard>`
+ * within Temporal's 255-byte id limit.
+ */
+export const MAX_TASK_QUEUE_BYTES = 200;
+
+/** Why `name` cannot be a deployment's main task queue, or undefined. */
+export function taskQueueProblem(name: string): string | undefined {
+  if (name.trim() === '' || /[\s\p{Cc}]/u.test(name))
+    return 'must be non-empty, without whitespace or control characters';
+  const bytes = utf8Bytes(name);
+  if (bytes > MAX_TASK_QUEUE_BYTES) return `must be at most ${MAX_TASK_QUEUE_BYTES} bytes (got ${bytes})`;
+  return undefined;
 }
 
 const CRITICAL_SUFFIX = '-critical';
@@ -56,5 +73,5 @@ export function taskWorkflowQueue(mainQueue: string, critical: boolean): string 
 
 /** `rewarm:<match>:<nonce>`: a bulk warm re-warming invalidated keys of one pattern (the caller makes `nonce` unique). */
 export function bulkRewarmWorkflowId(match: string, nonce: string): string {
-  return `rewarm:${match}:${nonce}`;
+  return boundedId('rewarm:', match, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
 }

@@ -19,6 +19,12 @@ export const CARRIED_STATE_VERSIONS = {
 /** Thrown for carried state this code cannot read: fails the workflow task, never the workflow. */
 export class CarriedStateError extends Error {
   override readonly name = 'CarriedStateError';
+  /** True when the state is of a newer shape than this code knows (a newer worker wrote it). */
+  readonly newerVersion: boolean;
+  constructor(message: string, options: { newerVersion?: boolean } = {}) {
+    super(message);
+    this.newerVersion = options.newerVersion ?? false;
+  }
 }
 
 type Fields = Record<
@@ -43,6 +49,7 @@ function versionOf(type: string, value: unknown, known: number): number {
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || version > known) {
     throw new CarriedStateError(
       `${type}: carried state version ${String(version)} is newer than this worker knows (${known}); deploy the newer worker`,
+      { newerVersion: typeof version === 'number' && version > known },
     );
   }
   return version;

@@ -123,6 +123,8 @@ export interface OptimizerStatus {
   everyMinutes: number;
   nextCycleAt: string | null;
   lastCycle: CycleReport | null;
+  /** Why the last cycle failed (its activities out of retries), or null when it succeeded. */
+  lastError: string | null;
   since: string;
   generation: number;
 }

@@ -4,9 +4,13 @@
 // and runs a critical pass. Can be paused, resumed, inspected, and asked for a cycle now.
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,7 +29,9 @@ import {
 } from './definitions';
 import { taskWorkflowId } from '../core/workflow-ids';
 import { warmInBatches } from './warm-in-batches';
-import { migrateOptimizerState } from './carried-state';
+import { CarriedStateError, migrateOptimizerState } from './carried-state';
+import { describeFailure } from './describe-failure';
+import { boundedText } from '../core/temporal-limits';
 
 export interface OptimizerState {
   paused: boolean;
@@ -49,7 +55,15 @@ const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCa
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
   });
 
-export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<void> {
+/**
+ * Patch: a cycle that fails (its activities out of retries: Redis down, a config it cannot read)
+ * is recorded in the status and the next one runs on schedule; before, it failed the optimiser.
+ */
+export const CYCLE_FAILURE_PATCH = 'cycle-failure';
+const MAX_ERROR_BYTES = 2_000;
+
+export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<void> {
+  const input = readOptimizerInput(rawInput);
   const state: OptimizerState = migrateOptimizerState(input.carried) ?? {
     paused: false,
     cycles: 0,
@@ -61,6 +75,7 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
   };
   const historyEventsLimit = input.historyEventsLimit ?? 10_000;
   let requested = 0;
+  let lastError: string | null = null;
   let served = 0;
   let settingsStale = state.nextCycleAtMs === null;
   let wake = false;
@@ -71,6 +86,7 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
     everyMinutes: state.everyMinutes,
     nextCycleAt: state.paused || state.nextCycleAtMs === null ? null : new Date(state.nextCycleAtMs).toISOString(),
     lastCycle: state.lastCycle,
+    lastError,
     since: state.since,
     generation: state.generation,
   }));
@@ -81,6 +97,8 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
     const ticket = ++requested;
     wake = true;
     await condition(() => served >= ticket);
+    if (lastError !== null)
+      throw ApplicationFailure.nonRetryable(`optimiser cycle failed: ${lastError}`, 'CycleFailed');
     return state.lastCycle as CycleReport;
   });
 
@@ -154,6 +172,21 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
     served = servingUpTo;
   }
 
+  /** One cycle; a failed one is recorded and its callers answered, and the schedule goes on. */
+  async function runCycle(trigger: CycleReport['trigger']): Promise<void> {
+    const servingUpTo = requested;
+    try {
+      await cycle(trigger);
+      lastError = null;
+    } catch (err) {
+      if (isCancellation(err) || !patched(CYCLE_FAILURE_PATCH)) throw err;
+      lastError = boundedText(describeFailure(err), MAX_ERROR_BYTES);
+      log.warn('optimiser cycle failed', { error: lastError });
+      state.nextCycleAtMs = Date.now() + state.everyMinutes * 60_000;
+      served = servingUpTo;
+    }
+  }
+
   for (;;) {
     if (settingsStale) {
       settingsStale = false;
@@ -163,11 +196,11 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
       state.nextCycleAtMs = base + state.everyMinutes * 60_000;
     }
     if (served < requested) {
-      await cycle('request');
+      await runCycle('request');
       continue;
     }
     if (!state.paused && state.nextCycleAtMs !== null && Date.now() >= state.nextCycleAtMs) {
-      await cycle('schedule');
+      await runCycle('schedule');
       continue;
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyEventsLimit) {
@@ -185,4 +218,23 @@ export async function optimizerWorkflow(input: OptimizerInput = {}): Promise<voi
     if (waitMs === undefined) await condition(() => wake);
     else await condition(() => wake, waitMs);
   }
+}
+
+/**
+ * The optimiser's input, parsed: its id is well known and it serves every task, so an input it
+ * cannot read is logged and left out (it starts afresh), never a failed workflow task.
+ */
+function readOptimizerInput(input: unknown): OptimizerInput {
+  const raw =
+    typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  const limit = raw.historyEventsLimit;
+  const parsed: OptimizerInput =
+    typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 ? { historyEventsLimit: limit } : {};
+  try {
+    if (migrateOptimizerState(raw.carried) !== undefined) parsed.carried = raw.carried as OptimizerState;
+  } catch (err) {
+    if (!(err instanceof CarriedStateError) || err.newerVersion) throw err;
+    log.warn('optimiser input: carried state ignored, starting afresh', { problem: err.message });
+  }
+  return parsed;
 }

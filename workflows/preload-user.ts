@@ -7,7 +7,8 @@
 // (release 0.2 on) the activity is local (a marker in this workflow's first task, no activity task
 // round trip) and reads the applied config itself; with `settings` (release 0.1 sessions) it is a
 // normal activity given the settings the session read.
-import { isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { userIdProblem } from '../core/user-login';
 import type { Activities } from '../activities/create-activities';
 import type { LoaderSpec, UserPreloadSpec } from '../core/config-schema';
 import { retryDelayMs, type LoadRetryPolicy } from '../core/load-retry';
@@ -88,6 +89,9 @@ const { preloadUser: preloadUserLocally } = proxyLocalActivities<Activities>({
 });
 
 export async function preloadUserWorkflow(input: PreloadUserInput): Promise<PreloadUserResult> {
+  // Anyone may start one (`temporal workflow start`): an input it cannot serve fails it, naming the field.
+  const problem = preloadInputProblem(input);
+  if (problem) throw ApplicationFailure.nonRetryable(`preloadUserWorkflow input refused: ${problem}`, 'BadInput');
   if (input.settings === undefined) return preloadLocally(input);
   return preloadWithSettings(input, input.settings);
 }
@@ -191,4 +195,16 @@ async function preloadWithSettings(input: PreloadUserInput, settings: UserPreloa
     finishedAt: new Date(finishedMs).toISOString(),
     durationMs: finishedMs - startedMs,
   };
+}
+
+function preloadInputProblem(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'input must be an object';
+  const { userId, preloadForms, force, settings } = input as Record<string, unknown>;
+  const problem = userIdProblem(userId);
+  if (problem) return problem;
+  if (preloadForms !== undefined && typeof preloadForms !== 'boolean') return 'preloadForms must be a boolean';
+  if (force !== undefined && typeof force !== 'boolean') return 'force must be a boolean';
+  if (settings !== undefined && (typeof settings !== 'object' || settings === null))
+    return 'settings must be an object';
+  return undefined;
 }

@@ -1,6 +1,7 @@
 // The user-preload side's signal, query, result types and workflow ids: what the auth service's
 // client, warmctl and the two user workflows share. Clients import these through workflows/index.ts.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { boundedId, boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
 import { userSessionWorkflowId } from '../core/workflow-ids';
 import type { PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 
@@ -92,6 +93,11 @@ export interface UserLoginsStatus {
   coalesced: number;
   /** Malformed `userLoggedIn` signals, logged and dropped. */
   rejected: number;
+  /**
+   * Waiting logins lost at a continue-as-new because their users did not fit the carried state
+   * (a shard of thousands of waiting users with very long ids); each is logged.
+   */
+  droppedLogins: number;
   lastRejection: string | null;
   /** Users it holds state for (recent logins). */
   users: number;
@@ -143,14 +149,30 @@ export function userIdFromSessionWorkflowId(workflowId: string): string | undefi
 
 /**
  * `preload-user:<userId>:<startedAtMs>`: one preload of a user. `startedAtMs` is the workflow time
- * the preload started, so ids never repeat for a user, even across the session's idle closes.
+ * the preload started, so ids never repeat for a user, even across the session's idle closes. A
+ * user id too long for Temporal's id limit appears cut, with a digest of the whole id
+ * (core/temporal-limits.ts), so any user id the login API accepts makes a valid child id.
  */
 export function preloadUserWorkflowId(userId: string, startedAtMs: number): string {
   return `${preloadIdPrefix(userId)}${startedAtMs}`;
 }
 
+/** The id release 0.2 built, whatever its length: kept for histories that started such children. */
+export function legacyPreloadUserWorkflowId(userId: string, startedAtMs: number): string {
+  return `${PRELOAD_ID_HEAD}${userId}:${startedAtMs}`;
+}
+
+const PRELOAD_ID_HEAD = 'preload-user:';
+/** Room kept for `:<startedAtMs>`: 16 digits last until the year 318 857. */
+const PRELOAD_ID_TAIL = ':0000000000000000';
+
 function preloadIdPrefix(userId: string): string {
-  return `preload-user:${userId}:`;
+  return `${boundedId(PRELOAD_ID_HEAD, userId, PRELOAD_ID_TAIL).slice(0, -PRELOAD_ID_TAIL.length)}:`;
+}
+
+/** The static summary of a user's preload child, within Temporal's summary limit. */
+export function preloadUserSummary(userId: string): string {
+  return boundedText(`Preload of ${userId} on login`, TEMPORAL_LIMITS.summaryBytes);
 }
 
 /** A visibility query for a user's preload children (`temporal workflow list --query ...`). */

@@ -15,23 +15,24 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { userLoggedInProblem } from '../core/user-login';
+import { parseUserLoggedIn, userIdProblem } from '../core/user-login';
+import { CARRIED_USERS_BUDGET_BYTES, utf8Bytes } from '../core/temporal-limits';
 import { preloadUserWorkflow } from './preload-user';
 import {
   preloadSettingsSignal,
-  preloadUserWorkflowId,
+  preloadUserSummary,
   userLoggedInSignal,
   userLoginsStatusQuery,
   userPreloadStatusQuery,
   type PreloadSettings,
   type PreloadSummary,
   type PreloadUserResult,
-  type UserLoggedIn,
   type UserLoginsStatus,
   type UserPreloadStatus,
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
-import { migrateCarriedUserLogins } from './carried-state';
+import { preloadChildId } from './bounded-commands';
+import { CarriedStateError, migrateCarriedUserLogins } from './carried-state';
 
 /** Logins of one user waiting to be served: merged, so a burst becomes one preload. */
 interface PendingLogins {
@@ -67,6 +68,8 @@ export interface CarriedUserLoginsState {
   skipped: number;
   coalesced: number;
   rejected: number;
+  /** Logins waiting when the shard continued as new whose users did not fit the carried state (from 0.3). */
+  droppedLogins?: number;
   lastRejection: string | null;
   /** The skip window last known (from `preloadSettings` or a preload's applied settings). */
   skipMs: number;
@@ -99,13 +102,12 @@ const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
 const DEFAULT_SKIP_MS = 5 * 60_000;
 /** A user's entry stays this long after its last login at least (for `warmctl` and the tests to read). */
 const MIN_RETENTION_MS = 60_000;
-/** Users carried across continue-as-new at most (about 60 bytes each): the most recent ones. */
+/** Users carried across continue-as-new at most (about 60 bytes each, and CARRIED_USERS_BUDGET_BYTES in all). */
 const MAX_CARRIED_USERS = 10_000;
 const MAX_REASON_LENGTH = 300;
 
-export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<void> {
-  const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
-  const carried = migrateCarriedUserLogins(input.carried);
+export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promise<void> {
+  const { historyEventsLimit, carried } = readShardInput(rawInput);
   const counters = {
     logins: carried?.logins ?? 0,
     preloads: carried?.preloads ?? 0,
@@ -113,13 +115,14 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
     skipped: carried?.skipped ?? 0,
     coalesced: carried?.coalesced ?? 0,
     rejected: carried?.rejected ?? 0,
+    droppedLogins: carried?.droppedLogins ?? 0,
   };
   let lastRejection = carried?.lastRejection ?? null;
   let skipMs = carried?.skipMs ?? DEFAULT_SKIP_MS;
   const since = carried?.since ?? new Date().toISOString();
   const generation = carried?.generation ?? 0;
   const users = new Map<string, UserEntry>();
-  for (const tuple of carried?.users ?? []) users.set(tuple[0], newEntry(fromTuple(tuple)));
+  for (const tuple of carried?.users ?? []) if (isCarriedUser(tuple)) users.set(tuple[0], newEntry(fromTuple(tuple)));
   /** Users with logins waiting, in arrival order. */
   const ready = new Set<string>([...users].filter(([, user]) => user.pending).map(([userId]) => userId));
   let serving = 0;
@@ -150,15 +153,14 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
   });
   // Never throws: a malformed payload must not fail the workflow task, so it is logged and dropped.
   setHandler(userLoggedInSignal, (payload: unknown) => {
-    const problem = userLoggedInProblem(payload);
-    if (problem) {
+    const { login, problem } = parseUserLoggedIn(payload);
+    if (problem !== undefined) {
       counters.rejected++;
       lastRejection = problem.slice(0, MAX_REASON_LENGTH);
       log.warn('userLoggedIn signal dropped', { problem: lastRejection });
       return;
     }
-    const login = payload as UserLoggedIn;
-    const wanted: PendingLogins = { force: login.force === true, preloadForms: login.preloadForms !== false };
+    const wanted: PendingLogins = { force: login.force, preloadForms: login.preloadForms };
     const user = users.get(login.userId) ?? newEntry();
     users.set(login.userId, user);
     counters.logins++;
@@ -194,7 +196,7 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
       return;
     }
     const startedMs = Date.now();
-    const workflowId = preloadUserWorkflowId(userId, startedMs);
+    const workflowId = preloadChildId(userId, startedMs);
     counters.preloads++;
     user.preloads++;
     user.serving = batch;
@@ -207,7 +209,7 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
         workflowExecutionTimeout: '10m',
         // A preload finishes even if this shard is terminated or reset.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: `Preload of ${userId} on login`,
+        staticSummary: preloadUserSummary(userId),
       });
       const result = await child.result();
       if (result.applied) skipMs = result.applied.skipIfWarmedWithinMinutes * 60_000;
@@ -280,10 +282,24 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
   }
 
   function carry(): CarriedUserLoginsState {
-    const recent = [...users]
-      .sort(([, a], [, b]) => b.lastLoginAtMs - a.lastLoginAtMs)
-      .slice(0, MAX_CARRIED_USERS)
-      .map(([userId, user]) => toTuple(userId, user));
+    // Users with logins waiting first (dropping one loses a login), then the most recent, as many
+    // as fit one continue-as-new payload: a shard of long user ids must never outgrow it.
+    const order = [...users].sort(
+      ([, a], [, b]) => Number(b.pending !== null) - Number(a.pending !== null) || b.lastLoginAtMs - a.lastLoginAtMs,
+    );
+    const recent: CarriedUserTuple[] = [];
+    let bytes = 0;
+    for (const [userId, user] of order) {
+      const tuple = toTuple(userId, user);
+      bytes += utf8Bytes(JSON.stringify(tuple)) + 1;
+      if (recent.length >= MAX_CARRIED_USERS || bytes > CARRIED_USERS_BUDGET_BYTES) {
+        if (user.pending) counters.droppedLogins++;
+        continue;
+      }
+      recent.push(tuple);
+    }
+    if (recent.length < users.size)
+      log.warn('login shard carried only its most recent users', { carried: recent.length, users: users.size });
     return {
       version: 1,
       ...counters,
@@ -310,6 +326,39 @@ export async function userLoginsWorkflow(input: UserLoginsInput = {}): Promise<v
       lastError: user.lastError,
     };
   }
+}
+
+/**
+ * The shard's input, parsed: anyone may start a shard (its id is well known), and it serves many
+ * users, so an input it cannot read is logged and left out, never a failed workflow task.
+ */
+function readShardInput(input: unknown): { historyEventsLimit: number; carried?: CarriedUserLoginsState } {
+  const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const limit = raw.historyEventsLimit;
+  const historyEventsLimit =
+    typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 ? limit : DEFAULT_HISTORY_EVENTS_LIMIT;
+  if (limit !== undefined && limit !== historyEventsLimit) {
+    log.warn('login shard input: historyEventsLimit ignored', { problem: 'must be a positive integer' });
+  }
+  try {
+    return { historyEventsLimit, carried: migrateCarriedUserLogins(raw.carried) };
+  } catch (err) {
+    if (!(err instanceof CarriedStateError)) throw err;
+    log.warn('login shard input: carried state ignored, starting empty', { problem: err.message });
+    return { historyEventsLimit };
+  }
+}
+
+/** Whether a carried entry is a user this code can serve (anything else is left out). */
+function isCarriedUser(tuple: unknown): tuple is CarriedUserTuple {
+  if (!Array.isArray(tuple) || tuple.length !== 4) return false;
+  const [userId, lastCompleteAtMs, lastLoginAtMs, flags] = tuple as unknown[];
+  return (
+    userIdProblem(userId) === undefined &&
+    (lastCompleteAtMs === null || Number.isFinite(lastCompleteAtMs)) &&
+    Number.isFinite(lastLoginAtMs) &&
+    Number.isInteger(flags)
+  );
 }
 
 function toTuple(userId: string, user: CarriedUser): CarriedUserTuple {

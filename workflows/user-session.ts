@@ -18,19 +18,18 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
 import type { UserPreloadSettings } from '../activities/user-preload-activities';
-import { userIdProblem, userLoggedInProblem } from '../core/user-login';
+import { parseUserLoggedIn, userIdProblem } from '../core/user-login';
 import { preloadUserWorkflow } from './preload-user';
 import {
-  preloadUserWorkflowId,
   userIdFromSessionWorkflowId,
   userLoggedInSignal,
   userSessionStatusQuery,
   type PreloadUserResult,
   type PreloadSummary,
-  type UserLoggedIn,
   type UserSessionStatus,
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
+import { preloadChildId } from './bounded-commands';
 import { migrateCarriedUserSessionState } from './carried-state';
 
 /** Logins waiting to be served: merged, so a burst becomes one preload. */
@@ -142,15 +141,14 @@ export async function userSessionWorkflow(input: UserSessionInput = {}): Promise
 
   // Never throws: a malformed payload must not fail the workflow task, so it is logged and dropped.
   setHandler(userLoggedInSignal, (payload: unknown) => {
-    const problem = userLoggedInProblem(payload, userId);
-    if (problem) {
+    const { login, problem } = parseUserLoggedIn(payload, userId);
+    if (problem !== undefined) {
       state.rejected++;
       state.lastRejection = problem.slice(0, MAX_REASON_LENGTH);
       log.warn('userLoggedIn signal dropped', { problem: state.lastRejection });
       return;
     }
-    const login = payload as UserLoggedIn;
-    const wanted: PendingLogins = { force: login.force === true, preloadForms: login.preloadForms !== false };
+    const wanted: PendingLogins = { force: login.force, preloadForms: login.preloadForms };
     state.logins++;
     state.lastLoginAtMs = Date.now();
     // A login the running preload already covers joins it; a forced one (or one wanting forms the
@@ -189,7 +187,7 @@ export async function userSessionWorkflow(input: UserSessionInput = {}): Promise
       return;
     }
     const startedMs = Date.now();
-    const workflowId = preloadUserWorkflowId(userId, startedMs);
+    const workflowId = preloadChildId(userId, startedMs);
     state.preloads++;
     state.lastPreloadAt = iso(startedMs);
     try {
@@ -233,7 +231,7 @@ export async function userSessionWorkflow(input: UserSessionInput = {}): Promise
       return;
     }
     const startedMs = Date.now();
-    const workflowId = preloadUserWorkflowId(userId, startedMs);
+    const workflowId = preloadChildId(userId, startedMs);
     state.preloads++;
     state.lastPreloadAt = iso(startedMs);
     try {

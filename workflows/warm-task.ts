@@ -5,6 +5,7 @@
 // belongs to: critical tasks' workflows run on the critical queue, so their warms use its slots.
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   isCancellation,
   log,
@@ -18,7 +19,6 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/create-activities';
 import type * as ConfigSchema from '../core/config-schema';
 import type { TaskSpec } from '../core/config-schema';
@@ -39,16 +39,11 @@ import {
   type WarmTrigger,
 } from './definitions';
 import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/workflow-ids';
-import {
-  WARM_BATCHES,
-  WARM_CACHE_KEY,
-  WARM_CRITICAL,
-  WARM_PRIORITY,
-  WARM_TAGS,
-  WARM_TASK_ID,
-} from './search-attributes';
+import { taskSearchAttributes, WARM_BATCHES } from './search-attributes';
 import { describeFailure } from './describe-failure';
-import { migrateCarriedTaskState } from './carried-state';
+import { CarriedStateError, migrateCarriedTaskState } from './carried-state';
+import { reservedKeyProblem } from '../core/key-template';
+import { boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
 
 /**
  * The config schema, loaded on first use. Temporal evaluates a workflow's modules once per
@@ -101,6 +96,11 @@ export const LOCAL_WARM_PATCH = 'local-warm';
  * the `WarmBatches` search attribute. Histories before it never carried a batch id.
  */
 export const BATCH_RESULT_PATCH = 'batch-result';
+/**
+ * Patch: a run parses its start input with the config schema (the parseTaskInput local activity)
+ * and fails, naming the field, when it cannot serve it. Runs started before it never parsed.
+ */
+export const PARSE_START_PATCH = 'parse-start';
 /** How many fleet operations' results a task keeps in `WarmBatches`. */
 const MAX_BATCH_RESULTS = 16;
 const BATCH_ID = /^[A-Za-z0-9:_.-]{1,64}$/;
@@ -110,6 +110,14 @@ export type TaskQueueKind = 'main' | 'critical';
 /** After a failed warm the next try comes after the interval or this, whichever is sooner. */
 const FAILURE_RETRY_MS = 5 * 60_000;
 const MAX_REASON_LENGTH = 500;
+/** An error kept in status and carried state: whole messages, but never a payload's worth. */
+const MAX_ERROR_BYTES = 2_000;
+
+/** Parses the start input where zod is already built: in the worker, as a local activity. */
+const { parseTaskInput } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
 
 /** Retries and timeouts of the warm activity, in one place. Loaders time out on their own first. */
 function warmActivityOptions(spec: TaskSpec): ActivityOptions {
@@ -123,7 +131,8 @@ function warmActivityOptions(spec: TaskSpec): ActivityOptions {
   };
 }
 
-export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus> {
+export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskStatus> {
+  const { input, reservedPrefix } = await readTaskInput(rawInput);
   let spec = input.spec;
   const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
   const carried = migrateCarriedTaskState(input.carried);
@@ -184,27 +193,25 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
   setHandler(statusQuery, status);
 
   setHandler(forceWarmSignal, (payload) => {
-    const problem = forceWarmProblem(payload);
-    if (problem) return void log.warn('forceWarm signal dropped', { problem });
+    const { force, problem } = parseForceWarm(payload);
+    if (problem !== undefined) return void log.warn('forceWarm signal dropped', { problem });
     if (removed) return void log.warn('forceWarm signal dropped', { problem: 'task is being removed' });
-    request('force', payload);
-    const batch = payload?.batch;
-    if (typeof batch === 'string' && BATCH_ID.test(batch) && !pendingBatches.includes(batch))
-      pendingBatches.push(batch);
+    request('force', force);
+    if (force.batch !== undefined && !pendingBatches.includes(force.batch)) pendingBatches.push(force.batch);
   });
 
   setHandler(
     warmNowUpdate,
     async (payload) => {
       const ticket = ++requested;
-      request('update', payload);
+      request('update', parseForceWarm(payload).force);
       await condition(() => served >= ticket);
       return lastServed as WarmOutcome;
     },
     {
       validator: (payload) => {
-        const problem = forceWarmProblem(payload);
-        if (problem) throw new Error(problem);
+        const { problem } = parseForceWarm(payload);
+        if (problem !== undefined) throw new Error(problem);
         if (removed) throw new Error(`task ${spec.taskId} is being removed`);
       },
     },
@@ -212,7 +219,10 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
 
   setHandler(
     applyTaskUpdate,
-    (next): ApplyTaskResult => {
+    (raw): ApplyTaskResult => {
+      // The validator accepted it; parsed again here (validators do not run on replay) so the
+      // spec used has its defaults applied.
+      const next = configSchema().taskSchema.parse(raw);
       const fields = changedFields(spec, next);
       if (fields.length === 0) return { changed: false, fields };
       const configuredIntervalChanged = next.intervalMinutes !== spec.intervalMinutes;
@@ -220,18 +230,22 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
       spec = next;
       // A new configured interval (or turning adaptivity off) takes effect at once.
       if (configuredIntervalChanged || (wasAdaptive && !next.adaptive)) setInterval(next.intervalMinutes);
-      upsertSearchAttributes(searchAttributes(spec));
+      upsertSearchAttributes(taskSearchAttributes(spec));
       setCurrentDetails(details(status()));
       return { changed: true, fields };
     },
     {
-      validator: (next) => {
+      validator: (raw) => {
         // The same schema as `warmctl apply`: a spec sent straight to the workflow is held to it too.
         const { taskSchema, formatZodError } = configSchema();
-        const parsed = taskSchema.safeParse(next);
-        if (!parsed.success) throw new Error(`applyTask: ${formatZodError(parsed.error)}`);
-        if (next.taskId !== spec.taskId) throw new Error(`applyTask for ${next.taskId} sent to task ${spec.taskId}`);
-        if (!(next.intervalMinutes > 0)) throw new Error('intervalMinutes must be positive');
+        const parsed = taskSchema.safeParse(raw);
+        if (!parsed.success) throw new Error(`applyTask: ${formatZodError(parsed.error, 'spec')}`);
+        const next = parsed.data;
+        if (next.taskId !== spec.taskId) {
+          throw new Error(`applyTask: spec.taskId: ${next.taskId} sent to task ${spec.taskId}`);
+        }
+        const reserved = reservedPrefix === undefined ? undefined : reservedKeyProblem(next.cacheKey, reservedPrefix);
+        if (reserved) throw new Error(`applyTask: spec.cacheKey: ${reserved}`);
         if (removed) throw new Error(`task ${spec.taskId} is being removed`);
       },
     },
@@ -299,7 +313,7 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     } catch (err) {
       if (isCancellation(err)) throw err;
       const finishedMs = Date.now();
-      const error = describeFailure(err);
+      const error = boundedText(describeFailure(err), MAX_ERROR_BYTES);
       outcome = {
         ok: false,
         trigger,
@@ -343,7 +357,7 @@ export async function warmTaskWorkflow(input: WarmTaskInput): Promise<TaskStatus
     return (input.queue ?? 'main') === queueKind(spec);
   }
 
-  upsertSearchAttributes(searchAttributes(spec));
+  upsertSearchAttributes(taskSearchAttributes(spec));
   setCurrentDetails(details(status()));
 
   for (;;) {
@@ -388,15 +402,65 @@ export function queueKind(spec: TaskSpec): TaskQueueKind {
   return isCritical(spec) ? 'critical' : 'main';
 }
 
-function forceWarmProblem(payload: unknown): string | undefined {
-  if (payload === undefined || payload === null) return undefined;
-  if (typeof payload !== 'object' || Array.isArray(payload))
-    return 'payload must be an object like { "reason": "..." }';
-  const reason = (payload as { reason?: unknown }).reason;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
-    return `reason must be a string of at most ${MAX_REASON_LENGTH} characters`;
+/**
+ * A `forceWarm` / `warmNow` payload parsed once: absent or an object with an optional `reason` (at
+ * most 500 characters) and `batch` (a fleet operation's id, ignored when malformed). Never throws.
+ */
+function parseForceWarm(
+  payload: unknown,
+): { force: ForceWarm; problem?: undefined } | { force?: undefined; problem: string } {
+  if (payload === undefined || payload === null) return { force: {} };
+  if (typeof payload !== 'object' || Array.isArray(payload)) {
+    return { problem: 'payload must be an object like { "reason": "..." }' };
   }
-  return undefined;
+  const { reason, batch } = payload as { reason?: unknown; batch?: unknown };
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
+    return { problem: `reason must be a string of at most ${MAX_REASON_LENGTH} characters` };
+  }
+  // A malformed batch id is left out, not the warm: the warm was asked for either way.
+  return {
+    force: {
+      ...(reason ? { reason } : {}),
+      ...(typeof batch === 'string' && BATCH_ID.test(batch) ? { batch } : {}),
+    },
+  };
+}
+
+/**
+ * The start input, parsed once: a run started by `warmctl apply` and one started straight from
+ * Temporal's CLI are held to the same schema. An input the task cannot serve fails the workflow
+ * with one line naming the field (never its workflow task, which would retry for ever).
+ */
+async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; reservedPrefix?: string }> {
+  if (!patched(PARSE_START_PATCH)) return { input: raw as WarmTaskInput };
+  const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  let parsed: Awaited<ReturnType<typeof parseTaskInput>>;
+  try {
+    parsed = await parseTaskInput(fields.spec);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    throw ApplicationFailure.nonRetryable(`warmTaskWorkflow input refused: ${describeFailure(err)}`, 'BadInput');
+  }
+  try {
+    migrateCarriedTaskState(fields.carried);
+  } catch (err) {
+    if (err instanceof CarriedStateError && !err.newerVersion) {
+      throw ApplicationFailure.nonRetryable(`warmTaskWorkflow input refused: ${err.message}`, 'BadInput');
+    }
+    throw err;
+  }
+  const limit = fields.historyEventsLimit;
+  return {
+    input: {
+      spec: parsed.spec,
+      ...(fields.queue === 'main' || fields.queue === 'critical' ? { queue: fields.queue } : {}),
+      ...(fields.carried !== undefined && fields.carried !== null
+        ? { carried: fields.carried as CarriedTaskState }
+        : {}),
+      ...(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 ? { historyEventsLimit: limit } : {}),
+    },
+    reservedPrefix: parsed.reservedPrefix,
+  };
 }
 
 /** Adds this warm's result for each fleet operation it served to `WarmBatches`, keeping the newest few. */
@@ -411,16 +475,6 @@ function changedFields(current: TaskSpec, next: TaskSpec): string[] {
   return [...keys].filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key])).sort();
 }
 
-function searchAttributes(spec: TaskSpec): SearchAttributeUpdatePair[] {
-  return [
-    { key: WARM_TASK_ID, value: spec.taskId },
-    { key: WARM_CACHE_KEY, value: spec.cacheKey },
-    { key: WARM_CRITICAL, value: isCritical(spec) },
-    { key: WARM_PRIORITY, value: spec.priority },
-    { key: WARM_TAGS, value: [...spec.tags] },
-  ];
-}
-
 /** Markdown for the Temporal UI's "current details". */
 function details(s: TaskStatus): string {
   const last = s.lastResult
@@ -428,13 +482,14 @@ function details(s: TaskStatus): string {
       ? `ok in ${s.lastResult.durationMs} ms (${s.lastResult.result?.sizeBytes ?? 0} bytes, ${s.lastResult.trigger})`
       : `failed: ${s.lastResult.error}`
     : 'none yet';
-  return [
+  const text = [
     `**${s.name}** warms \`${s.cacheKey}\` every ${s.intervalMinutes} min${s.adaptive ? ' (adaptive)' : ''}`,
     `- state: ${s.state}${s.critical ? ', critical' : ''}, priority ${s.priority}`,
     `- last warm: ${s.lastWarmAt ?? 'never'}: ${last}`,
     `- next warm: ${s.nextWarmAt ?? '-'}`,
     `- warms: ${s.warmCount}, failures: ${s.failureCount}`,
   ].join('\n');
+  return boundedText(text, TEMPORAL_LIMITS.detailsBytes);
 }
 
 function iso(ms: number): string {
