@@ -294,9 +294,10 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       let hotKeys = 0;
       let plan: HotKeyPlanSummary | undefined;
 
-      if (settings.patternWarming && settings.topN !== 0) {
-        const ttls = [...config.tasks, ...config.patterns].map((entry) => entry.ttlSeconds);
-        const query = candidateQuery(settings, Math.max(0, ...ttls));
+      const ttls = [...config.tasks, ...config.patterns].map((entry) => entry.ttlSeconds);
+      // With no task and no pattern there is nothing a hot key could be warmed by: no read count qualifies.
+      const query = ttls.length > 0 ? candidateQuery(settings, Math.max(0, ...ttls)) : undefined;
+      if (settings.patternWarming && settings.topN !== 0 && query && Number.isFinite(query.minReads)) {
         const window = await usage.readWindow(settings.windowMinutes, { limit: query.limit, minCount: query.minReads });
         hotKeys = window.top.length;
         const owners = new Map<string, KeyOwner>();

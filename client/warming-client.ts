@@ -5,6 +5,7 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   WorkflowUpdateStage,
   type WorkflowHandle,
   type WorkflowUpdateHandle,
@@ -358,7 +359,9 @@ export class WarmingClient implements KeyRewarmer {
     const result = await this.withWorker(
       handle.executeUpdate(applyTaskUpdate, { args: [spec] }),
       `apply ${spec.taskId}`,
-    );
+    ).catch((err: unknown) => {
+      throw updateError(err, `apply ${spec.taskId}`);
+    });
     return result.changed
       ? { taskId: spec.taskId, action: 'updated', fields: result.fields }
       : { taskId: spec.taskId, action: 'unchanged' };
@@ -941,8 +944,12 @@ export class WarmingClient implements KeyRewarmer {
    * the work takes (a cycle over 10 000 keys is slow, not stuck).
    */
   private async updateWhenAccepted<Ret>(started: Promise<WorkflowUpdateHandle<Ret>>, what: string): Promise<Ret> {
-    const accepted = await this.withWorker(started, what);
-    return accepted.result();
+    try {
+      const accepted = await this.withWorker(started, what);
+      return await accepted.result();
+    } catch (err) {
+      throw updateError(err, what);
+    }
   }
 
   private async withWorker<T>(work: Promise<T>, what: string): Promise<T> {
@@ -964,6 +971,15 @@ export class WarmingClient implements KeyRewarmer {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * An update's failure as one line: the workflow's own reason (a validator's rejection, the
+ * handler's ApplicationFailure) instead of "Workflow Update failed", with the original as cause.
+ */
+function updateError(err: unknown, what: string): unknown {
+  if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof Error)) return err;
+  return new Error(`${what}: ${err.cause.message}`, { cause: err });
 }
 
 /** Connects to Temporal and Redis (from the environment unless given) and returns a WarmingClient. */

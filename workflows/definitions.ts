@@ -115,6 +115,8 @@ export interface CycleReport {
   patternKeys: { warmed: number; superseded: number; failed: number; batches: number };
   /** Hot keys that match no task and no pattern. */
   unmatchedHotKeys: number;
+  /** Entries left out of each list past the first 1 000 (the counts above stay whole); absent when none. */
+  omitted?: { changes: number; skippedTasks: number; taskWarms: number };
 }
 
 export interface OptimizerStatus {

@@ -56,8 +56,9 @@ const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCa
   });
 
 /**
- * Patch: a cycle that fails (its activities out of retries: Redis down, a config it cannot read)
- * is recorded in the status and the next one runs on schedule; before, it failed the optimiser.
+ * Patch: a cycle, or a re-read of the settings, that fails (its activities out of retries: Redis
+ * down, a config it cannot read) is recorded in the status and the schedule goes on; before, it
+ * failed the optimiser.
  */
 export const CYCLE_FAILURE_PATCH = 'cycle-failure';
 const MAX_ERROR_BYTES = 2_000;
@@ -153,7 +154,7 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
 
     const finishedMs = Date.now();
     state.cycles++;
-    state.lastCycle = {
+    state.lastCycle = boundCycleReport({
       cycle: state.cycles,
       trigger,
       startedAt: new Date(startedMs).toISOString(),
@@ -167,7 +168,7 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
       taskWarms: taskWarms.sort((a, b) => a.taskId.localeCompare(b.taskId)),
       patternKeys,
       unmatchedHotKeys: candidates.unmatched,
-    };
+    });
     state.nextCycleAtMs = finishedMs + state.everyMinutes * 60_000;
     served = servingUpTo;
   }
@@ -190,10 +191,18 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
   for (;;) {
     if (settingsStale) {
       settingsStale = false;
-      const settings = await readOptimizerSettings();
-      state.everyMinutes = settings.everyMinutes;
-      const base = state.lastCycle ? Date.parse(state.lastCycle.finishedAt) : Date.now();
-      state.nextCycleAtMs = base + state.everyMinutes * 60_000;
+      try {
+        const settings = await readOptimizerSettings();
+        state.everyMinutes = settings.everyMinutes;
+        const base = state.lastCycle ? Date.parse(state.lastCycle.finishedAt) : Date.now();
+        state.nextCycleAtMs = base + state.everyMinutes * 60_000;
+      } catch (err) {
+        // As a failed cycle: recorded, and the schedule goes on with the settings last read.
+        if (isCancellation(err) || !patched(CYCLE_FAILURE_PATCH)) throw err;
+        lastError = boundedText(describeFailure(err), MAX_ERROR_BYTES);
+        log.warn('optimiser settings unreadable', { error: lastError });
+        state.nextCycleAtMs ??= Date.now() + state.everyMinutes * 60_000;
+      }
     }
     if (served < requested) {
       await runCycle('request');
@@ -237,4 +246,25 @@ function readOptimizerInput(input: unknown): OptimizerInput {
     log.warn('optimiser input: carried state ignored, starting afresh', { problem: err.message });
   }
   return parsed;
+}
+
+/** Entries a cycle report keeps of each list: it is the update's result, the query's answer and carried state. */
+const MAX_REPORT_ENTRIES = 1_000;
+
+/** The report with its lists cut to MAX_REPORT_ENTRIES, counting what was left out (a fleet re-plan). */
+function boundCycleReport(report: CycleReport): CycleReport {
+  const { changes, skippedTasks, taskWarms } = report;
+  const omitted = {
+    changes: Math.max(0, changes.length - MAX_REPORT_ENTRIES),
+    skippedTasks: Math.max(0, skippedTasks.length - MAX_REPORT_ENTRIES),
+    taskWarms: Math.max(0, taskWarms.length - MAX_REPORT_ENTRIES),
+  };
+  if (omitted.changes + omitted.skippedTasks + omitted.taskWarms === 0) return report;
+  return {
+    ...report,
+    changes: changes.slice(0, MAX_REPORT_ENTRIES),
+    skippedTasks: skippedTasks.slice(0, MAX_REPORT_ENTRIES),
+    taskWarms: taskWarms.slice(0, MAX_REPORT_ENTRIES),
+    omitted,
+  };
 }

@@ -32,6 +32,7 @@ import {
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
 import { preloadChildId } from './bounded-commands';
+import { countInput } from './input-metrics';
 import { CarriedStateError, migrateCarriedUserLogins } from './carried-state';
 
 /** Logins of one user waiting to be served: merged, so a burst becomes one preload. */
@@ -145,6 +146,7 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
   setHandler(preloadSettingsSignal, (payload: unknown) => {
     const minutes = (payload as Partial<PreloadSettings> | null)?.skipIfWarmedWithinMinutes;
     if (typeof minutes !== 'number' || !(minutes >= 0 && minutes <= 24 * 60)) {
+      countInput('preloadSettings', 'rejected');
       return void log.warn('preloadSettings signal dropped', {
         problem: 'skipIfWarmedWithinMinutes must be a number from 0 to 1440',
       });
@@ -158,6 +160,7 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
       counters.rejected++;
       lastRejection = problem.slice(0, MAX_REASON_LENGTH);
       log.warn('userLoggedIn signal dropped', { problem: lastRejection });
+      countInput('userLoggedIn', 'rejected');
       return;
     }
     const wanted: PendingLogins = { force: login.force, preloadForms: login.preloadForms };
@@ -293,7 +296,10 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
       const tuple = toTuple(userId, user);
       bytes += utf8Bytes(JSON.stringify(tuple)) + 1;
       if (recent.length >= MAX_CARRIED_USERS || bytes > CARRIED_USERS_BUDGET_BYTES) {
-        if (user.pending) counters.droppedLogins++;
+        if (user.pending) {
+          counters.droppedLogins++;
+          countInput('userLoggedIn', 'dropped');
+        }
         continue;
       }
       recent.push(tuple);

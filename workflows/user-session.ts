@@ -30,6 +30,7 @@ import {
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
 import { preloadChildId } from './bounded-commands';
+import { countInput } from './input-metrics';
 import { migrateCarriedUserSessionState } from './carried-state';
 
 /** Logins waiting to be served: merged, so a burst becomes one preload. */
@@ -89,7 +90,10 @@ const { readUserPreloadSettings } = proxyLocalActivities<Activities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5 },
 });
 
-export async function userSessionWorkflow(input: UserSessionInput = {}): Promise<UserSessionStatus> {
+export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Promise<UserSessionStatus> {
+  // Anyone may start one: an input that is not an object reads as none (the user comes from the id).
+  const input: UserSessionInput =
+    typeof rawInput === 'object' && rawInput !== null && !Array.isArray(rawInput) ? rawInput : {};
   const userId = resolveUserId(input);
   const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
   const state: CarriedUserSessionState = migrateCarriedUserSessionState(input.carried) ?? {
@@ -146,6 +150,7 @@ export async function userSessionWorkflow(input: UserSessionInput = {}): Promise
       state.rejected++;
       state.lastRejection = problem.slice(0, MAX_REASON_LENGTH);
       log.warn('userLoggedIn signal dropped', { problem: state.lastRejection });
+      countInput('userLoggedIn', 'rejected');
       return;
     }
     const wanted: PendingLogins = { force: login.force, preloadForms: login.preloadForms };

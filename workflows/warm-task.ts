@@ -42,6 +42,7 @@ import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/wor
 import { taskSearchAttributes, WARM_BATCHES } from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { CarriedStateError, migrateCarriedTaskState } from './carried-state';
+import { countInput } from './input-metrics';
 import { reservedKeyProblem } from '../core/key-template';
 import { boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
 
@@ -194,7 +195,10 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
 
   setHandler(forceWarmSignal, (payload) => {
     const { force, problem } = parseForceWarm(payload);
-    if (problem !== undefined) return void log.warn('forceWarm signal dropped', { problem });
+    if (problem !== undefined) {
+      countInput('forceWarm', 'rejected');
+      return void log.warn('forceWarm signal dropped', { problem });
+    }
     if (removed) return void log.warn('forceWarm signal dropped', { problem: 'task is being removed' });
     request('force', force);
     if (force.batch !== undefined && !pendingBatches.includes(force.batch)) pendingBatches.push(force.batch);
@@ -265,6 +269,7 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
   setHandler(setIntervalSignal, (payload) => {
     const minutes = (payload as { intervalMinutes?: unknown } | undefined)?.intervalMinutes;
     if (typeof minutes !== 'number' || !(minutes >= 0.01 && minutes <= 7 * 24 * 60)) {
+      countInput('setInterval', 'rejected');
       return void log.warn('setInterval signal dropped', {
         problem: 'intervalMinutes must be a number from 0.01 to 10080',
       });
@@ -439,6 +444,7 @@ async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; rese
     parsed = await parseTaskInput(fields.spec);
   } catch (err) {
     if (isCancellation(err)) throw err;
+    countInput('start', 'rejected');
     throw ApplicationFailure.nonRetryable(`warmTaskWorkflow input refused: ${describeFailure(err)}`, 'BadInput');
   }
   try {
