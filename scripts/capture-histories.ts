@@ -336,7 +336,7 @@ async function drive(
   // the adaptive task and warms the missing hot keys, scheduled cycles follow.
   scenario(
     'warm-optimizer',
-    'optimiser: started by apply, configApplied, requested cycles (setInterval, forceWarm, pattern batches), scheduled cycles, pause/resume',
+    'optimiser: started by apply, configApplied, requested cycles (setInterval, forceWarm, pattern batches), scheduled cycles, pause/resume; from 0.3.0 a requested cycle over an unreadable config (recorded, the optimiser goes on)',
   );
   const cache = createCacheClient({ redisUrl, prefix: PREFIX });
   for (let i = 0; i < 120; i++) {
@@ -457,7 +457,7 @@ async function drive(
   for (const shard of [0, 1]) {
     scenario(
       userLoginsWorkflowId(TASK_QUEUE, shard),
-      'login shard: logins of several users, a storm, a skip, a forced login, one without forms, malformed payloads, a re-applied skip window (preloadSettings)',
+      'login shard: logins of several users, a storm, a skip, a forced login, one without forms, malformed payloads, a re-applied skip window (preloadSettings); from 0.3.0 user ids of 250 ASCII and 200 CJK characters (bounded child ids)',
     );
   }
   await Promise.all(['hana', 'ivan', 'judy', 'kyle'].map((userId) => shardLogin(userId)));
@@ -471,6 +471,11 @@ async function drive(
   await shardPreloads('mona', 1);
   await shardLogin('mona');
   await shardPreloads('mona', 2);
+  // Ids the login API accepts but that do not fit a child id whole: cut, with a digest.
+  for (const userId of ['l'.repeat(250), '界'.repeat(200)]) {
+    await shardLogin(userId);
+    await shardPreloads(userId, 1);
+  }
   for (const shard of [0, 1]) {
     const handle = client.workflow.getHandle(userLoginsWorkflowId(TASK_QUEUE, shard));
     await handle.signal('userLoggedIn', 'garbage');
@@ -520,6 +525,18 @@ async function drive(
     },
     60_000,
   );
+  // A cycle over an unreadable config fails and is recorded; the optimiser goes on.
+  const configKey = `${PREFIX}config`;
+  const appliedText = (await redis.get(configKey)) as string;
+  await redis.set(configKey, '{"tasks": 42}');
+  await optimizer.executeUpdate(runCycleUpdate).then(
+    () => {
+      throw new Error('a cycle over an unreadable config succeeded');
+    },
+    () => undefined,
+  );
+  await redis.set(configKey, appliedText);
+  await optimizer.executeUpdate(runCycleUpdate);
   await client.workflow.getHandle(taskWorkflowId('continued')).signal(pauseSignal);
   await optimizer.signal(pauseSignal);
   await continued.signal(pauseSignal);
