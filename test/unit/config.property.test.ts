@@ -87,16 +87,18 @@ const pattern = fc.tuple(literal, fc.constantFrom('id', 'key', 'name')).chain(([
   ),
 );
 
-const userSource = fc.record({
-  loader: loader(['userId']),
-  key: literal.map((l) => `user:{userId}:${l}`),
-  ttlSeconds: fc.integer({ min: 1, max: 86_400 }),
-});
+// Each source under its own literal head: keys that can collide for some user id are refused.
+const userSource = (head: string) =>
+  fc.record({
+    loader: loader(['userId']),
+    key: literal.map((l) => `${head}:{userId}:${l}`),
+    ttlSeconds: fc.integer({ min: 1, max: 86_400 }),
+  });
 
 const userPreload = fc.record(
   {
-    session: userSource,
-    navigation: userSource,
+    session: userSource('session'),
+    navigation: userSource('navigation'),
     forms: fc.record(
       {
         list: loader(['userId']),
