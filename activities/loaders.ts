@@ -2,7 +2,7 @@
 // the worker. Failures are classified here: permanent ones fail fast, transient ones are retried.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { LoaderSpec } from '../core/config-schema';
+import type { HeaderValue, LoaderSpec } from '../core/config-schema';
 import { expandUrlTemplate } from '../core/key-template';
 import { redact, redactError } from '../core/redact';
 import { isCriticalTaskQueue } from '../core/workflow-ids';
@@ -61,13 +61,14 @@ export function activityLoadPriority(): LoadPriority {
 
 /**
  * What every loader type is given: the worker's named loaders, the per-origin limiter, the limits,
- * and the HTTP client with its security policy.
+ * the HTTP client with its security policy, and the environment header references are read from.
  */
 interface LoaderDeps {
   registry: LoaderRegistry;
   limiter: OriginLimiter;
   limits: WarmingLimits;
   http: HttpLoaderClient;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** One loader type (`loader.type` in the config): the origin its loads are limited under, and how it loads. */
@@ -98,7 +99,7 @@ const LOADER_TYPES: { [T in LoaderSpec['type']]: LoaderType<Extract<LoaderSpec, 
       // Each hop waits for its own origin's slot: the limits follow the origin actually called.
       return deps.http.get({
         url,
-        headers: spec.headers ?? {},
+        headers: resolveHeaders(spec.headers ?? {}, deps.env),
         timeoutMs: (spec.timeoutSeconds ?? 0) * 1000 || deps.limits.loaderTimeoutMs,
         signal: request.signal,
         heartbeat: request.heartbeat,
@@ -169,6 +170,8 @@ export interface LoadersOptions {
   limits: WarmingLimits;
   /** The HTTP loader's client and its security policy. Default one with the default policy. */
   http?: HttpLoaderClient;
+  /** Where `{ "env": NAME }` header values are read. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Runs loads of every type under the per-origin limits. */
@@ -181,6 +184,7 @@ export class Loaders {
       limiter: options.limiter,
       limits: options.limits,
       http: options.http ?? new HttpLoaderClient(),
+      env: options.env ?? process.env,
     };
   }
 
@@ -210,6 +214,32 @@ export class Loaders {
       throw redactError(err);
     }
   }
+}
+
+/**
+ * The loader's headers with `{ "env": NAME }` values read from the worker's environment, so the
+ * secret never enters workflow history. A missing variable fails the load without retry, naming
+ * the variable and never a value.
+ */
+function resolveHeaders(
+  headers: Readonly<Record<string, HeaderValue>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') {
+      resolved[name] = value;
+      continue;
+    }
+    const fromEnv = env[value.env];
+    if (fromEnv === undefined || fromEnv === '')
+      throw ApplicationFailure.nonRetryable(
+        `header ${name} reads environment variable ${value.env}, which is not set in this worker`,
+        FailureTypes.missingEnvironment,
+      );
+    resolved[name] = fromEnv;
+  }
+  return resolved;
 }
 
 /** A custom loader's result as stored: strings and bytes as-is, other JSON values encoded. */

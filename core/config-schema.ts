@@ -42,6 +42,22 @@ function urlTemplate(allowed: readonly string[]) {
     });
 }
 
+/**
+ * A header value: the value itself (carried in workflow history with the task), or
+ * `{ "env": "NAME" }`, read from the worker's environment at each load, so the secret stays out
+ * of history.
+ */
+const headerValue = z.union(
+  [z.string().max(8192), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/) })],
+  {
+    error:
+      'must be a string of at most 8192 characters, or { "env": "NAME" } naming an environment variable of the worker',
+  },
+);
+
+/** A header's value as written in the config: the value, or the worker's environment variable holding it. */
+export type HeaderValue = z.infer<typeof headerValue>;
+
 /** A loader: the built-in HTTP GET, or a named function registered in the worker. */
 export function loaderSchema(allowedPlaceholders: readonly string[]) {
   return z.discriminatedUnion('type', [
@@ -49,7 +65,7 @@ export function loaderSchema(allowedPlaceholders: readonly string[]) {
       type: z.literal('http'),
       url: urlTemplate(allowedPlaceholders),
       headers: z
-        .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string().max(8192))
+        .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), headerValue)
         .optional(),
       /** Per-request timeout; default 30. */
       timeoutSeconds: z.number().positive().max(600).optional(),

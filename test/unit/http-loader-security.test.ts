@@ -8,6 +8,7 @@ import { HttpLoaderClient } from '../../activities/http-loader-client';
 import { resolveLimits } from '../../activities/limits';
 import { FailureTypes, Loaders, type LoadRequest } from '../../activities/loaders';
 import { OriginLimiter } from '../../activities/origin-limiter';
+import type { HeaderValue } from '../../core/config-schema';
 import type { LoaderSecurity } from '../../core/loader-security';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
@@ -51,14 +52,14 @@ afterAll(async () => {
   await other.close();
 });
 
-function loaders(security: Partial<LoaderSecurity> = {}) {
+function loaders(security: Partial<LoaderSecurity> = {}, env: Record<string, string> = {}) {
   const limiter = new OriginLimiter(limits);
   const http = new HttpLoaderClient(security);
   opened.push({ limiter, http });
-  return { limiter, loaders: new Loaders({ limiter, limits, http }) };
+  return { limiter, loaders: new Loaders({ limiter, limits, http, env }) };
 }
 
-function request(url: string, headers: Record<string, string> = {}): LoadRequest {
+function request(url: string, headers: Record<string, HeaderValue> = {}): LoadRequest {
   return {
     spec: { type: 'http', url, headers },
     vars: {},
@@ -260,4 +261,18 @@ test('a header value never appears in a failure, even one fetch would quote', as
     'header Authorization has a value that is not valid in HTTP (line breaks or other control characters)',
   );
   expect(err.stack).not.toContain(TOKEN);
+});
+
+test('a header given as { env } is read from the worker environment at load time; a missing one fails naming only the variable', async () => {
+  received.delete('home/value');
+  const withEnv = loaders({}, { ORIGIN_TOKEN: TOKEN }).loaders;
+  await withEnv.load(request(`${home.url}/value`, { Authorization: { env: 'ORIGIN_TOKEN' } }));
+  expect(received.get('home/value')?.authorization).toBe(TOKEN);
+  const err = await permanentFailure(
+    loaders({}, {}).loaders.load(request(`${home.url}/value`, { Authorization: { env: 'ORIGIN_TOKEN' } })),
+  );
+  expect(err.type).toBe(FailureTypes.missingEnvironment);
+  expect(err.message).toBe(
+    'header Authorization reads environment variable ORIGIN_TOKEN, which is not set in this worker',
+  );
 });
