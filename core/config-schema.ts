@@ -48,7 +48,14 @@ function urlTemplate(allowed: readonly string[]) {
  * of history.
  */
 const headerValue = z.union(
-  [z.string().max(8192), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/) })],
+  [
+    z.string().max(8192),
+    z.strictObject({
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must name an environment variable: letters, digits and _'),
+    }),
+  ],
   {
     error:
       'must be a string of at most 8192 characters, or { "env": "NAME" } naming an environment variable of the worker',
