@@ -179,21 +179,29 @@ test('a name that resolves to a metadata address is refused on the connection', 
   }
 });
 
-test('the connection goes to the address the policy checked, never to a second resolution', async () => {
-  // `origin.example.test` exists nowhere but in this lookup: reaching the test origin proves the
-  // socket used the checked answer.
+test('DNS rebinding: the connection goes to the address that was checked, and a name turned metadata is refused', async () => {
+  // `origin.example.test` exists only in this lookup, which answers 127.0.0.1 once and the
+  // metadata address after that: reaching the test origin proves the socket used the checked
+  // answer rather than resolving again.
   const port = new URL(home.url).port;
+  let calls = 0;
   const lookup = jest
     .spyOn(dns, 'lookup')
     .mockImplementation(((
       _host: string,
       _options: unknown,
       callback: (err: null, addresses: dns.LookupAddress[]) => void,
-    ) => callback(null, [{ address: '127.0.0.1', family: 4 }])) as unknown as typeof dns.lookup);
+    ) =>
+      callback(null, [
+        { address: calls++ === 0 ? '127.0.0.1' : '169.254.169.254', family: 4 },
+      ])) as unknown as typeof dns.lookup);
   try {
     const body = await loaders().loaders.load(request(`http://origin.example.test:${port}/value`));
     expect(body.toString()).toBe('home value');
-    expect(lookup).toHaveBeenCalledTimes(1);
+    expect(calls).toBe(1);
+    // A new connection resolves again, and is checked again.
+    const err = await permanentFailure(loaders().loaders.load(request(`http://origin.example.test:${port}/value`)));
+    expect(err.message).toMatch(/^host origin\.example\.test resolves to 169\.254\.169\.254, a cloud metadata address/);
   } finally {
     lookup.mockRestore();
   }
