@@ -1,5 +1,6 @@
-// `temporal-cache-warmer/worker`: the worker process: `createWorker` with custom named loaders
-// and limits. The only entry point that loads @temporalio/worker and its native runtime.
+// `temporal-cache-warmer/worker`: the worker process: `createWorker` with custom named loaders,
+// limits and the loader security policy. The only entry point that loads @temporalio/worker and
+// its native runtime.
 export {
   createWorker,
   defaultMaxCachedWorkflows,
@@ -9,3 +10,4 @@ export {
 export type { CreateWorkerOptions, WarmingWorker } from './worker/create-worker';
 export type { CustomLoader, LoaderContext, LoaderRegistry } from './activities/loaders';
 export type { WarmingLimits } from './activities/limits';
+export type { LoaderSecurity } from './core/loader-security';

@@ -3,8 +3,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
+import type { LoaderSecurity } from '../core/loader-security';
 import type { CacheStore, WriteOutcome } from '../store/cache-store';
 import { resolveLimits, type WarmingLimits } from './limits';
+import { HttpLoaderClient } from './http-loader-client';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
 import { recordWarmMetrics } from './warm-metrics';
@@ -22,6 +24,10 @@ export interface ActivityDeps {
   limits?: Partial<WarmingLimits>;
   /** Shared per-origin limiter; one is made when absent. */
   limiter?: OriginLimiter;
+  /** Where HTTP loaders may go (see `LoaderSecurity` for each default); ignored when `http` is given. */
+  loaderSecurity?: Partial<LoaderSecurity>;
+  /** Shared HTTP loader client (the policy and the connections); one is made from `loaderSecurity` when absent. */
+  http?: HttpLoaderClient;
   /** Reads the applied config for user-preload settings; without it user preload fails, saying so. */
   appliedConfig?: AppliedConfigReader;
   /** The optimiser's view of Redis: applied config, planned intervals, usage counters. */
@@ -61,7 +67,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
 export function createActivities(deps: ActivityDeps) {
   const limits = resolveLimits(deps.limits);
   const limiter = deps.limiter ?? new OriginLimiter(limits);
-  const loaders = new Loaders({ registry: deps.loaders, limiter, limits });
+  const http = deps.http ?? new HttpLoaderClient(deps.loaderSecurity);
+  const loaders = new Loaders({ registry: deps.loaders, limiter, limits, http });
   const { store } = deps;
 
   return {

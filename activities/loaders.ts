@@ -2,11 +2,17 @@
 // the worker. Failures are classified here: permanent ones fail fast, transient ones are retried.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { LoaderSpec } from '../core/config-schema';
+import type { HeaderValue, LoaderSpec } from '../core/config-schema';
 import { expandUrlTemplate } from '../core/key-template';
+import { redact, redactError } from '../core/redact';
 import { isCriticalTaskQueue } from '../core/workflow-ids';
+import { FailureTypes, valueTooLarge } from './failure-types';
+import { HttpLoaderClient } from './http-loader-client';
 import type { WarmingLimits } from './limits';
 import type { LoadPriority, OriginLimiter } from './origin-limiter';
+import { withTimeout } from './with-timeout';
+
+export { FailureTypes } from './failure-types';
 
 /** What a custom loader gets besides its `args`. */
 export interface LoaderContext {
@@ -26,16 +32,6 @@ export type CustomLoader = (args: Readonly<Record<string, unknown>>, context: Lo
 
 /** The worker's custom loaders by name: `createWorker({ loaders: { loadCatalog } })`. */
 export type LoaderRegistry = Readonly<Record<string, CustomLoader>>;
-
-/** Failure types the retry policies name. */
-export const FailureTypes = {
-  originRejected: 'OriginRejected',
-  originUnavailable: 'OriginUnavailable',
-  valueTooLarge: 'ValueTooLarge',
-  badLoaderResult: 'BadLoaderResult',
-  unknownLoader: 'UnknownLoader',
-  badInput: 'BadInput',
-} as const;
 
 export interface LoadRequest {
   spec: LoaderSpec;
@@ -63,11 +59,16 @@ export function activityLoadPriority(): LoadPriority {
   return isCriticalTaskQueue(taskQueue) ? 'critical' : 'normal';
 }
 
-/** What every loader type is given: the worker's named loaders, the per-origin limiter and the limits. */
+/**
+ * What every loader type is given: the worker's named loaders, the per-origin limiter, the limits,
+ * the HTTP client with its security policy, and the environment header references are read from.
+ */
 interface LoaderDeps {
   registry: LoaderRegistry;
   limiter: OriginLimiter;
   limits: WarmingLimits;
+  http: HttpLoaderClient;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** One loader type (`loader.type` in the config): the origin its loads are limited under, and how it loads. */
@@ -93,13 +94,19 @@ const LOADER_TYPES: { [T in LoaderSpec['type']]: LoaderType<Extract<LoaderSpec, 
         url = expandUrlTemplate(spec.url, request.vars);
       } catch (err) {
         // A missing or path-walking value will not get better on retry.
-        throw ApplicationFailure.nonRetryable((err as Error).message, FailureTypes.badInput);
+        throw ApplicationFailure.nonRetryable(redact((err as Error).message), FailureTypes.badInput);
       }
-      return deps.limiter.schedule(
-        new URL(url).origin,
-        () => fetchHttp(url, spec.headers ?? {}, spec.timeoutSeconds, request, deps.limits),
+      // Each hop waits for its own origin's slot: the limits follow the origin actually called.
+      return deps.http.get({
+        url,
+        headers: resolveHeaders(spec.headers ?? {}, deps.env),
+        timeoutMs: (spec.timeoutSeconds ?? 0) * 1000 || deps.limits.loaderTimeoutMs,
+        signal: request.signal,
+        heartbeat: request.heartbeat,
         priority,
-      );
+        limiter: deps.limiter,
+        maxValueBytes: deps.limits.maxValueBytes,
+      });
     },
   },
   /** A named function registered in the worker (`createWorker({ loaders })`). */
@@ -161,6 +168,10 @@ export interface LoadersOptions {
   limiter: OriginLimiter;
   /** The limits loads run under (the optimiser plans within the per-origin rate). */
   limits: WarmingLimits;
+  /** The HTTP loader's client and its security policy. Default one with the default policy. */
+  http?: HttpLoaderClient;
+  /** Where `{ "env": NAME }` header values are read. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Runs loads of every type under the per-origin limits. */
@@ -168,7 +179,13 @@ export class Loaders {
   private readonly deps: LoaderDeps;
 
   constructor(options: LoadersOptions) {
-    this.deps = { registry: options.registry ?? {}, limiter: options.limiter, limits: options.limits };
+    this.deps = {
+      registry: options.registry ?? {},
+      limiter: options.limiter,
+      limits: options.limits,
+      http: options.http ?? new HttpLoaderClient(),
+      env: options.env ?? process.env,
+    };
   }
 
   /** The limits loads run under (the optimiser plans within the per-origin rate). */
@@ -181,75 +198,48 @@ export class Loaders {
     return hasLoader(this.deps.registry, name);
   }
 
-  /** Loads the value as bytes or a string ready to store, under the origin's limits. */
-  load(request: LoadRequest): Promise<Buffer | string> {
-    return loaderType(request.spec).load(request.spec, request, request.priority ?? activityLoadPriority(), this.deps);
-  }
-}
-
-async function fetchHttp(
-  url: string,
-  headers: Record<string, string>,
-  timeoutSeconds: number | undefined,
-  request: LoadRequest,
-  limits: WarmingLimits,
-): Promise<Buffer> {
-  const timeout = withTimeout(request.signal, (timeoutSeconds ?? 0) * 1000 || limits.loaderTimeoutMs);
-  try {
-    return await fetchBody(url, headers, timeout.signal, request, limits);
-  } finally {
-    timeout.clear();
-  }
-}
-
-async function fetchBody(
-  url: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  request: LoadRequest,
-  limits: WarmingLimits,
-): Promise<Buffer> {
-  let response: Response;
-  try {
-    response = await fetch(url, { headers, signal, redirect: 'follow' });
-  } catch (err) {
-    if (request.signal.aborted) throw err;
-    const reason = signal.aborted ? 'timed out' : describe(err);
-    throw ApplicationFailure.retryable(`GET ${url} failed: ${reason}`, FailureTypes.originUnavailable);
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    const transient = response.status === 408 || response.status === 429 || response.status >= 500;
-    const message = `GET ${url} answered ${response.status} ${response.statusText}`.trim();
-    throw transient
-      ? ApplicationFailure.retryable(message, FailureTypes.originUnavailable)
-      : ApplicationFailure.nonRetryable(message, FailureTypes.originRejected);
-  }
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > limits.maxValueBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge(url, declared, limits.maxValueBytes);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of response.body ?? []) {
-      size += chunk.length;
-      if (size > limits.maxValueBytes) {
-        await response.body?.cancel().catch(() => undefined);
-        throw tooLarge(url, size, limits.maxValueBytes);
-      }
-      chunks.push(Buffer.from(chunk));
-      request.heartbeat();
+  /**
+   * Loads the value as bytes or a string ready to store, under the origin's limits. Whatever it
+   * throws is redacted (core/redact.ts), a custom loader's errors too: they end up in workflow history.
+   */
+  async load(request: LoadRequest): Promise<Buffer | string> {
+    try {
+      return await loaderType(request.spec).load(
+        request.spec,
+        request,
+        request.priority ?? activityLoadPriority(),
+        this.deps,
+      );
+    } catch (err) {
+      throw redactError(err);
     }
-  } catch (err) {
-    if (err instanceof ApplicationFailure || request.signal.aborted) throw err;
-    throw ApplicationFailure.retryable(
-      `GET ${url} broke off: ${signal.aborted ? 'timed out' : describe(err)}`,
-      FailureTypes.originUnavailable,
-    );
   }
-  return Buffer.concat(chunks, size);
+}
+
+/**
+ * The loader's headers with `{ "env": NAME }` values read from the worker's environment, so the
+ * secret never enters workflow history. A missing variable fails the load without retry, naming
+ * the variable and never a value.
+ */
+function resolveHeaders(
+  headers: Readonly<Record<string, HeaderValue>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') {
+      resolved[name] = value;
+      continue;
+    }
+    const fromEnv = env[value.env];
+    if (fromEnv === undefined || fromEnv === '')
+      throw ApplicationFailure.nonRetryable(
+        `header ${name} reads environment variable ${value.env}, which is not set in this worker`,
+        FailureTypes.missingEnvironment,
+      );
+    resolved[name] = fromEnv;
+  }
+  return resolved;
 }
 
 /** A custom loader's result as stored: strings and bytes as-is, other JSON values encoded. */
@@ -270,44 +260,6 @@ function encode(value: unknown, name: string, limits: WarmingLimits): Buffer | s
     );
   } else out = JSON.stringify(value);
   const size = typeof out === 'string' ? Buffer.byteLength(out) : out.length;
-  if (size > limits.maxValueBytes) throw tooLarge(`loader "${name}"`, size, limits.maxValueBytes);
+  if (size > limits.maxValueBytes) throw valueTooLarge(`loader "${name}"`, size, limits.maxValueBytes);
   return out;
-}
-
-function tooLarge(what: string, size: number, max: number): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `${what} returned ${size} bytes, over the ${max}-byte limit`,
-    FailureTypes.valueTooLarge,
-  );
-}
-
-/**
- * `signal`, or a timeout, whichever aborts first; `clear()` once the load is over. A plain timer
- * rather than AbortSignal.any([signal, AbortSignal.timeout(ms)]): Node may garbage-collect that
- * timeout signal before it fires (nodejs/node#57736), and then a hung origin is never timed out.
- */
-function withTimeout(signal: AbortSignal, timeoutMs: number): { signal: AbortSignal; clear(): void } {
-  const controller = new AbortController();
-  const follow = () => controller.abort(signal.reason);
-  if (signal.aborted) follow();
-  else signal.addEventListener('abort', follow, { once: true });
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')),
-    timeoutMs,
-  );
-  return {
-    signal: controller.signal,
-    clear: () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', follow);
-    },
-  };
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as Error & { cause?: unknown }).cause;
-    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
-  }
-  return String(err);
 }

@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Cluster, Redis } from 'ioredis';
 import { setMaxListeners } from 'node:events';
+import { redact } from '../core/redact';
 import { parseWarmingConfig, type LoaderSpec, type OptimizerSpec, type WarmingConfig } from '../core/config-schema';
 import { intervalForFrequency } from '../core/interval-policy';
 import { expandTemplate, matchTemplate } from '../core/key-template';
@@ -134,7 +135,8 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       return parseWarmingConfig(JSON.parse(text));
     } catch (err) {
       throw ApplicationFailure.nonRetryable(
-        `the applied config under ${keys.config()} is unreadable: ${(err as Error).message}`,
+        // JSON.parse quotes a snippet of the text, which may hold a loader URL's token.
+        `the applied config under ${keys.config()} is unreadable: ${redact((err as Error).message)}`,
         FailureTypes.badInput,
       );
     }

@@ -2,7 +2,7 @@
 // the environment variable Temporal's envconfig (or this project) reads, so a flag beats the
 // environment, which beats the profile in the config file: Temporal's own precedence.
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { redisKeys } from '../store/redis-keys';
 
@@ -15,6 +15,8 @@ interface FlagSpec {
   variable: string;
   description: string;
   parse?: (value: string) => string;
+  /** The value may hold a credential: a refusal says what is wrong without quoting it. */
+  secret?: boolean;
 }
 
 function nonEmpty(what: string) {
@@ -90,6 +92,7 @@ export const VALUE_FLAGS: readonly FlagSpec[] = [
     variable: 'TEMPORAL_API_KEY',
     description: 'API key (turns TLS on)',
     parse: nonEmpty('an API key'),
+    secret: true,
   },
   {
     flags: '--tls-cert-path <path>',
@@ -118,6 +121,7 @@ export const VALUE_FLAGS: readonly FlagSpec[] = [
     variable: 'TEMPORAL_TLS_CLIENT_KEY_DATA',
     description: 'private key PEM',
     parse: nonEmpty('a key'),
+    secret: true,
   },
   {
     flags: '--tls-ca-path <path>',
@@ -153,6 +157,7 @@ export const VALUE_FLAGS: readonly FlagSpec[] = [
     variable: 'REDIS_URL',
     description: 'Redis (default redis://127.0.0.1:6379)',
     parse: redisUrl,
+    secret: true,
   },
   {
     flags: '--prefix <prefix>',
@@ -188,11 +193,36 @@ const EXCLUSIVE: [string, string][] = [
 /** Adds the connection options to warmctl's top-level command (commander: usable before or after a subcommand). */
 export function addConnectionFlags(program: Command): Command {
   for (const spec of VALUE_FLAGS) {
-    program.option(spec.flags, `${spec.description}; env ${spec.variable}`, spec.parse ?? ((value: string) => value));
+    const parse = spec.parse ?? ((value: string) => value);
+    program.option(
+      spec.flags,
+      `${spec.description}; env ${spec.variable}`,
+      spec.secret ? withoutEcho(spec, parse) : parse,
+    );
   }
   for (const spec of SWITCH_FLAGS) program.option(spec.flags, `${spec.description}; env ${spec.variable}`);
   program.option('--no-tls', 'turn TLS off even with an API key or a profile that sets it');
   return program;
+}
+
+/**
+ * `parse`, refusing without the value: commander quotes a refused argument in its message
+ * ("argument 'redis://:pw@bad host' is invalid"), and a password must never reach stderr.
+ */
+function withoutEcho(spec: FlagSpec, parse: (value: string) => string): (value: string) => string {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      const flag = spec.flags.split(' ').find((part) => part.startsWith('--')) ?? spec.flags;
+      throw new CommanderError(
+        2,
+        'commander.invalidArgument.redacted',
+        `option ${flag}: ${err.message} (value not shown)`,
+      );
+    }
+  };
 }
 
 /** `--tls=false`, `--tls=true` (the Temporal CLI's spelling) as commander takes them. */

@@ -9,6 +9,7 @@ import type { CacheStore } from '../store/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
+import { redact } from '../core/redact';
 import { quote, taskQueuesClause } from './visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
 import { decideFates, summarizeByTask, type FateInput, type WarmCounters, type WarmRecord } from '../core/warm-stats';
@@ -372,13 +373,16 @@ function closedActivity(
   return canceled ? { ok: false, scheduledEventId: canceled.scheduledEventId, error: 'canceled' } : undefined;
 }
 
-/** The interesting message is at the bottom of the chain: timeout or retry wrapper -> the cause. */
+/**
+ * The interesting message is at the bottom of the chain: timeout or retry wrapper -> the cause.
+ * Redacted: histories written before loaders redacted their errors may hold a URL's token.
+ */
 function failureMessage(failure: temporal.api.failure.v1.IFailure | null | undefined): string | undefined {
   let current = failure;
   while (current?.cause) current = current.cause;
   if (!current?.message) return undefined;
   const type = current.applicationFailureInfo?.type;
-  return type ? `${type}: ${current.message}` : current.message;
+  return redact(type ? `${type}: ${current.message}` : current.message);
 }
 
 function decode<T>(
@@ -440,7 +444,8 @@ async function decideRecords(
         atMs: warm.atMs,
         durationMs: warm.durationMs,
         fate: 'pending',
-        ...(warm.error ? { error: warm.error } : {}),
+        // Digests kept in Redis by earlier versions hold errors as they were, unredacted.
+        ...(warm.error ? { error: redact(warm.error) } : {}),
       });
   });
   return records

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/config-schema';
+import { redact } from '../core/redact';
 import { formatDurationMs, parseDurationMs } from '../core/durations';
 import type { TaskStatus, WarmOutcome } from '../workflows/definitions';
 import { readEnvironment } from '../config/environment';
@@ -103,7 +104,7 @@ function contextOf(command: Command): Context {
 async function withClient<T>(context: Context, fn: (client: WarmingClient) => Promise<T>): Promise<T> {
   const client = await createWarmingClient({
     env: context.env,
-    logger: { warn: (message) => process.stderr.write(`warmctl: warning: ${oneLine(message)}\n`) },
+    logger: { warn: (message) => process.stderr.write(`warmctl: warning: ${redact(oneLine(message))}\n`) },
   });
   try {
     return await fn(client);
@@ -602,18 +603,23 @@ export async function runWarmctl(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
         return 0;
-      process.stderr.write(`warmctl: ${oneLine(err.message.replace(/^error: /, ''))}\n`);
+      sayFailure(oneLine(err.message.replace(/^error: /, '')));
       return 2;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`warmctl: ${oneLine(err.message)}\n`);
+      sayFailure(oneLine(err.message));
       return 2;
     }
     const message =
       err instanceof ConfigError ? `invalid config: ${err.message}` : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`warmctl: ${message.split('\n')[0]}\n`);
+    sayFailure(message.split('\n')[0] as string);
     return 1;
   }
+}
+
+/** The one line a failure prints, secrets redacted: a mistyped URL must not echo its password. */
+function sayFailure(line: string): void {
+  process.stderr.write(`warmctl: ${redact(line)}\n`);
 }
 
 /** Line breaks escaped (`\\n`), so an argument quoted in a message cannot split it over lines. */
@@ -628,7 +634,7 @@ if (require.main === module) {
   runWarmctl(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`warmctl: ${String(err)}\n`);
+      sayFailure(String(err));
       process.exit(1);
     },
   );

@@ -5,6 +5,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { ConnectionOptions } from '@temporalio/client';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { DEFAULT_PREFIX } from '../store/redis-keys';
+import { parseHostPattern, type LoaderSecurity } from '../core/loader-security';
 import { OPTIMIZER_WORKFLOW_ID, taskQueueProblem } from '../core/workflow-ids';
 import { nonEmpty, optional } from './env-values';
 import { readRedisEnvironment, type RedisOptions } from './redis-connection';
@@ -35,6 +36,12 @@ export interface Environment {
    * worker serves; unset, the worker is unversioned. See docs/upgrading.md.
    */
   deployment?: WorkerDeployment;
+  /**
+   * Where HTTP loaders may go, only the fields set: WARMING_LOADER_HOSTS (comma list of `host`,
+   * `host:port`, `*.example.com`), WARMING_LOADER_PRIVATE_NETWORKS (`allow` or `deny`),
+   * WARMING_LOADER_CROSS_ORIGIN_REDIRECTS (`deny` or `allow`). Unset, `LoaderSecurity`'s defaults.
+   */
+  loaderSecurity: Partial<LoaderSecurity>;
 }
 
 /** A Worker Deployment Version: the deployment (one per service) and this build of it. */
@@ -58,6 +65,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
     optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
     ...optional('deployment', readDeployment(env)),
+    loaderSecurity: readLoaderSecurity(env),
   };
 }
 
@@ -66,6 +74,35 @@ function taskQueueFromEnv(env: NodeJS.ProcessEnv): string {
   const problem = taskQueueProblem(queue);
   if (problem) throw new Error(`TEMPORAL_TASK_QUEUE ${problem}`);
   return queue;
+}
+
+function readLoaderSecurity(env: NodeJS.ProcessEnv): Partial<LoaderSecurity> {
+  const hosts = nonEmpty(env.WARMING_LOADER_HOSTS, 'WARMING_LOADER_HOSTS');
+  const allowedHosts = hosts?.split(',').map((entry, i) => {
+    try {
+      parseHostPattern(entry);
+    } catch (err) {
+      throw new Error(`WARMING_LOADER_HOSTS entry ${i + 1} ${(err as Error).message}`);
+    }
+    return entry.trim();
+  });
+  return {
+    ...optional('allowedHosts', allowedHosts),
+    ...optional('privateNetworks', choice(env, 'WARMING_LOADER_PRIVATE_NETWORKS', ['allow', 'deny'] as const)),
+    ...optional(
+      'crossOriginRedirects',
+      choice(env, 'WARMING_LOADER_CROSS_ORIGIN_REDIRECTS', ['deny', 'allow'] as const),
+    ),
+  };
+}
+
+/** One of `values` (any case), undefined when unset. */
+function choice<V extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly V[]): V | undefined {
+  const value = nonEmpty(env[name], name)?.toLowerCase();
+  if (value === undefined) return undefined;
+  const found = values.find((v) => v === value);
+  if (!found) throw new Error(`${name} must be ${values.join(' or ')} (got "${env[name]}")`);
+  return found;
 }
 
 /** Temporal's rule for deployment names and build ids: no '.' in a name, at most 255 characters. */

@@ -3,6 +3,7 @@
 // client can use it alone.
 import { Cluster, Redis, type ClusterOptions, type NatMap, type RedisOptions as IoRedisOptions } from 'ioredis';
 import { readFileSync } from 'node:fs';
+import { redact } from '../core/redact';
 import { flag, nonEmpty, optional } from './env-values';
 
 /** A Redis Sentinel group: where the sentinels are and which master they watch. */
@@ -217,11 +218,14 @@ function parseRedisUrl(url: string): { url: URL; seeds: { host: string; port: nu
   }
   const seeds = [{ host: hostOf(first), port: Number(first.port || 6379) }];
   rest.forEach((entry, i) => {
+    const full = entry.includes('://') ? entry : `${first.protocol}//${entry}`;
+    // As written, credentials redacted (redact finds them after a scheme, so on the full form).
+    const shown = entry.includes('://') ? redact(entry) : redact(full).slice(first.protocol.length + 2);
     let node: URL;
     try {
-      node = new URL(entry.includes('://') ? entry : `${first.protocol}//${entry}`);
+      node = new URL(full);
     } catch {
-      throw new Error(`REDIS_URL node ${i + 2} "${redact(entry)}" is not host:port or a redis:// URL`);
+      throw new Error(`REDIS_URL node ${i + 2} "${shown}" is not host:port or a redis:// URL`);
     }
     if (
       node.protocol !== first.protocol ||
@@ -229,7 +233,7 @@ function parseRedisUrl(url: string): { url: URL; seeds: { host: string; port: nu
     ) {
       throw new Error(`REDIS_URL node ${i + 2} must use the first node's scheme and credentials`);
     }
-    if (!node.hostname) throw new Error(`REDIS_URL node ${i + 2} "${redact(entry)}" has no host`);
+    if (!node.hostname) throw new Error(`REDIS_URL node ${i + 2} "${shown}" has no host`);
     seeds.push({ host: hostOf(node), port: Number(node.port || 6379) });
   });
   return { url: first, seeds };
@@ -287,7 +291,7 @@ export function reportErrors<T extends Redis | Cluster>(client: T, where: string
     const now = Date.now();
     if (now - (lastSaid.get(err.message) ?? 0) < 60_000) return;
     lastSaid.set(err.message, now);
-    console.warn(`redis ${where}: ${err.message} (retrying)`);
+    console.warn(`redis ${where}: ${redact(err.message)} (retrying)`);
   });
   return client;
 }
@@ -301,9 +305,4 @@ function tlsOptions(caFile: string | undefined): { ca?: Buffer } {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new Error(`REDIS_TLS_CA_FILE ${caFile} cannot be read (${code})`);
   }
-}
-
-/** The URL (or comma list of URLs) with any user and password replaced by `***`. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^@/,]*)@/g, '//***@');
 }

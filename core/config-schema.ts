@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { templateFields, templateProblem, templatesCanCollide } from './key-template';
 import { TEMPORAL_LIMITS, utf8Bytes } from './temporal-limits';
+import { redact } from './redact';
 
 const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -22,7 +23,7 @@ function urlTemplate(allowed: readonly string[]) {
       try {
         parsed = new URL(url.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
       } catch {
-        return void ctx.addIssue({ code: 'custom', message: `"${url}" is not a valid URL` });
+        return void ctx.addIssue({ code: 'custom', message: `"${redact(url)}" is not a valid URL` });
       }
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
         ctx.addIssue({ code: 'custom', message: `url must be http or https, got ${parsed.protocol}` });
@@ -41,6 +42,29 @@ function urlTemplate(allowed: readonly string[]) {
     });
 }
 
+/**
+ * A header value: the value itself (carried in workflow history with the task), or
+ * `{ "env": "NAME" }`, read from the worker's environment at each load, so the secret stays out
+ * of history.
+ */
+const headerValue = z.union(
+  [
+    z.string().max(8192),
+    z.strictObject({
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must name an environment variable: letters, digits and _'),
+    }),
+  ],
+  {
+    error:
+      'must be a string of at most 8192 characters, or { "env": "NAME" } naming an environment variable of the worker',
+  },
+);
+
+/** A header's value as written in the config: the value, or the worker's environment variable holding it. */
+export type HeaderValue = z.infer<typeof headerValue>;
+
 /** A loader: the built-in HTTP GET, or a named function registered in the worker. */
 export function loaderSchema(allowedPlaceholders: readonly string[]) {
   return z.discriminatedUnion('type', [
@@ -48,7 +72,7 @@ export function loaderSchema(allowedPlaceholders: readonly string[]) {
       type: z.literal('http'),
       url: urlTemplate(allowedPlaceholders),
       headers: z
-        .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string().max(8192))
+        .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), headerValue)
         .optional(),
       /** Per-request timeout; default 30. */
       timeoutSeconds: z.number().positive().max(600).optional(),
@@ -305,14 +329,14 @@ export const warmingConfigSchema = z
 export type LoaderSpec = z.infer<ReturnType<typeof loaderSchema>>;
 
 /**
- * A loader in one line, as a task's workflow shows it in the Temporal UI: the URL for HTTP,
- * `custom <name>` for a registered function. Next to the schema so a new loader type is
- * described where it is declared (the switch fails to compile until it is).
+ * A loader in one line, as a task's workflow shows it in the Temporal UI: the URL for HTTP (secret
+ * query values redacted), `custom <name>` for a registered function. Next to the schema so a new
+ * loader type is described where it is declared (the switch fails to compile until it is).
  */
 export function describeLoader(spec: LoaderSpec): string {
   switch (spec.type) {
     case 'http':
-      return spec.url;
+      return redact(spec.url);
     case 'custom':
       return `custom ${spec.name}`;
   }

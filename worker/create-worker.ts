@@ -5,12 +5,14 @@ import { NativeConnection, Worker, type State, type WorkerOptions } from '@tempo
 import type { Cluster, Redis } from 'ioredis';
 import { getHeapStatistics } from 'node:v8';
 import { createActivities } from '../activities/create-activities';
+import { HttpLoaderClient } from '../activities/http-loader-client';
 import { resolveLimits, type WarmingLimits } from '../activities/limits';
 import type { LoaderRegistry } from '../activities/loaders';
 import { OriginLimiter } from '../activities/origin-limiter';
 import { RedisCacheStore } from '../store/redis-cache-store';
 import { redisKeys } from '../store/redis-keys';
 import { RedisUsageTracker } from '../store/usage-tracker';
+import { resolveLoaderSecurity, type LoaderSecurity } from '../core/loader-security';
 import { criticalTaskQueue } from '../core/workflow-ids';
 import { readEnvironment, temporalConnectOptions, type WorkerDeployment } from '../config/environment';
 import { createRedis } from '../config/redis-connection';
@@ -94,6 +96,14 @@ export interface CreateWorkerOptions {
    */
   limits?: Partial<WarmingLimits>;
   /**
+   * Where HTTP loaders may go: an allowlist of hosts, private networks, cross-origin redirects
+   * (see `LoaderSecurity` for each default, docs/security.md for the stance). Each field given
+   * beats its environment variable.
+   * @default WARMING_LOADER_HOSTS, WARMING_LOADER_PRIVATE_NETWORKS and
+   * WARMING_LOADER_CROSS_ORIGIN_REDIRECTS, else the `LoaderSecurity` defaults
+   */
+  loaderSecurity?: Partial<LoaderSecurity>;
+  /**
    * Concurrent activity tasks on the main queue: bulk batches, and warms of release-0.1 task
    * workflows. Warms and preloads run as local activities (the SDK's 100 slots), their loads bounded
    * by the per-origin caps.
@@ -175,6 +185,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   const taskQueue = options.taskQueue ?? env.taskQueue;
   const namespace = options.namespace ?? env.namespace;
   const limits = resolveLimits(options.limits);
+  const loaderSecurity = resolveLoaderSecurity(env.loaderSecurity, options.loaderSecurity);
   const maxConcurrentActivities = positive(options.maxConcurrentActivities ?? 20, 'maxConcurrentActivities');
   const maxCachedWorkflows = options.maxCachedWorkflows ?? defaultMaxCachedWorkflows();
   if (!Number.isInteger(maxCachedWorkflows) || maxCachedWorkflows < 0)
@@ -186,9 +197,11 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   const ownsRedis = !options.redis;
   const redis = options.redis ?? createRedis(env.redis);
   const limiter = new OriginLimiter(limits);
+  const http = new HttpLoaderClient(loaderSecurity);
 
   const closeAll = async () => {
     await limiter.stop();
+    await http.close();
     if (ownsRedis) redis.disconnect();
     if (ownsConnection) await connection.close();
   };
@@ -201,6 +214,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       loaders: options.loaders,
       limits,
       limiter,
+      http,
       appliedConfig: { readAppliedConfig: () => redis.get(keys.config()), reservedPrefix: keys.prefix },
       optimizer: { redis, keys, usage: new RedisUsageTracker(redis, keys) },
     });

@@ -6,6 +6,7 @@ import { parseConfigText } from '../config/config-file';
 import { createWorker, defaultMaxCachedWorkflows } from './create-worker';
 import { intFromEnv } from '../config/env-values';
 import { readEnvironment } from '../config/environment';
+import { redact } from '../core/redact';
 import { parseListenAddress, startHealthServer } from './health-server';
 
 async function run(): Promise<void> {
@@ -45,7 +46,7 @@ async function run(): Promise<void> {
     maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', defaultMaxCachedWorkflows(), 0),
   });
   console.log(
-    `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redactUrl(env.redisUrl)}`,
+    `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redact(env.redisUrl)}`,
   );
   const health = healthAddress ? await startHealthServer(healthAddress, worker.health) : undefined;
   try {
@@ -65,11 +66,7 @@ function logLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {
   return level;
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
-
 run().catch((err: unknown) => {
-  console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`worker: ${redact(err instanceof Error ? err.message : String(err))}`);
   process.exit(1);
 });

@@ -256,15 +256,18 @@ describe('Cluster', () => {
     expect(worker.output()).not.toContain(PASSWORD);
   });
 
-  test('a worker given several seed nodes finds the cluster when the first seed is down', async () => {
+  test('a worker given several seed nodes finds the cluster when the first seed is down, and prints no seed password', async () => {
     const [, second, third] = cluster.nodes;
-    const seeds = `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await findFreePort()},127.0.0.1:${second?.port},127.0.0.1:${third?.port}`;
+    // Credentials on more than one seed: the startup line must redact every one of them.
+    const auth = `:${encodeURIComponent(PASSWORD)}@`;
+    const seeds = `redis://${auth}127.0.0.1:${await findFreePort()},redis://${auth}127.0.0.1:${second?.port},127.0.0.1:${third?.port}`;
     const { warming, worker } = await deploy(redis, { REDIS_URL: seeds, REDIS_CLUSTER: '1' });
     const tasks = Array.from({ length: 4 }, (_, i) => originTask(`seeds${i}`));
     await warming.apply({ tasks });
     for (const task of tasks) {
       await waitFor(`${task.cacheKey} warmed`, async () => (await redis.get(task.cacheKey)) === `${task.taskId}-v1`);
     }
+    expect(worker.output()).toContain('Redis redis://***@127.0.0.1:');
     expect(worker.output()).not.toContain(PASSWORD);
   });
 });

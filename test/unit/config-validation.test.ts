@@ -21,6 +21,21 @@ test.each<[string, unknown, RegExp]>([
     /loader\.url: "not a url" is not a valid URL/,
   ],
   [
+    'a URL that is not one, without its token',
+    withTask({ loader: { type: 'http', url: 'http://h:99999/p?access_token=s3cret' } }),
+    /loader\.url: "http:\/\/h:99999\/p\?access_token=\*\*\*" is not a valid URL/,
+  ],
+  [
+    'a header value that is neither a string nor an environment reference',
+    withTask({ loader: { ...loader, headers: { Authorization: 42 } } }),
+    /loader\.headers\.Authorization: must be a string of at most 8192 characters, or \{ "env": "NAME" \}/,
+  ],
+  [
+    'a header environment reference that names no variable',
+    withTask({ loader: { ...loader, headers: { Authorization: { env: 'not a name' } } } }),
+    /loader\.headers\.Authorization\.env: must name an environment variable: letters, digits and _$/,
+  ],
+  [
     'a non-http URL',
     withTask({ loader: { type: 'http', url: 'file:///etc/passwd' } }),
     /loader\.url: url must be http or https/,
@@ -81,6 +96,12 @@ test.each([
   expect(error).toBeInstanceOf(ConfigError);
   expect(error.message).toMatch(message);
   expect(error.message).not.toMatch(/\n/);
+});
+
+test('a header value may be the name of a worker environment variable instead of the value', () => {
+  const headers = { Authorization: { env: 'ORIGIN_TOKEN' }, 'X-Client': 'warmer' };
+  const config = parseConfigText(JSON.stringify(withTask({ loader: { ...loader, headers } })), 'cfg.json');
+  expect(config.tasks[0]?.loader).toEqual({ ...loader, headers });
 });
 
 test('a message quoting a huge or multi-line value stays one short line', () => {
