@@ -1,10 +1,12 @@
 // `npm run demo`: the whole system on the embedded default. A Temporal dev server with its UI
-// (http://localhost:8233, state in .data/), a local Redis, the worker, a slow demo origin,
-// examples/warming.config.json applied, simulated reads, live progress and final stats.
+// (http://localhost:8233, state in .data/), a local Redis, the worker, a slow demo origin, each on
+// its usual port when free and otherwise on a free one it prints, examples/warming.config.json
+// applied, simulated reads, live progress and final stats.
 // `-- --duration S` stops by itself after S seconds; Ctrl-C stops everything it started.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/config-file';
+import type { WarmingConfig } from '../core/config-schema';
 import { formatTable, formatTime } from '../client/format-table';
 import { createCacheClient, type CacheClient } from '../client/cache-client';
 import { notifyUserLoggedIn } from '../client/notify-user-logged-in';
@@ -14,10 +16,12 @@ import type { TaskStatus } from '../workflows/definitions';
 import { createWorker } from '../worker/create-worker';
 import { createRedis } from '../config/redis-connection';
 import { startDemoOrigin, type DemoOrigin } from './demo-origin';
-import { isPortInUse, startRedisServer, startTemporalDevServer, waitForTemporal } from './local-stack';
+import { chooseDemoPorts, DEFAULT_DEMO_PORTS, describeDemoPorts } from './demo-ports';
+import { startRedisServer, startTemporalDevServer, waitForTemporal } from './local-stack';
 
 const ROOT = resolve(__dirname, __dirname.includes(`${'/dist/'}`) ? '../..' : '..');
-const PORTS = { temporal: 7233, ui: 8233, redis: 6379, origin: 8080 } as const;
+/** The origin every loader URL of examples/warming.config.json names. */
+const EXAMPLE_ORIGIN = `http://127.0.0.1:${DEFAULT_DEMO_PORTS.origin}`;
 const PROGRESS_EVERY_MS = 3_000;
 /**
  * The example's optimiser tunes its own cycle (a minute, from its shortest TTLs); the demo also asks for
@@ -114,6 +118,11 @@ class TrafficSimulator {
   }
 }
 
+/** The example config with its loaders pointed at the origin the demo started (its port may differ). */
+function withOrigin(config: WarmingConfig, originUrl: string): WarmingConfig {
+  return JSON.parse(JSON.stringify(config).replaceAll(EXAMPLE_ORIGIN, originUrl)) as WarmingConfig;
+}
+
 /** If this process dies without cleaning up, its detached servers must not outlive it. */
 function killOnExit(pid: number): void {
   process.once('exit', () => {
@@ -135,15 +144,7 @@ async function tasksSnapshot(warming: WarmingClient): Promise<TaskStatus[]> {
 
 async function run(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const busy: string[] = [];
-  for (const [name, port] of Object.entries(PORTS)) {
-    if (await isPortInUse(port)) busy.push(`${port} (${name})`);
-  }
-  if (busy.length > 0) {
-    throw new Error(
-      `port ${busy.join(', ')} already in use: stop what listens there (another demo, a local Temporal or Redis) and retry`,
-    );
-  }
+  const { ports, moved } = await chooseDemoPorts();
 
   // The demo owns shutdown order (final stats need the worker), so the runtime must not stop it on SIGINT.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
@@ -167,19 +168,19 @@ async function run(): Promise<void> {
 
   try {
     say(
-      `starting the Temporal dev server on :${PORTS.temporal} with its UI at http://localhost:${PORTS.ui} (state in .data/temporal.db)`,
+      `starting the Temporal dev server on :${ports.temporal} with its UI at http://127.0.0.1:${ports.ui} (state in .data/temporal.db)`,
     );
     // Detached: Ctrl-C reaches only this process, which stops the worker before the servers.
     const temporal = await startTemporalDevServer({
-      port: PORTS.temporal,
-      uiPort: PORTS.ui,
+      port: ports.temporal,
+      uiPort: ports.ui,
       dbFile: resolve(ROOT, '.data/temporal.db'),
       detached: true,
     });
     killOnExit(temporal.pid);
     cleanups.push(() => temporal.stop());
     const redisServer = await startRedisServer({
-      port: PORTS.redis,
+      port: ports.redis,
       dataDir: resolve(ROOT, '.data/redis'),
       detached: true,
     });
@@ -187,7 +188,7 @@ async function run(): Promise<void> {
     cleanups.push(() => redisServer.stop());
     say(`Redis on ${redisServer.url} (saved to .data/redis on exit)`);
     await waitForTemporal(temporal.address);
-    const origin: DemoOrigin = await startDemoOrigin({ port: PORTS.origin });
+    const origin: DemoOrigin = await startDemoOrigin({ port: ports.origin });
     cleanups.push(() => origin.close());
     say(`demo origin on ${origin.url} (answers in 20-450 ms, like a database behind an API)`);
 
@@ -204,10 +205,15 @@ async function run(): Promise<void> {
     const warming = await createWarmingClient();
     cleanups.push(() => warming.close());
     const configPath = resolve(ROOT, 'examples/warming.config.json');
-    const report = await warming.apply(loadConfigFile(configPath));
+    const report = await warming.apply(withOrigin(loadConfigFile(configPath), origin.url));
     say(
-      `applied examples/warming.config.json: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged`,
+      `applied examples/warming.config.json${origin.url === EXAMPLE_ORIGIN ? '' : ` (loaders on ${origin.url})`}: ` +
+        `${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged`,
     );
+    for (const line of describeDemoPorts({ ports, moved })) say(line);
+    if (ports.temporal !== DEFAULT_DEMO_PORTS.temporal || ports.redis !== DEFAULT_DEMO_PORTS.redis) {
+      say(`warmctl against it: TEMPORAL_ADDRESS=${temporal.address} REDIS_URL=${redisServer.url} npx warmctl tasks`);
+    }
 
     const readerRedis = createRedis({ url: redisServer.url });
     cleanups.push(async () => readerRedis.disconnect());
@@ -221,7 +227,7 @@ async function run(): Promise<void> {
     const started = Date.now();
     const deadline = args.durationSeconds ? started + args.durationSeconds * 1000 : Infinity;
     if (args.durationSeconds) say(`running for ${args.durationSeconds} s (Ctrl-C stops earlier)`);
-    else say('running until Ctrl-C; open http://localhost:8233 to watch the workflows');
+    else say(`running until Ctrl-C; open http://127.0.0.1:${ports.ui} to watch the workflows`);
 
     while (!stopping && Date.now() < deadline) {
       await Promise.race([

@@ -37,6 +37,21 @@ export function findFreePort(): Promise<number> {
   });
 }
 
+/**
+ * Whether a server of ours could listen on the port (loopback) now: nothing answers there and a
+ * socket can be bound to it. Both, because a listener on the wildcard address answers a connect
+ * but a port held without a listener (or refused to this user) only fails the bind.
+ */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  if (await isPortInUse(port, host)) return false;
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree(true)));
+  });
+}
+
 /** Whether something already listens on the port (loopback). */
 export function isPortInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveUse) => {
