@@ -215,6 +215,14 @@ test('runs as non-root with a read-only root filesystem, and pins the image tag'
   expect(kustomization).toMatch(new RegExp(`- name: ${worker.image}\\n\\s+newTag: \\d+\\.\\d+\\.\\d+`));
 });
 
+test('deploys the version the package is: the image tag of the worker and of the apply Job', () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const kustomization = readFileSync(join(DIR, 'kustomization.yaml'), 'utf8');
+  expect(new RegExp(`- name: ${worker.image}\\n\\s+newTag: (\\S+)`).exec(kustomization)?.[1]).toBe(version);
+  expect(only('Job', jobSchema).spec.template.spec.containers[0]?.image).toBe(`${worker.image}:${version}`);
+  expect(readFileSync(join(ROOT, 'docs', 'kubernetes.md'), 'utf8')).toContain(`temporal-cache-warmer:${version} `);
+});
+
 test('the apply Job runs the published warmctl with the same environment and config', () => {
   const job = only('Job', jobSchema);
   const [apply] = job.spec.template.spec.containers;
