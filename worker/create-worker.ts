@@ -30,11 +30,12 @@ const WORKER_BASE_MIB = 256;
 
 /**
  * The process's sticky cache when nothing else says, sized from the memory it was given:
- * one workflow per 320 KiB of V8 heap limit beyond 256 MiB (`--max-old-space-size`, e.g. in
- * NODE_OPTIONS). A cached task workflow holds 240-290 KiB of worker RSS (the JS heap of its
- * execution context and Temporal Core's native state), so a full cache keeps RSS near the heap
- * limit plus the worker's base: 5 734 workflows at a 2 GiB heap (the Kubernetes manifest), about
- * 12 400 at Node's default on a 24 GiB machine. Beyond it a task workflow is evicted and replays
+ * one workflow per 320 KiB of V8 heap limit beyond 256 MiB (set by `--max-old-space-size`, e.g. in
+ * NODE_OPTIONS, plus V8's young generation). A cached task workflow holds 240-290 KiB of worker RSS
+ * (the JS heap of its execution context and Temporal Core's native state), so a full cache keeps
+ * RSS near the heap limit plus the worker's base: 5 888 workflows at the Kubernetes manifest's
+ * `--max-old-space-size=2048` (a 2 096 MiB limit on Node 20), about 12 400 at Node's default on a
+ * 24 GiB machine. Beyond it a task workflow is evicted and replays
  * its history at its next warm; give the worker more memory, or set `maxCachedWorkflows`, to keep
  * every task.
  * @param heapLimitMiB the V8 heap limit in MiB
