@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
 import type { CacheStore, WriteOutcome } from '../store/cache-store';
+import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
 import { OriginLimiter } from './origin-limiter';
@@ -62,13 +63,17 @@ export function createActivities(deps: ActivityDeps) {
   const limiter = deps.limiter ?? new OriginLimiter(limits);
   const loaders = new Loaders({ registry: deps.loaders, limiter, limits });
   const { store } = deps;
+  // Where the system keeps its own state: no activity writes a value there, whatever it was given.
+  const reservedPrefix = deps.optimizer.keys.prefix;
 
   return {
-    ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig }),
+    ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig, reservedPrefix }),
     ...createOptimizerActivities({ ...deps.optimizer, store, loaders }),
 
     /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */
     async warmKey(input: WarmKeyInput): Promise<WarmKeyResult> {
+      // Before any load: a key that may not be written fails at once, for good, costing the origin nothing.
+      checkCacheKey(input.cacheKey, [reservedPrefix]);
       const context = Context.current();
       const { attempt } = context.info;
       if (attempt > 1) {
@@ -88,15 +93,19 @@ export function createActivities(deps: ActivityDeps) {
           heartbeat,
         });
         const loaded = Date.now();
-        const outcome = await store.writeIfNewer({
-          key: input.cacheKey,
-          value,
-          ttlSeconds: input.ttlSeconds,
-          version: started,
-          durationMs: loaded - started,
-          source: input.source,
-          tags: input.tags,
-        });
+        const outcome = await store
+          .writeIfNewer({
+            key: input.cacheKey,
+            value,
+            ttlSeconds: input.ttlSeconds,
+            version: started,
+            durationMs: loaded - started,
+            source: input.source,
+            tags: input.tags,
+          })
+          .catch((err: unknown) => {
+            throw permanentKeyRefusal(err);
+          });
         const finished = Date.now();
         const sizeBytes = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
         recordWarmMetrics(

@@ -20,6 +20,8 @@ import {
   type HotKeyCandidate,
 } from '../core/warm-selection';
 import type { CacheStore, WriteEntry } from '../store/cache-store';
+import { cacheKeyProblem } from '../core/cache-key';
+import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
 import type { RedisKeys } from '../store/redis-keys';
 import type { UsageStore } from '../store/usage-tracker';
@@ -420,11 +422,31 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       // Each load in flight follows the activity's cancellation with one listener, removed when it
       // ends: up to `concurrency` at once by design, not a leak, so no MaxListenersExceededWarning.
       setMaxListeners(concurrency + 1, context.cancellationSignal);
+      // A template whose every key would be refused fails the batch for good; a key that only
+      // its values make unwritable fails alone, unloaded, and the rest of the batch goes on.
+      checkCacheKey(input.template.key, [keys.prefix]);
       const failures: { key: string; error: string }[] = [];
       let failed = 0;
       let done = 0;
+      const refuse = (key: string, error: string) => {
+        failed++;
+        if (failures.length < MAX_REPORTED_FAILURES) failures.push({ key, error });
+      };
       const loaded = await mapLimit(input.vars, concurrency, async (vars) => {
-        const key = expandTemplate(input.template.key, vars);
+        let key: string;
+        try {
+          key = expandTemplate(input.template.key, vars);
+        } catch (err) {
+          done++;
+          refuse(input.template.key, (err as Error).message);
+          return undefined;
+        }
+        const problem = cacheKeyProblem(key, [keys.prefix]);
+        if (problem) {
+          done++;
+          refuse(key, problem);
+          return undefined;
+        }
         const loadStarted = Date.now();
         try {
           const value = await loaders.load({
@@ -447,9 +469,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
           return entry;
         } catch (err) {
           if (context.cancellationSignal.aborted) throw err;
-          failed++;
-          if (failures.length < MAX_REPORTED_FAILURES)
-            failures.push({ key, error: err instanceof Error ? err.message : String(err) });
+          refuse(key, err instanceof Error ? err.message : String(err));
           return undefined;
         } finally {
           done++;
@@ -458,7 +478,9 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       });
       const entries = loaded.filter((entry): entry is WriteEntry => entry !== undefined);
       const loadEnded = Date.now();
-      const outcomes = await store.writeManyIfNewer(entries);
+      const outcomes = await store.writeManyIfNewer(entries).catch((err: unknown) => {
+        throw permanentKeyRefusal(err);
+      });
       const finished = Date.now();
       const written = outcomes.filter((o) => o.written).length;
       return {

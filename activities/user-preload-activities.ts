@@ -11,6 +11,7 @@ import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
+import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
@@ -31,6 +32,11 @@ export interface UserPreloadActivityDeps {
   store?: CacheStore;
   /** Without it, readUserPreloadSettings fails saying the worker was built without one. */
   appliedConfig?: AppliedConfigReader;
+  /**
+   * The worker's prefix: no key under it is written, whatever the input or the applied config says.
+   * @default appliedConfig's reservedPrefix
+   */
+  reservedPrefix?: string;
 }
 
 /** The applied `userPreload` section (settings only: metadata, fine in workflow history). */
@@ -210,7 +216,13 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       // Without settings in the input, the applied config decides, read at this login.
       const applied = input.settings === undefined ? await readUserPreloadSettings() : undefined;
       const settings = input.settings ?? (applied as UserPreloadSettings).preload;
-      const reservedPrefix = input.reservedPrefix ?? applied?.reservedPrefix ?? appliedConfig?.reservedPrefix ?? '';
+      // Every prefix anyone named is refused: the input's cannot lift the worker's.
+      const reservedPrefixes = [
+        deps.reservedPrefix,
+        appliedConfig?.reservedPrefix,
+        applied?.reservedPrefix,
+        input.reservedPrefix,
+      ].filter((prefix): prefix is string => typeof prefix === 'string' && prefix !== '');
       const tags = [`user:${userId}`];
       const source = `user:${userId}`;
       const context = Context.current();
@@ -240,9 +252,8 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         let cacheKey = keyTemplate;
         try {
           cacheKey = expandTemplate(keyTemplate, vars);
-          if (cacheKey.startsWith(reservedPrefix)) {
-            throw ApplicationFailure.nonRetryable(`key is under the reserved prefix "${reservedPrefix}"`);
-          }
+          // Before the load: a key that may not be written fails alone, for good, loading nothing.
+          checkCacheKey(cacheKey, reservedPrefixes);
           const entry = await withRetries(
             retry,
             async (): Promise<WriteEntry> => {
@@ -285,7 +296,14 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         let writeError: string | undefined;
         if (entries.length > 0) {
           try {
-            outcomes = await withRetries(retry, () => cacheStore.writeManyIfNewer(entries), retrying);
+            outcomes = await withRetries(
+              retry,
+              () =>
+                cacheStore.writeManyIfNewer(entries).catch((err: unknown) => {
+                  throw permanentKeyRefusal(err);
+                }),
+              retrying,
+            );
           } catch (err) {
             rethrowIfCancelled(err);
             writeError = describeLoadFailure(err);

@@ -35,9 +35,12 @@ export interface WriteOutcome {
 }
 
 export interface CacheStore {
-  /** Writes value and metadata atomically unless a newer version is stored; adds the tag index entries. */
+  /**
+   * Writes value and metadata atomically unless a newer version is stored; adds the tag index
+   * entries. A key under the store's reserved prefix is refused (`ReservedKeyError`), writing nothing.
+   */
   writeIfNewer(entry: WriteEntry): Promise<WriteOutcome>;
-  /** Several writes in one pipelined round trip (bulk and pattern warming). */
+  /** Several writes in one pipelined round trip (bulk and pattern warming); one reserved key refuses them all. */
   writeManyIfNewer(entries: readonly WriteEntry[]): Promise<WriteOutcome[]>;
   getValue(key: string): Promise<Buffer | null>;
   getMeta(key: string): Promise<KeyMeta | null>;

@@ -4,6 +4,7 @@ import type { CacheStore, KeyMeta, WriteEntry, WriteOutcome } from './cache-stor
 import { callScript, defineScripts } from './lua-scripts';
 import type { RedisKeys } from './redis-keys';
 import { isWrongType, writeOverWrongType } from './redis-errors';
+import { ReservedKeyError } from './reserved-key-error';
 
 /** Metadata outlives its value by a day so a late, older load still finds the newer version. */
 const META_GRACE_SECONDS = 24 * 3600;
@@ -22,6 +23,9 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async writeManyIfNewer(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
+    // Checked for every entry before any is sent, so a refused call writes nothing.
+    const reserved = entries.find((entry) => entry.key.startsWith(this.keys.prefix));
+    if (reserved) throw new ReservedKeyError(reserved.key, this.keys.prefix);
     // Each command is sent without awaiting the previous one; with autopipelining (set by whoever
     // builds the connection) ioredis batches them into one round trip per node.
     const now = Date.now();
