@@ -256,6 +256,54 @@ describe('Cluster', () => {
     expect(worker.output()).not.toContain(PASSWORD);
   });
 
+  test('keys with } and no valid hash tag are computed, counted, warmed and invalidated on the cluster', async () => {
+    const { warming, worker, prefix } = await deploy(redis, { REDIS_URL: cluster.url, REDIS_CLUSTER: '1' });
+    const keys = redisKeys(prefix);
+    const tag = uniqueName('btag');
+    const base = uniqueName('brace');
+    const odd = [`${base}:a}b`, `${base}:x:}{`, `{}${base}}`, `}${base}{`];
+    // Each helper key really is in its value's slot on this cluster, whatever the key.
+    for (const key of odd) {
+      const slot = await redis.cluster('KEYSLOT', key);
+      expect([await redis.cluster('KEYSLOT', keys.meta(key)), await redis.cluster('KEYSLOT', keys.lock(key))]).toEqual([
+        slot,
+        slot,
+      ]);
+    }
+    const cache = createCacheClient({ redisUrl: cluster.url, cluster: true, prefix });
+    try {
+      // getOrCompute and warm: the lock, then the version-checked write of value and metadata in one script.
+      expect(
+        await Promise.all(odd.map((key) => cache.getOrCompute(key, () => `v:${key}`, { ttlSeconds: 60, tags: [tag] }))),
+      ).toEqual(odd.map((key) => `v:${key}`));
+      expect(
+        await cache.warm(odd[0] as string, () => 'forced', { ttlSeconds: 60, tags: [tag], force: true }),
+      ).toMatchObject({
+        warmed: true,
+      });
+      for (const key of odd) await cache.get(key);
+      await cache.flush();
+      expect(Number(await redis.hget(keys.meta(odd[1] as string), 'reads'))).toBe(1);
+      expect((await cache.invalidateByTags([tag])).sort()).toEqual([...odd].sort());
+      for (const key of odd) expect(await redis.exists(key)).toBe(0);
+
+      // A pattern key whose value has a } is warmed by the worker (warmBatch, through a bulk re-warm).
+      const match = `${base}:p:{id}`;
+      const id = 'q}r';
+      origin.route(`/${base}/${encodeURIComponent(id)}`, () => ({ body: 'pattern value' }));
+      await warming.apply({
+        patterns: [{ match, loader: { type: 'http', url: `${origin.url}/${base}/{id}` }, ttlSeconds: 600 }],
+      });
+      const report = await warming.rewarmKeys([`${base}:p:${id}`]);
+      expect(report.patterns).toEqual([expect.objectContaining({ keys: 1, warmed: 1, failed: 0 })]);
+      expect(await redis.get(`${base}:p:${id}`)).toBe('pattern value');
+      expect(await redis.hget(keys.meta(`${base}:p:${id}`), 'source')).toBe(`bulk:${match}`);
+    } finally {
+      await cache.close();
+    }
+    expect(worker.output()).not.toContain('CROSSSLOT');
+  });
+
   test('a worker given several seed nodes finds the cluster when the first seed is down', async () => {
     const [, second, third] = cluster.nodes;
     const seeds = `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await findFreePort()},127.0.0.1:${second?.port},127.0.0.1:${third?.port}`;
