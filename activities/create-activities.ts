@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
 import type { CacheStore, WriteOutcome } from '../store/cache-store';
+import { versionClock } from '../store/version-clock';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
@@ -86,6 +87,8 @@ export function createActivities(deps: ActivityDeps) {
       const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const started = Date.now();
       try {
+        // The version is Redis's time as the load starts: this worker's clock decides nothing.
+        const version = (await versionClock(store, input.cacheKey))();
         const value = await loaders.load({
           spec: input.loader,
           vars: input.vars ?? {},
@@ -98,7 +101,7 @@ export function createActivities(deps: ActivityDeps) {
             key: input.cacheKey,
             value,
             ttlSeconds: input.ttlSeconds,
-            version: started,
+            version,
             durationMs: loaded - started,
             source: input.source,
             tags: input.tags,
@@ -118,7 +121,7 @@ export function createActivities(deps: ActivityDeps) {
         return {
           cacheKey: input.cacheKey,
           written: outcome.written,
-          version: started,
+          version,
           sizeBytes,
           loadMs: loaded - started,
           writeMs: finished - loaded,

@@ -25,6 +25,7 @@ import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
 import type { RedisKeys } from '../store/redis-keys';
 import type { UsageStore } from '../store/usage-tracker';
+import { versionClock, type VersionClock } from '../store/version-clock';
 import { isWrongType, writeOverWrongType } from '../store/redis-errors';
 
 export interface OptimizerActivityDeps {
@@ -427,28 +428,31 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       checkCacheKey(input.template.key, [keys.prefix]);
       const failures: { key: string; error: string }[] = [];
       let failed = 0;
-      let done = 0;
       const refuse = (key: string, error: string) => {
         failed++;
         if (failures.length < MAX_REPORTED_FAILURES) failures.push({ key, error });
       };
-      const loaded = await mapLimit(input.vars, concurrency, async (vars) => {
+      const keyed: { key: string; vars: Record<string, string> }[] = [];
+      for (const vars of input.vars) {
         let key: string;
         try {
           key = expandTemplate(input.template.key, vars);
         } catch (err) {
-          done++;
           refuse(input.template.key, (err as Error).message);
-          return undefined;
+          continue;
         }
         const problem = cacheKeyProblem(key, [keys.prefix]);
-        if (problem) {
-          done++;
-          refuse(key, problem);
-          return undefined;
-        }
-        const loadStarted = Date.now();
+        if (problem) refuse(key, problem);
+        else keyed.push({ key, vars });
+      }
+      let done = input.vars.length - keyed.length;
+      // One reading of Redis's clock for the batch (a Redis failure fails the batch, to be retried);
+      // each load's version is its own start on that clock.
+      const clock: VersionClock = keyed[0] ? await versionClock(store, keyed[0].key) : () => Date.now();
+      const loaded = await mapLimit(keyed, concurrency, async ({ key, vars }) => {
         try {
+          const version = clock();
+          const loadStarted = Date.now();
           const value = await loaders.load({
             spec: input.template.loader,
             vars,
@@ -461,7 +465,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
             key,
             value,
             ttlSeconds: input.template.ttlSeconds,
-            version: loadStarted,
+            version,
             durationMs: Date.now() - loadStarted,
             source: input.template.source,
             tags: input.template.tags,

@@ -10,6 +10,7 @@ import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
+import { versionClock, type VersionClock } from '../store/version-clock';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, type Loaders } from './loaders';
@@ -240,6 +241,16 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       const rethrowIfCancelled = (err: unknown) => {
         if (context.cancellationSignal.aborted) throw err;
       };
+      // Redis's clock, read once at the first load (near its key) and shared by every load of the
+      // login; a failed reading is not kept, so the next attempt reads again.
+      let clock: Promise<VersionClock> | undefined;
+      const loadVersion = async (cacheKey: string): Promise<number> => {
+        clock ??= versionClock(cacheStore, cacheKey).catch((err: unknown) => {
+          clock = undefined;
+          throw err;
+        });
+        return (await clock)();
+      };
 
       /** Loads one key with retries; never throws except on cancellation. */
       const load = async (
@@ -257,13 +268,14 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
           const entry = await withRetries(
             retry,
             async (): Promise<WriteEntry> => {
+              const version = await loadVersion(cacheKey);
               const loadStarted = Date.now();
               const value = await loaders.load({ spec: loader, vars, signal: context.cancellationSignal, heartbeat });
               return {
                 key: cacheKey,
                 value,
                 ttlSeconds,
-                version: loadStarted,
+                version,
                 durationMs: Date.now() - loadStarted,
                 source,
                 tags,

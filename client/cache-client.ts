@@ -521,14 +521,16 @@ export class CacheClient {
     compute: () => Promise<Computed> | Computed,
     options: GetOrComputeOptions,
   ): Promise<Filled> {
-    const version = Date.now();
+    // The version is Redis's time as the compute starts: the application's clock decides nothing.
+    const version = await this.store.serverTimeMs(key);
+    const started = Date.now();
     const value = encode(await compute(), key);
     const outcome = await this.store.writeIfNewer({
       key,
       value,
       ttlSeconds: options.ttlSeconds,
       version,
-      durationMs: Date.now() - version,
+      durationMs: Date.now() - started,
       source: CACHE_CLIENT_SOURCE,
       tags: options.tags ?? [],
     });

@@ -28,8 +28,7 @@ export class RedisCacheStore implements CacheStore {
     if (reserved) throw new ReservedKeyError(reserved.key, this.keys.prefix);
     // Each command is sent without awaiting the previous one; with autopipelining (set by whoever
     // builds the connection) ioredis batches them into one round trip per node.
-    const now = Date.now();
-    const outcomes = await Promise.all(entries.map((entry) => this.writeOne(entry, now)));
+    const outcomes = await Promise.all(entries.map((entry) => this.writeOne(entry)));
     const byTag = new Map<string, { members: string[]; ttlSeconds: number }>();
     entries.forEach((entry, i) => {
       if (!outcomes[i]?.written) return;
@@ -58,7 +57,11 @@ export class RedisCacheStore implements CacheStore {
     await writeOverWrongType(this.redis, tagKey, write);
   }
 
-  private async writeOne(entry: WriteEntry, now: number): Promise<WriteOutcome> {
+  async serverTimeMs(nearKey: string): Promise<number> {
+    return Number(await callScript(this.redis, 'server-time', [this.keys.meta(nearKey)], []));
+  }
+
+  private async writeOne(entry: WriteEntry): Promise<WriteOutcome> {
     const size = typeof entry.value === 'string' ? Buffer.byteLength(entry.value) : entry.value.length;
     const reply = (await callScript(
       this.redis,
@@ -68,7 +71,6 @@ export class RedisCacheStore implements CacheStore {
         entry.value,
         entry.ttlSeconds,
         entry.version,
-        now,
         Math.round(entry.durationMs),
         size,
         entry.source,
@@ -129,12 +131,10 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async deleteKeys(keys: readonly string[]): Promise<number> {
-    // One script call per key: on a cluster the keys live in different slots.
-    const now = Date.now();
+    // One script call per key: on a cluster the keys live in different slots. Each tombstone is
+    // stamped by its node's clock inside the script, never by this process's.
     const existed = await Promise.all(
-      keys.map((key) =>
-        callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [now, META_GRACE_SECONDS]),
-      ),
+      keys.map((key) => callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [META_GRACE_SECONDS])),
     );
     return existed.reduce<number>((sum, n) => sum + Number(n), 0);
   }

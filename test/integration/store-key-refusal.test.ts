@@ -2,18 +2,16 @@
 // given, no cached value is written under the reserved prefix, the store refuses such a write by
 // itself, and a key that breaks the key rules fails the activity for good before anything loads.
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import { createActivities, type WarmKeyInput } from '../../activities/create-activities';
+import type { WarmKeyInput } from '../../activities/create-activities';
 import type { WarmBatchResult } from '../../activities/optimizer-activities';
 import { OriginLimiter } from '../../activities/origin-limiter';
 import type { PreloadUserActivityResult } from '../../activities/user-preload-activities';
 import { RedisCacheStore } from '../../store/redis-cache-store';
 import { redisKeys } from '../../store/redis-keys';
 import { ReservedKeyError } from '../../store/reserved-key-error';
-import { RedisUsageTracker } from '../../store/usage-tracker';
 import { userPreloadSchema } from '../../core/config-schema';
+import { activityEnv, testActivities } from '../helpers/test-activities';
 import { testServers, uniqueName } from '../helpers/test-env';
 
 let redis: Redis;
@@ -35,23 +33,22 @@ beforeEach(() => {
 
 /** The activities of a worker whose prefix is `prefix`, on the real Redis, with a loader that counts its loads. */
 function activitiesFor(prefix: string) {
-  const keys = redisKeys(prefix);
-  return createActivities({
-    store: new RedisCacheStore(redis, keys),
-    limiter,
-    loaders: {
+  return testActivities(
+    redis,
+    prefix,
+    {
       origin: async (_args, context) => {
         loads.push(JSON.stringify(context.vars));
         return 'from the origin';
       },
     },
-    optimizer: { redis, keys, usage: new RedisUsageTracker(redis, keys) },
-  });
+    limiter,
+  );
 }
 
 const ORIGIN = { type: 'custom', name: 'origin' } as const;
 
-const env = () => new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+const env = activityEnv;
 
 function warmInput(cacheKey: string): WarmKeyInput {
   return { cacheKey, loader: ORIGIN, ttlSeconds: 60, tags: [], source: 'task:evil' };
