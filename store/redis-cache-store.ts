@@ -139,12 +139,19 @@ export class RedisCacheStore implements CacheStore {
     return existed.reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
+  /**
+   * Every key's index entry is removed before its value is deleted. A writer adds its entry after
+   * its value, so a key rewritten at any point of the invalidation is either deleted by it or
+   * indexed again by its writer: no live value carrying the tag is left out of the index. (One
+   * script per key cannot do both on a cluster, where the index and the value live in different
+   * slots; the order does it anywhere.)
+   */
   async invalidateTag(tag: string): Promise<string[]> {
     const members = await this.keysForTag(tag);
     // Only cache keys: a stray member naming the system's own state (or nothing) is never deleted.
     const keys = members.filter((key) => key !== '' && !key.startsWith(this.keys.prefix));
-    await this.deleteKeys(keys);
     if (members.length > 0) await this.redis.srem(this.keys.tag(tag), ...members);
+    await this.deleteKeys(keys);
     return keys;
   }
 }
