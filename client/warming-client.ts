@@ -12,7 +12,10 @@ import {
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { AppliedSpecs } from '../store/applied-specs';
+import { withLeaseLock, type HeldLock } from '../store/lease-lock';
 import { RedisCacheStore } from '../store/redis-cache-store';
+import { writeOverWrongType } from '../store/redis-errors';
 import { redisKeys, type RedisKeys } from '../store/redis-keys';
 import {
   ConfigError,
@@ -182,6 +185,7 @@ export class TaskNotFoundError extends Error {
 export class WarmingClient implements KeyRewarmer {
   readonly keys: RedisKeys;
   private readonly store: RedisCacheStore;
+  private readonly appliedSpecs: AppliedSpecs;
   private readonly workerTimeoutMs: number;
   private readonly concurrency: number;
   private readonly applyConcurrency: number;
@@ -207,6 +211,7 @@ export class WarmingClient implements KeyRewarmer {
     this.onClose = parts.onClose;
     this.keys = redisKeys(parts.prefix);
     this.store = new RedisCacheStore(parts.redis, this.keys);
+    this.appliedSpecs = new AppliedSpecs(parts.redis, this.keys);
     this.workerTimeoutMs = parts.workerTimeoutMs ?? 30_000;
     this.concurrency = positiveInteger('concurrency', parts.concurrency ?? 16);
     this.applyConcurrency = positiveInteger('applyConcurrency', parts.applyConcurrency ?? 64);
@@ -223,6 +228,11 @@ export class WarmingClient implements KeyRewarmer {
    * hashes last applied, then per task at most one Temporal call, `applyConcurrency` at a time: a
    * start for a new task, an `applyTask` update for a changed one (answered by a worker), nothing
    * for a task whose spec hash is unchanged and whose workflow runs on this deployment's queues.
+   *
+   * Applies of one deployment (prefix) run one at a time: each holds a lease lock in Redis
+   * (`<prefix>lock:{<prefix>applied}:apply`, renewed while it runs, released when it ends) and
+   * records a spec hash only while it still holds it, so the hashes always match what the task
+   * workflows run. An apply started meanwhile waits for it (up to 5 minutes, then fails saying so).
    */
   async apply(
     input: WarmingConfig | unknown,
@@ -237,6 +247,19 @@ export class WarmingClient implements KeyRewarmer {
         );
       }
     });
+    // One apply at a time per deployment: from reading the applied hashes to writing them, so two
+    // applies racing with different specs cannot leave a hash that is not what the workflow runs.
+    return withLeaseLock(this.redis, this.keys.applyLock(), { holder: 'another apply' }, (lock) =>
+      this.applyHoldingLock(config, lock, options, started),
+    );
+  }
+
+  private async applyHoldingLock(
+    config: WarmingConfig,
+    lock: HeldLock,
+    options: { prune?: boolean; onProgress?: OnProgress },
+    started: number,
+  ): Promise<ApplyReport> {
     // Ownership is checked for every task before anything is written, so a refused config
     // leaves nothing half-applied. A task started since the scan is caught at its start (below).
     const running = await this.runningTaskQueues();
@@ -245,7 +268,7 @@ export class WarmingClient implements KeyRewarmer {
       if (queue !== undefined && !this.ownsQueue(queue)) throw this.foreignTaskError(task.taskId, i, queue);
     });
     const hashes = config.tasks.map((task) => specHash(task));
-    const appliedHashes = await this.appliedSpecHashes(config.tasks.map((task) => task.taskId));
+    const appliedHashes = await this.appliedSpecs.read(config.tasks.map((task) => task.taskId));
     await this.ensureSearchAttributes();
     await this.redis.set(this.keys.config(), JSON.stringify(config));
     let applied = 0;
@@ -254,14 +277,19 @@ export class WarmingClient implements KeyRewarmer {
       const result = unchanged
         ? { taskId: task.taskId, action: 'unchanged' as const }
         : await this.applyTask(task, i, running.has(task.taskId));
-      if (!unchanged) await this.redis.hset(this.keys.appliedSpecs(), task.taskId, hashes[i] as string);
+      if (!unchanged) await this.appliedSpecs.set(lock, task.taskId, hashes[i] as string);
       options.onProgress?.(++applied, config.tasks.length);
       return result;
     });
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
-    for (let i = 0; i < replanned.length; i += REDIS_CHUNK)
-      await this.redis.hdel(this.keys.plannedIntervals(), ...replanned.slice(i, i + REDIS_CHUNK));
+    for (let i = 0; i < replanned.length; i += REDIS_CHUNK) {
+      const chunk = replanned.slice(i, i + REDIS_CHUNK);
+      // Stray data that is not a hash where the plan belongs: the plan is the optimiser's to rebuild.
+      await writeOverWrongType(this.redis, this.keys.plannedIntervals(), () =>
+        this.redis.hdel(this.keys.plannedIntervals(), ...chunk),
+      );
+    }
     // The optimiser's self-tuned cycle came from the old config's keys: the new one starts from its own TTLs.
     await this.redis.del(this.keys.optimizerTuning());
     await this.notifyOptimizer();
@@ -279,8 +307,7 @@ export class WarmingClient implements KeyRewarmer {
           if (!(err instanceof TaskNotFoundError)) throw err; // removed since the scan
         }
       });
-      for (let i = 0; i < stale.length; i += REDIS_CHUNK)
-        await this.redis.hdel(this.keys.appliedSpecs(), ...stale.slice(i, i + REDIS_CHUNK));
+      await this.appliedSpecs.delete(lock, stale);
       tasks.push(...stale.map((taskId) => ({ taskId, action: 'removed' as const })));
     }
     const count = (action: ApplyAction) => tasks.filter((task) => task.action === action).length;
@@ -305,14 +332,6 @@ export class WarmingClient implements KeyRewarmer {
       if (taskId !== undefined) running.set(taskId, execution.taskQueue);
     }
     return running;
-  }
-
-  /** The spec hash last applied for each task id (undefined where none), read in chunks. */
-  private async appliedSpecHashes(taskIds: readonly string[]): Promise<(string | null)[]> {
-    const hashes: (string | null)[] = [];
-    for (let i = 0; i < taskIds.length; i += REDIS_CHUNK)
-      hashes.push(...(await this.redis.hmget(this.keys.appliedSpecs(), ...taskIds.slice(i, i + REDIS_CHUNK))));
-    return hashes;
   }
 
   private foreignTaskError(taskId: string, index: number, queue: string): ConfigError {

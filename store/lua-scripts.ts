@@ -10,6 +10,9 @@ const SCRIPTS = {
   'record-reads': 1,
   'release-lock': 1,
   'server-time': 1,
+  'acquire-lock': 1,
+  'renew-lock': 1,
+  'update-applied': 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -30,6 +30,11 @@ export interface RedisKeys {
    */
   appliedSpecs(): string;
   /**
+   * Lease lock an `apply` holds from reading the applied spec hashes to writing them, so two
+   * applies never interleave; in the slot of `appliedSpecs()`, which is written only by its holder.
+   */
+  applyLock(): string;
+  /**
    * JSON digest of one task workflow run's history (its warms and interval events), kept by
    * `warmctl stats` so a run's history is read once (again only when an open run has grown).
    */
@@ -60,6 +65,7 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     tag: (tag) => `${prefix}tag:${tag}`,
     config: () => `${prefix}config`,
     appliedSpecs: () => `${prefix}applied`,
+    applyLock: () => `${prefix}lock:{${prefix}applied}:apply`,
     runDigest: (runId) => `${prefix}run:${runId}`,
     lock: (key) => `${prefix}lock:{${slotTagFor(key)}}:${key}`,
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
