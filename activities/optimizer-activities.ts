@@ -24,6 +24,7 @@ import { cacheKeyProblem } from '../core/cache-key';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
 import type { RedisKeys } from '../store/redis-keys';
+import { readAppliedConfigText } from '../store/applied-config';
 import type { UsageStore } from '../store/usage-tracker';
 import { versionClock, type VersionClock } from '../store/version-clock';
 import { isWrongType, writeOverWrongType } from '../store/redis-errors';
@@ -131,7 +132,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
   const { redis, keys, store, usage, loaders } = deps;
 
   async function appliedConfig(): Promise<WarmingConfig | undefined> {
-    const text = await redis.get(keys.config());
+    const text = await readAppliedConfigText(redis, keys);
     if (text === null) return undefined;
     try {
       return parseWarmingConfig(JSON.parse(text));

@@ -10,6 +10,7 @@ import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
+import { isWrongType } from '../store/redis-errors';
 import { versionClock, type VersionClock } from '../store/version-clock';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
@@ -159,7 +160,11 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         UserPreloadFailureTypes.notConfigured,
       );
     }
-    const text = await appliedConfig.readAppliedConfig();
+    // Stray data of another type where the config belongs is no config (the next apply replaces it).
+    const text = await appliedConfig.readAppliedConfig().catch((err: unknown) => {
+      if (isWrongType(err)) return null;
+      throw err;
+    });
     if (text === null) {
       throw ApplicationFailure.nonRetryable(
         'no config has been applied: run `warmctl apply` with a userPreload section',

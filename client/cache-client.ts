@@ -542,7 +542,9 @@ export class CacheClient {
   }
 
   private async lock(lockKey: string, token: string): Promise<boolean> {
-    return (await this.redis.set(lockKey, token, 'PX', this.options.lockMs, 'NX')) === 'OK';
+    // A script rather than SET NX: stray data (another type, or a value with no expiry) is cleared,
+    // so it cannot make every compute of the key wait out lockMs for good.
+    return Number(await callScript(this.redis, 'acquire-lock', [lockKey], [token, this.options.lockMs])) === 1;
   }
 
   private async unlock(lockKey: string, token: string): Promise<void> {

@@ -15,7 +15,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { AppliedSpecs } from '../store/applied-specs';
 import { withLeaseLock, type HeldLock } from '../store/lease-lock';
 import { RedisCacheStore } from '../store/redis-cache-store';
-import { writeOverWrongType } from '../store/redis-errors';
+import { readAppliedConfigText } from '../store/applied-config';
+import { isWrongType, writeOverWrongType } from '../store/redis-errors';
 import { redisKeys, type RedisKeys } from '../store/redis-keys';
 import {
   ConfigError,
@@ -342,7 +343,7 @@ export class WarmingClient implements KeyRewarmer {
 
   /** The config last applied, or undefined. */
   async appliedConfig(): Promise<WarmingConfig | undefined> {
-    const text = await this.redis.get(this.keys.config());
+    const text = await readAppliedConfigText(this.redis, this.keys);
     return text ? parseWarmingConfig(JSON.parse(text)) : undefined;
   }
 
@@ -906,7 +907,17 @@ export class WarmingClient implements KeyRewarmer {
 
   /** Run digests in Redis, one key per run, expiring after RUN_DIGEST_TTL_SECONDS (rebuilt from history when gone). */
   private readonly runDigests: RunDigestStore = {
-    get: (runIds) => Promise.all(runIds.map((runId) => this.redis.get(this.keys.runDigest(runId)))),
+    // Stray data of another type where a digest belongs is no digest: the history is read again
+    // and the digest written over it.
+    get: (runIds) =>
+      Promise.all(
+        runIds.map((runId) =>
+          this.redis.get(this.keys.runDigest(runId)).catch((err: unknown) => {
+            if (isWrongType(err)) return null;
+            throw err;
+          }),
+        ),
+      ),
     set: async (runId, digest) => {
       await this.redis.set(this.keys.runDigest(runId), digest, 'EX', RUN_DIGEST_TTL_SECONDS);
     },
