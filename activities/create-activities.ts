@@ -5,6 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
 import type { LoaderSecurity } from '../core/loader-security';
 import type { CacheStore, WriteOutcome } from '../store/cache-store';
+import { versionClock } from '../store/version-clock';
+import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { HttpLoaderClient } from './http-loader-client';
 import { FailureTypes, Loaders, type LoaderRegistry } from './loaders';
@@ -70,14 +72,18 @@ export function createActivities(deps: ActivityDeps) {
   const http = deps.http ?? new HttpLoaderClient(deps.loaderSecurity);
   const loaders = new Loaders({ registry: deps.loaders, limiter, limits, http });
   const { store } = deps;
+  // Where the system keeps its own state: no activity writes a value there, whatever it was given.
+  const reservedPrefix = deps.optimizer.keys.prefix;
 
   return {
-    ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig }),
+    ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig, reservedPrefix }),
     ...createOptimizerActivities({ ...deps.optimizer, store, loaders }),
     ...createInputActivities({ prefix: deps.optimizer.keys.prefix }),
 
     /** Loads one key from its origin and writes it with its TTL, unless a newer load got there first. */
     async warmKey(input: WarmKeyInput): Promise<WarmKeyResult> {
+      // Before any load: a key that may not be written fails at once, for good, costing the origin nothing.
+      checkCacheKey(input.cacheKey, [reservedPrefix]);
       const context = Context.current();
       const { attempt } = context.info;
       if (attempt > 1) {
@@ -90,6 +96,8 @@ export function createActivities(deps: ActivityDeps) {
       const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const started = Date.now();
       try {
+        // The version is Redis's time as the load starts: this worker's clock decides nothing.
+        const version = (await versionClock(store, input.cacheKey))();
         const value = await loaders.load({
           spec: input.loader,
           vars: input.vars ?? {},
@@ -97,15 +105,19 @@ export function createActivities(deps: ActivityDeps) {
           heartbeat,
         });
         const loaded = Date.now();
-        const outcome = await store.writeIfNewer({
-          key: input.cacheKey,
-          value,
-          ttlSeconds: input.ttlSeconds,
-          version: started,
-          durationMs: loaded - started,
-          source: input.source,
-          tags: input.tags,
-        });
+        const outcome = await store
+          .writeIfNewer({
+            key: input.cacheKey,
+            value,
+            ttlSeconds: input.ttlSeconds,
+            version,
+            durationMs: loaded - started,
+            source: input.source,
+            tags: input.tags,
+          })
+          .catch((err: unknown) => {
+            throw permanentKeyRefusal(err);
+          });
         const finished = Date.now();
         const sizeBytes = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
         recordWarmMetrics(
@@ -118,7 +130,7 @@ export function createActivities(deps: ActivityDeps) {
         return {
           cacheKey: input.cacheKey,
           written: outcome.written,
-          version: started,
+          version,
           sizeBytes,
           loadMs: loaded - started,
           writeMs: finished - loaded,

@@ -4,7 +4,7 @@
 // worker builds it once.
 import { ApplicationFailure } from '@temporalio/common';
 import { formatZodError, taskSchema, type TaskSpec } from '../core/config-schema';
-import { reservedKeyProblem } from '../core/key-template';
+import { cacheKeyProblem } from '../core/cache-key';
 import { FailureTypes } from './loaders';
 
 export interface ParsedTaskInput {
@@ -22,7 +22,7 @@ export function createInputActivities(deps: { prefix: string }) {
       if (!parsed.success) {
         throw ApplicationFailure.nonRetryable(formatZodError(parsed.error, 'spec'), FailureTypes.badInput);
       }
-      const problem = reservedKeyProblem(parsed.data.cacheKey, deps.prefix);
+      const problem = cacheKeyProblem(parsed.data.cacheKey, [deps.prefix]);
       if (problem) throw ApplicationFailure.nonRetryable(`spec.cacheKey: ${problem}`, FailureTypes.badInput);
       return { spec: parsed.data, reservedPrefix: deps.prefix };
     },

@@ -21,9 +21,13 @@ import {
   type HotKeyCandidate,
 } from '../core/warm-selection';
 import type { CacheStore, WriteEntry } from '../store/cache-store';
+import { cacheKeyProblem } from '../core/cache-key';
+import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, loaderOrigin, type Loaders } from './loaders';
 import type { RedisKeys } from '../store/redis-keys';
+import { readAppliedConfigText } from '../store/applied-config';
 import type { UsageStore } from '../store/usage-tracker';
+import { versionClock, type VersionClock } from '../store/version-clock';
 import { isWrongType, writeOverWrongType } from '../store/redis-errors';
 
 export interface OptimizerActivityDeps {
@@ -129,7 +133,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
   const { redis, keys, store, usage, loaders } = deps;
 
   async function appliedConfig(): Promise<WarmingConfig | undefined> {
-    const text = await redis.get(keys.config());
+    const text = await readAppliedConfigText(redis, keys);
     if (text === null) return undefined;
     try {
       return parseWarmingConfig(JSON.parse(text));
@@ -423,13 +427,36 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       // Each load in flight follows the activity's cancellation with one listener, removed when it
       // ends: up to `concurrency` at once by design, not a leak, so no MaxListenersExceededWarning.
       setMaxListeners(concurrency + 1, context.cancellationSignal);
+      // A template whose every key would be refused fails the batch for good; a key that only
+      // its values make unwritable fails alone, unloaded, and the rest of the batch goes on.
+      checkCacheKey(input.template.key, [keys.prefix]);
       const failures: { key: string; error: string }[] = [];
       let failed = 0;
-      let done = 0;
-      const loaded = await mapLimit(input.vars, concurrency, async (vars) => {
-        const key = expandTemplate(input.template.key, vars);
-        const loadStarted = Date.now();
+      const refuse = (key: string, error: string) => {
+        failed++;
+        if (failures.length < MAX_REPORTED_FAILURES) failures.push({ key, error });
+      };
+      const keyed: { key: string; vars: Record<string, string> }[] = [];
+      for (const vars of input.vars) {
+        let key: string;
         try {
+          key = expandTemplate(input.template.key, vars);
+        } catch (err) {
+          refuse(input.template.key, (err as Error).message);
+          continue;
+        }
+        const problem = cacheKeyProblem(key, [keys.prefix]);
+        if (problem) refuse(key, problem);
+        else keyed.push({ key, vars });
+      }
+      let done = input.vars.length - keyed.length;
+      // One reading of Redis's clock for the batch (a Redis failure fails the batch, to be retried);
+      // each load's version is its own start on that clock.
+      const clock: VersionClock = keyed[0] ? await versionClock(store, keyed[0].key) : () => Date.now();
+      const loaded = await mapLimit(keyed, concurrency, async ({ key, vars }) => {
+        try {
+          const version = clock();
+          const loadStarted = Date.now();
           const value = await loaders.load({
             spec: input.template.loader,
             vars,
@@ -442,7 +469,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
             key,
             value,
             ttlSeconds: input.template.ttlSeconds,
-            version: loadStarted,
+            version,
             durationMs: Date.now() - loadStarted,
             source: input.template.source,
             tags: input.template.tags,
@@ -450,9 +477,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
           return entry;
         } catch (err) {
           if (context.cancellationSignal.aborted) throw err;
-          failed++;
-          if (failures.length < MAX_REPORTED_FAILURES)
-            failures.push({ key, error: err instanceof Error ? err.message : String(err) });
+          refuse(key, err instanceof Error ? err.message : String(err));
           return undefined;
         } finally {
           done++;
@@ -461,7 +486,9 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       });
       const entries = loaded.filter((entry): entry is WriteEntry => entry !== undefined);
       const loadEnded = Date.now();
-      const outcomes = await store.writeManyIfNewer(entries);
+      const outcomes = await store.writeManyIfNewer(entries).catch((err: unknown) => {
+        throw permanentKeyRefusal(err);
+      });
       const finished = Date.now();
       const written = outcomes.filter((o) => o.written).length;
       return {

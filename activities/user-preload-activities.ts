@@ -10,7 +10,10 @@ import { mapLimit } from '../core/map-limit';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
+import { isWrongType } from '../store/redis-errors';
+import { versionClock, type VersionClock } from '../store/version-clock';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
+import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
@@ -31,6 +34,11 @@ export interface UserPreloadActivityDeps {
   store?: CacheStore;
   /** Without it, readUserPreloadSettings fails saying the worker was built without one. */
   appliedConfig?: AppliedConfigReader;
+  /**
+   * The worker's prefix: no key under it is written, whatever the input or the applied config says.
+   * @default appliedConfig's reservedPrefix
+   */
+  reservedPrefix?: string;
 }
 
 /** The applied `userPreload` section (settings only: metadata, fine in workflow history). */
@@ -152,7 +160,11 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         UserPreloadFailureTypes.notConfigured,
       );
     }
-    const text = await appliedConfig.readAppliedConfig();
+    // Stray data of another type where the config belongs is no config (the next apply replaces it).
+    const text = await appliedConfig.readAppliedConfig().catch((err: unknown) => {
+      if (isWrongType(err)) return null;
+      throw err;
+    });
     if (text === null) {
       throw ApplicationFailure.nonRetryable(
         'no config has been applied: run `warmctl apply` with a userPreload section',
@@ -210,7 +222,13 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       // Without settings in the input, the applied config decides, read at this login.
       const applied = input.settings === undefined ? await readUserPreloadSettings() : undefined;
       const settings = input.settings ?? (applied as UserPreloadSettings).preload;
-      const reservedPrefix = input.reservedPrefix ?? applied?.reservedPrefix ?? appliedConfig?.reservedPrefix ?? '';
+      // Every prefix anyone named is refused: the input's cannot lift the worker's.
+      const reservedPrefixes = [
+        deps.reservedPrefix,
+        appliedConfig?.reservedPrefix,
+        applied?.reservedPrefix,
+        input.reservedPrefix,
+      ].filter((prefix): prefix is string => typeof prefix === 'string' && prefix !== '');
       const tags = [`user:${userId}`];
       const source = `user:${userId}`;
       const context = Context.current();
@@ -228,6 +246,16 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       const rethrowIfCancelled = (err: unknown) => {
         if (context.cancellationSignal.aborted) throw err;
       };
+      // Redis's clock, read once at the first load (near its key) and shared by every load of the
+      // login; a failed reading is not kept, so the next attempt reads again.
+      let clock: Promise<VersionClock> | undefined;
+      const loadVersion = async (cacheKey: string): Promise<number> => {
+        clock ??= versionClock(cacheStore, cacheKey).catch((err: unknown) => {
+          clock = undefined;
+          throw err;
+        });
+        return (await clock)();
+      };
 
       /** Loads one key with retries; never throws except on cancellation. */
       const load = async (
@@ -240,19 +268,19 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         let cacheKey = keyTemplate;
         try {
           cacheKey = expandTemplate(keyTemplate, vars);
-          if (cacheKey.startsWith(reservedPrefix)) {
-            throw ApplicationFailure.nonRetryable(`key is under the reserved prefix "${reservedPrefix}"`);
-          }
+          // Before the load: a key that may not be written fails alone, for good, loading nothing.
+          checkCacheKey(cacheKey, reservedPrefixes);
           const entry = await withRetries(
             retry,
             async (): Promise<WriteEntry> => {
+              const version = await loadVersion(cacheKey);
               const loadStarted = Date.now();
               const value = await loaders.load({ spec: loader, vars, signal: context.cancellationSignal, heartbeat });
               return {
                 key: cacheKey,
                 value,
                 ttlSeconds,
-                version: loadStarted,
+                version,
                 durationMs: Date.now() - loadStarted,
                 source,
                 tags,
@@ -285,7 +313,14 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         let writeError: string | undefined;
         if (entries.length > 0) {
           try {
-            outcomes = await withRetries(retry, () => cacheStore.writeManyIfNewer(entries), retrying);
+            outcomes = await withRetries(
+              retry,
+              () =>
+                cacheStore.writeManyIfNewer(entries).catch((err: unknown) => {
+                  throw permanentKeyRefusal(err);
+                }),
+              retrying,
+            );
           } catch (err) {
             rethrowIfCancelled(err);
             writeError = describeLoadFailure(err);

@@ -521,14 +521,16 @@ export class CacheClient {
     compute: () => Promise<Computed> | Computed,
     options: GetOrComputeOptions,
   ): Promise<Filled> {
-    const version = Date.now();
+    // The version is Redis's time as the compute starts: the application's clock decides nothing.
+    const version = await this.store.serverTimeMs(key);
+    const started = Date.now();
     const value = encode(await compute(), key);
     const outcome = await this.store.writeIfNewer({
       key,
       value,
       ttlSeconds: options.ttlSeconds,
       version,
-      durationMs: Date.now() - version,
+      durationMs: Date.now() - started,
       source: CACHE_CLIENT_SOURCE,
       tags: options.tags ?? [],
     });
@@ -540,7 +542,9 @@ export class CacheClient {
   }
 
   private async lock(lockKey: string, token: string): Promise<boolean> {
-    return (await this.redis.set(lockKey, token, 'PX', this.options.lockMs, 'NX')) === 'OK';
+    // A script rather than SET NX: stray data (another type, or a value with no expiry) is cleared,
+    // so it cannot make every compute of the key wait out lockMs for good.
+    return Number(await callScript(this.redis, 'acquire-lock', [lockKey], [token, this.options.lockMs])) === 1;
   }
 
   private async unlock(lockKey: string, token: string): Promise<void> {

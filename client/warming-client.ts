@@ -13,7 +13,11 @@ import {
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { AppliedSpecs } from '../store/applied-specs';
+import { withLeaseLock, type HeldLock } from '../store/lease-lock';
 import { RedisCacheStore } from '../store/redis-cache-store';
+import { readAppliedConfigText } from '../store/applied-config';
+import { isWrongType, writeOverWrongType } from '../store/redis-errors';
 import { redisKeys, type RedisKeys } from '../store/redis-keys';
 import {
   ConfigError,
@@ -183,6 +187,7 @@ export class TaskNotFoundError extends Error {
 export class WarmingClient implements KeyRewarmer {
   readonly keys: RedisKeys;
   private readonly store: RedisCacheStore;
+  private readonly appliedSpecs: AppliedSpecs;
   private readonly workerTimeoutMs: number;
   private readonly concurrency: number;
   private readonly applyConcurrency: number;
@@ -208,6 +213,7 @@ export class WarmingClient implements KeyRewarmer {
     this.onClose = parts.onClose;
     this.keys = redisKeys(parts.prefix);
     this.store = new RedisCacheStore(parts.redis, this.keys);
+    this.appliedSpecs = new AppliedSpecs(parts.redis, this.keys);
     this.workerTimeoutMs = parts.workerTimeoutMs ?? 30_000;
     this.concurrency = positiveInteger('concurrency', parts.concurrency ?? 16);
     this.applyConcurrency = positiveInteger('applyConcurrency', parts.applyConcurrency ?? 64);
@@ -224,6 +230,11 @@ export class WarmingClient implements KeyRewarmer {
    * hashes last applied, then per task at most one Temporal call, `applyConcurrency` at a time: a
    * start for a new task, an `applyTask` update for a changed one (answered by a worker), nothing
    * for a task whose spec hash is unchanged and whose workflow runs on this deployment's queues.
+   *
+   * Applies of one deployment (prefix) run one at a time: each holds a lease lock in Redis
+   * (`<prefix>lock:{<prefix>applied}:apply`, renewed while it runs, released when it ends) and
+   * records a spec hash only while it still holds it, so the hashes always match what the task
+   * workflows run. An apply started meanwhile waits for it (up to 5 minutes, then fails saying so).
    */
   async apply(
     input: WarmingConfig | unknown,
@@ -238,6 +249,19 @@ export class WarmingClient implements KeyRewarmer {
         );
       }
     });
+    // One apply at a time per deployment: from reading the applied hashes to writing them, so two
+    // applies racing with different specs cannot leave a hash that is not what the workflow runs.
+    return withLeaseLock(this.redis, this.keys.applyLock(), { holder: 'another apply' }, (lock) =>
+      this.applyHoldingLock(config, lock, options, started),
+    );
+  }
+
+  private async applyHoldingLock(
+    config: WarmingConfig,
+    lock: HeldLock,
+    options: { prune?: boolean; onProgress?: OnProgress },
+    started: number,
+  ): Promise<ApplyReport> {
     // Ownership is checked for every task before anything is written, so a refused config
     // leaves nothing half-applied. A task started since the scan is caught at its start (below).
     const running = await this.runningTaskQueues();
@@ -246,7 +270,7 @@ export class WarmingClient implements KeyRewarmer {
       if (queue !== undefined && !this.ownsQueue(queue)) throw this.foreignTaskError(task.taskId, i, queue);
     });
     const hashes = config.tasks.map((task) => specHash(task));
-    const appliedHashes = await this.appliedSpecHashes(config.tasks.map((task) => task.taskId));
+    const appliedHashes = await this.appliedSpecs.read(config.tasks.map((task) => task.taskId));
     await this.ensureSearchAttributes();
     await this.redis.set(this.keys.config(), JSON.stringify(config));
     let applied = 0;
@@ -255,14 +279,19 @@ export class WarmingClient implements KeyRewarmer {
       const result = unchanged
         ? { taskId: task.taskId, action: 'unchanged' as const }
         : await this.applyTask(task, i, running.has(task.taskId));
-      if (!unchanged) await this.redis.hset(this.keys.appliedSpecs(), task.taskId, hashes[i] as string);
+      if (!unchanged) await this.appliedSpecs.set(lock, task.taskId, hashes[i] as string);
       options.onProgress?.(++applied, config.tasks.length);
       return result;
     });
     // A created or changed task starts from its configured interval: the optimiser re-plans it.
     const replanned = tasks.filter((task) => task.action !== 'unchanged').map((task) => task.taskId);
-    for (let i = 0; i < replanned.length; i += REDIS_CHUNK)
-      await this.redis.hdel(this.keys.plannedIntervals(), ...replanned.slice(i, i + REDIS_CHUNK));
+    for (let i = 0; i < replanned.length; i += REDIS_CHUNK) {
+      const chunk = replanned.slice(i, i + REDIS_CHUNK);
+      // Stray data that is not a hash where the plan belongs: the plan is the optimiser's to rebuild.
+      await writeOverWrongType(this.redis, this.keys.plannedIntervals(), () =>
+        this.redis.hdel(this.keys.plannedIntervals(), ...chunk),
+      );
+    }
     // The optimiser's self-tuned cycle came from the old config's keys: the new one starts from its own TTLs.
     await this.redis.del(this.keys.optimizerTuning());
     await this.notifyOptimizer();
@@ -280,8 +309,7 @@ export class WarmingClient implements KeyRewarmer {
           if (!(err instanceof TaskNotFoundError)) throw err; // removed since the scan
         }
       });
-      for (let i = 0; i < stale.length; i += REDIS_CHUNK)
-        await this.redis.hdel(this.keys.appliedSpecs(), ...stale.slice(i, i + REDIS_CHUNK));
+      await this.appliedSpecs.delete(lock, stale);
       tasks.push(...stale.map((taskId) => ({ taskId, action: 'removed' as const })));
     }
     const count = (action: ApplyAction) => tasks.filter((task) => task.action === action).length;
@@ -308,14 +336,6 @@ export class WarmingClient implements KeyRewarmer {
     return running;
   }
 
-  /** The spec hash last applied for each task id (undefined where none), read in chunks. */
-  private async appliedSpecHashes(taskIds: readonly string[]): Promise<(string | null)[]> {
-    const hashes: (string | null)[] = [];
-    for (let i = 0; i < taskIds.length; i += REDIS_CHUNK)
-      hashes.push(...(await this.redis.hmget(this.keys.appliedSpecs(), ...taskIds.slice(i, i + REDIS_CHUNK))));
-    return hashes;
-  }
-
   private foreignTaskError(taskId: string, index: number, queue: string): ConfigError {
     return new ConfigError(
       `tasks[${index}].taskId: "${taskId}" belongs to another deployment (task queue ${queue}, not ${this.taskQueue})`,
@@ -324,7 +344,7 @@ export class WarmingClient implements KeyRewarmer {
 
   /** The config last applied, or undefined. */
   async appliedConfig(): Promise<WarmingConfig | undefined> {
-    const text = await this.redis.get(this.keys.config());
+    const text = await readAppliedConfigText(this.redis, this.keys);
     return text ? parseWarmingConfig(JSON.parse(text)) : undefined;
   }
 
@@ -897,7 +917,17 @@ export class WarmingClient implements KeyRewarmer {
 
   /** Run digests in Redis, one key per run, expiring after RUN_DIGEST_TTL_SECONDS (rebuilt from history when gone). */
   private readonly runDigests: RunDigestStore = {
-    get: (runIds) => Promise.all(runIds.map((runId) => this.redis.get(this.keys.runDigest(runId)))),
+    // Stray data of another type where a digest belongs is no digest: the history is read again
+    // and the digest written over it.
+    get: (runIds) =>
+      Promise.all(
+        runIds.map((runId) =>
+          this.redis.get(this.keys.runDigest(runId)).catch((err: unknown) => {
+            if (isWrongType(err)) return null;
+            throw err;
+          }),
+        ),
+      ),
     set: async (runId, digest) => {
       await this.redis.set(this.keys.runDigest(runId), digest, 'EX', RUN_DIGEST_TTL_SECONDS);
     },

@@ -1,6 +1,7 @@
 // The declarative config (warming.config.json / YAML) as zod schemas: one source of truth for
 // validation and types. Parsing is all-or-nothing and every error names the field.
 import { z } from 'zod';
+import { MAX_CACHE_KEY_LENGTH } from './cache-key';
 import { templateFields, templateProblem, templatesCanCollide } from './key-template';
 import { TEMPORAL_LIMITS, utf8Bytes } from './temporal-limits';
 import { redact } from './redact';
@@ -86,11 +87,13 @@ export function loaderSchema(allowedPlaceholders: readonly string[]) {
   ]);
 }
 
+// The same rules the activities and the store apply to every key they write (core/cache-key.ts).
 const keyText = z
   .string()
   .min(1, 'must not be empty')
-  .max(1024)
-  .refine((key) => !/\s/.test(key), 'must not contain whitespace');
+  .max(MAX_CACHE_KEY_LENGTH)
+  .refine((key) => !/\s/.test(key), 'must not contain whitespace')
+  .refine((key) => !/[\p{Cc}\p{Cs}]/u.test(key), 'must not contain control characters or lone surrogates');
 
 function keyTemplate(allowed: readonly string[]) {
   return keyText.superRefine((key, ctx) => {

@@ -92,15 +92,6 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * Why `key` may not hold a cached value in a deployment whose own data lives under `prefix`, or
- * undefined: a value there could overwrite the applied config, counters or metadata.
- */
-export function reservedKeyProblem(key: string, prefix: string): string | undefined {
-  if (!key.startsWith(prefix)) return undefined;
-  return `"${key.length > 64 ? `${key.slice(0, 64)}…` : key}" is under the reserved prefix "${prefix}", where the system keeps its own data`;
-}
-
-/**
  * Whether two key templates can expand to the same key for some values (a placeholder stands for
  * any non-empty text): `u:{userId}` and `u:{userId}:f:{formId}` can (user `a:f:1`), while
  * `user:{userId}:session` and `user:{userId}:navigation` cannot, whatever the values. Exact: a

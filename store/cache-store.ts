@@ -3,7 +3,10 @@
 
 /** Bookkeeping kept beside a warmed value (under the prefix, never in workflow history). */
 export interface KeyMeta {
-  /** Monotonic load version (ms since epoch when the load started); older never overwrites newer. */
+  /**
+   * Load version: ms since the epoch on the store's clock (Redis TIME) when the load started;
+   * older never overwrites newer. An invalidation's tombstone is stamped by the same clock.
+   */
   version: number;
   warmedAtMs: number;
   durationMs: number;
@@ -19,6 +22,7 @@ export interface WriteEntry {
   key: string;
   value: Buffer | string;
   ttlSeconds: number;
+  /** When the load started, on the store's clock (`versionClock`); a write older than the stored version is dropped. */
   version: number;
   durationMs: number;
   source: string;
@@ -35,10 +39,20 @@ export interface WriteOutcome {
 }
 
 export interface CacheStore {
-  /** Writes value and metadata atomically unless a newer version is stored; adds the tag index entries. */
+  /**
+   * Writes value and metadata atomically unless a newer version is stored; adds the tag index
+   * entries. A key under the store's reserved prefix is refused (`ReservedKeyError`), writing nothing.
+   */
   writeIfNewer(entry: WriteEntry): Promise<WriteOutcome>;
-  /** Several writes in one pipelined round trip (bulk and pattern warming). */
+  /** Several writes in one pipelined round trip (bulk and pattern warming); one reserved key refuses them all. */
   writeManyIfNewer(entries: readonly WriteEntry[]): Promise<WriteOutcome[]>;
+  /**
+   * The store's clock now, in ms since the epoch (Redis TIME; on a cluster, of the node holding
+   * `nearKey`): what load versions are taken from, so a client whose clock is off cannot make its
+   * loads or invalidations win or lose. Stores without a clock of their own (test doubles) leave it
+   * out, and `versionClock` then uses this process's clock.
+   */
+  serverTimeMs?(nearKey: string): Promise<number>;
   getValue(key: string): Promise<Buffer | null>;
   getMeta(key: string): Promise<KeyMeta | null>;
   /** Remaining TTL in seconds: -2 when the key is missing, -1 when it has none. */

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 
 /** Script names, each `store/lua/<name>.lua`, with how many KEYS it takes. */
-const SCRIPTS = { 'write-if-newer': 2, 'invalidate-key': 2, 'record-reads': 1, 'release-lock': 1 } as const;
+const SCRIPTS = {
+  'write-if-newer': 2,
+  'invalidate-key': 2,
+  'record-reads': 1,
+  'release-lock': 1,
+  'server-time': 1,
+  'acquire-lock': 1,
+  'renew-lock': 1,
+  'update-applied': 2,
+} as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 

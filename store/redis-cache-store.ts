@@ -4,6 +4,7 @@ import type { CacheStore, KeyMeta, WriteEntry, WriteOutcome } from './cache-stor
 import { callScript, defineScripts } from './lua-scripts';
 import type { RedisKeys } from './redis-keys';
 import { isWrongType, writeOverWrongType } from './redis-errors';
+import { ReservedKeyError } from './reserved-key-error';
 
 /** Metadata outlives its value by a day so a late, older load still finds the newer version. */
 const META_GRACE_SECONDS = 24 * 3600;
@@ -22,10 +23,12 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async writeManyIfNewer(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
+    // Checked for every entry before any is sent, so a refused call writes nothing.
+    const reserved = entries.find((entry) => entry.key.startsWith(this.keys.prefix));
+    if (reserved) throw new ReservedKeyError(reserved.key, this.keys.prefix);
     // Each command is sent without awaiting the previous one; with autopipelining (set by whoever
     // builds the connection) ioredis batches them into one round trip per node.
-    const now = Date.now();
-    const outcomes = await Promise.all(entries.map((entry) => this.writeOne(entry, now)));
+    const outcomes = await Promise.all(entries.map((entry) => this.writeOne(entry)));
     const byTag = new Map<string, { members: string[]; ttlSeconds: number }>();
     entries.forEach((entry, i) => {
       if (!outcomes[i]?.written) return;
@@ -54,7 +57,11 @@ export class RedisCacheStore implements CacheStore {
     await writeOverWrongType(this.redis, tagKey, write);
   }
 
-  private async writeOne(entry: WriteEntry, now: number): Promise<WriteOutcome> {
+  async serverTimeMs(nearKey: string): Promise<number> {
+    return Number(await callScript(this.redis, 'server-time', [this.keys.meta(nearKey)], []));
+  }
+
+  private async writeOne(entry: WriteEntry): Promise<WriteOutcome> {
     const size = typeof entry.value === 'string' ? Buffer.byteLength(entry.value) : entry.value.length;
     const reply = (await callScript(
       this.redis,
@@ -64,7 +71,6 @@ export class RedisCacheStore implements CacheStore {
         entry.value,
         entry.ttlSeconds,
         entry.version,
-        now,
         Math.round(entry.durationMs),
         size,
         entry.source,
@@ -125,22 +131,27 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async deleteKeys(keys: readonly string[]): Promise<number> {
-    // One script call per key: on a cluster the keys live in different slots.
-    const now = Date.now();
+    // One script call per key: on a cluster the keys live in different slots. Each tombstone is
+    // stamped by its node's clock inside the script, never by this process's.
     const existed = await Promise.all(
-      keys.map((key) =>
-        callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [now, META_GRACE_SECONDS]),
-      ),
+      keys.map((key) => callScript(this.redis, 'invalidate-key', [key, this.keys.meta(key)], [META_GRACE_SECONDS])),
     );
     return existed.reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
+  /**
+   * Every key's index entry is removed before its value is deleted. A writer adds its entry after
+   * its value, so a key rewritten at any point of the invalidation is either deleted by it or
+   * indexed again by its writer: no live value carrying the tag is left out of the index. (One
+   * script per key cannot do both on a cluster, where the index and the value live in different
+   * slots; the order does it anywhere.)
+   */
   async invalidateTag(tag: string): Promise<string[]> {
     const members = await this.keysForTag(tag);
     // Only cache keys: a stray member naming the system's own state (or nothing) is never deleted.
     const keys = members.filter((key) => key !== '' && !key.startsWith(this.keys.prefix));
-    await this.deleteKeys(keys);
     if (members.length > 0) await this.redis.srem(this.keys.tag(tag), ...members);
+    await this.deleteKeys(keys);
     return keys;
   }
 }

@@ -1,23 +1,24 @@
 // Every Redis key the system keeps besides the cached values themselves, under one prefix.
 // Keys that a Lua script touches together with a value share the value's hash slot, so the
 // layout works on Redis Cluster.
+import { hashTagOf, keySlot, slotTag } from './key-slot';
 
 /** Default prefix for everything but the cached values. */
 export const DEFAULT_PREFIX = 'cw:';
 
-/** The hash-slot tag Redis Cluster would use for `key`: its `{tag}` if it has one, else the key. */
-export function hashTagOf(key: string): string {
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) return key.slice(open + 1, close);
-  }
-  return key;
+/**
+ * The text to put in `{...}` so a helper key lands in `key`'s hash slot: the part of `key` Redis
+ * hashes when braces can hold it (every key whose hashed part has no `}`: the layout of earlier
+ * releases, so their metadata is still found), else a short tag chosen for the key's slot.
+ */
+export function slotTagFor(key: string): string {
+  const hashed = hashTagOf(key);
+  return hashed === '' || hashed.includes('}') ? slotTag(keySlot(key)) : hashed;
 }
 
 export interface RedisKeys {
   readonly prefix: string;
-  /** Hash of a value's metadata; same slot as the value. */
+  /** Hash of a value's metadata, `<prefix>meta:{<slotTagFor(key)>}:<key>`: same slot as the value, for any key. */
   meta(key: string): string;
   /** Set of cache keys carrying a tag. */
   tag(tag: string): string;
@@ -29,11 +30,16 @@ export interface RedisKeys {
    */
   appliedSpecs(): string;
   /**
+   * Lease lock an `apply` holds from reading the applied spec hashes to writing them, so two
+   * applies never interleave; in the slot of `appliedSpecs()`, which is written only by its holder.
+   */
+  applyLock(): string;
+  /**
    * JSON digest of one task workflow run's history (its warms and interval events), kept by
    * `warmctl stats` so a run's history is read once (again only when an open run has grown).
    */
   runDigest(runId: string): string;
-  /** Short lock a cache client holds while it computes `key`; same slot as the value. */
+  /** Short lock a cache client holds while it computes `key`, `<prefix>lock:{<slotTagFor(key)>}:<key>`; same slot as the value. */
   lock(key: string): string;
   /**
    * Sorted set of accesses in one minute (`epochMinute` = ms since epoch / 60 000, floored):
@@ -55,12 +61,13 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
   }
   return {
     prefix,
-    meta: (key) => `${prefix}meta:{${hashTagOf(key)}}:${key}`,
+    meta: (key) => `${prefix}meta:{${slotTagFor(key)}}:${key}`,
     tag: (tag) => `${prefix}tag:${tag}`,
     config: () => `${prefix}config`,
     appliedSpecs: () => `${prefix}applied`,
+    applyLock: () => `${prefix}lock:{${prefix}applied}:apply`,
     runDigest: (runId) => `${prefix}run:${runId}`,
-    lock: (key) => `${prefix}lock:{${hashTagOf(key)}}:${key}`,
+    lock: (key) => `${prefix}lock:{${slotTagFor(key)}}:${key}`,
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
     plannedIntervals: () => `${prefix}planned`,
     usageScratch: (id) => `${prefix}{usage}:tmp:${id}`,

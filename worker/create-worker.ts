@@ -1,7 +1,7 @@
 // createWorker: the composition root. Builds the connections it is not given, the activities
 // with their dependencies, and two Temporal workers: one for the main queue (workflows and
 // normal warms) and one with reserved slots for critical warms.
-import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import type { Cluster, Redis } from 'ioredis';
 import { getHeapStatistics } from 'node:v8';
 import { createActivities } from '../activities/create-activities';
@@ -11,6 +11,7 @@ import type { LoaderRegistry } from '../activities/loaders';
 import { OriginLimiter } from '../activities/origin-limiter';
 import { RedisCacheStore } from '../store/redis-cache-store';
 import { redisKeys } from '../store/redis-keys';
+import { checkEvictionPolicy } from '../store/eviction-policy';
 import { RedisUsageTracker } from '../store/usage-tracker';
 import { resolveLoaderSecurity, type LoaderSecurity } from '../core/loader-security';
 import { criticalTaskQueue } from '../core/workflow-ids';
@@ -210,6 +211,10 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   try {
     const keys = redisKeys(options.prefix ?? env.prefix);
     const store = new RedisCacheStore(redis, keys);
+    // An allkeys-* eviction policy can drop the applied config: said once, never fatal.
+    void checkEvictionPolicy(redis, keys.prefix).then((warning) => {
+      if (warning) Runtime.instance().logger.warn(warning);
+    });
     const activities = createActivities({
       store,
       loaders: options.loaders,

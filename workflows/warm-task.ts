@@ -43,7 +43,7 @@ import { taskSearchAttributes, WARM_BATCHES } from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { CarriedStateError, migrateCarriedTaskState } from './carried-state';
 import { countInput } from './input-metrics';
-import { reservedKeyProblem } from '../core/key-template';
+import { cacheKeyProblem } from '../core/cache-key';
 import { boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
 
 /**
@@ -248,7 +248,7 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
         if (next.taskId !== spec.taskId) {
           throw new Error(`applyTask: spec.taskId: ${next.taskId} sent to task ${spec.taskId}`);
         }
-        const reserved = reservedPrefix === undefined ? undefined : reservedKeyProblem(next.cacheKey, reservedPrefix);
+        const reserved = reservedPrefix === undefined ? undefined : cacheKeyProblem(next.cacheKey, [reservedPrefix]);
         if (reserved) throw new Error(`applyTask: spec.cacheKey: ${reserved}`);
         if (removed) throw new Error(`task ${spec.taskId} is being removed`);
       },

@@ -1,10 +1,14 @@
 // Redis with AUTH (password and ACL user), TLS (`rediss://` with a CA generated here by openssl)
 // and Redis Cluster (three local masters): a real worker process warms through each, the cache
-// client reads through each, and a password never appears in what the worker prints.
+// client reads through each, and a password never appears in what the worker prints. The minimal
+// ACL users of docs/security.md, created from that file, run a worker, warmctl and an application.
 import { Client, Connection } from '@temporalio/client';
 import type { Cluster, Redis } from 'ioredis';
 import { createCacheClient } from '../../client/cache-client';
 import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { checkEvictionPolicy } from '../../store/eviction-policy';
 import { redisKeys } from '../../store/redis-keys';
 import { findFreePort, startRedisServer, type RedisServer } from '../../scripts/local-stack';
 import { createRedis, readRedisEnvironment } from '../../config/redis-connection';
@@ -43,9 +47,12 @@ interface Deployment {
 }
 
 /** A warming client on `redis` and a worker process with `redisEnv`, on their own queue and prefix. */
-async function deploy(redis: Redis | Cluster, redisEnv: Record<string, string>): Promise<Deployment> {
+async function deploy(
+  redis: Redis | Cluster,
+  redisEnv: Record<string, string>,
+  prefix = `${uniqueName('sec')}:`,
+): Promise<Deployment> {
   const taskQueue = uniqueName('tq-sec');
-  const prefix = `${uniqueName('sec')}:`;
   const warming = await createWarmingClient({
     client: temporal,
     redis,
@@ -122,6 +129,112 @@ describe('AUTH', () => {
     expect(worker.output()).not.toContain(wrong);
     expect(await good.get(task.cacheKey)).toBeNull();
     expect(worker.alive()).toBe(true);
+  });
+});
+
+/**
+ * The ACL users docs/security.md documents (its `ACL SETUSER cw-...` lines), for `prefix` and with
+ * `valuePattern` for the value keys: user name -> rules.
+ */
+function documentedAclUsers(prefix: string, valuePattern: string): Map<string, string[]> {
+  const doc = readFileSync(resolve(__dirname, '../../docs/security.md'), 'utf8');
+  const users = new Map<string, string[]>();
+  for (const line of doc.split('\n').filter((l) => l.startsWith('ACL SETUSER cw-'))) {
+    const [, , user, ...rules] = line.trim().split(/\s+/);
+    users.set(
+      user as string,
+      rules.map((rule) => {
+        if (rule === '><password>') return `>${PASSWORD}`;
+        if (rule === '~app:*') return `~${valuePattern}`;
+        return rule.includes('~') ? rule.replaceAll('cw:', prefix) : rule;
+      }),
+    );
+  }
+  return users;
+}
+
+describe('minimal ACL users (docs/security.md)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const url = (user: string) => `redis://${user}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}`;
+  beforeAll(async () => {
+    server = await startRedisServer({ extraArgs: ['--requirepass', PASSWORD, '--maxmemory-policy', 'volatile-lru'] });
+    cleanups.push(() => server.stop());
+    admin = createRedis({ url: `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}` }) as Redis;
+    cleanups.push(() => admin.disconnect());
+  });
+
+  test('the worker, warmctl and an application each work with only their documented ACL', async () => {
+    const prefix = `${uniqueName('acl')}:`;
+    const keys = redisKeys(prefix);
+    const values = uniqueName('aclv');
+    const users = documentedAclUsers(prefix, `${values}:*`);
+    expect([...users.keys()]).toEqual(['cw-worker', 'cw-warmctl', 'cw-app']);
+    for (const [user, rules] of users) await admin.call('ACL', 'SETUSER', user, ...rules);
+
+    // warmctl's connection, and a worker process as cw-worker.
+    const warmctlRedis = createRedis({ url: url('cw-warmctl') });
+    cleanups.push(() => warmctlRedis.disconnect());
+    const { warming, worker } = await deploy(warmctlRedis, { REDIS_URL: url('cw-worker') }, prefix);
+    const tag = uniqueName('acltag');
+    const task = { ...originTask('acl', { tags: [tag] }), cacheKey: `${values}:task` };
+    const quiet = { everyMinutes: 1440 };
+    expect(await warming.apply({ tasks: [task], optimizer: quiet })).toMatchObject({ created: 1 });
+    await waitFor(
+      'the warm written as cw-worker',
+      async () => (await admin.get(task.cacheKey)) === `${task.taskId}-v1`,
+    );
+
+    // An application as cw-app: reads counted, a compute written with its tag.
+    const warnings: string[] = [];
+    const cache = createCacheClient({ redisUrl: url('cw-app'), prefix, logger: { warn: (m) => warnings.push(m) } });
+    try {
+      expect(await cache.get(task.cacheKey)).toBe(`${task.taskId}-v1`);
+      const computed = `${values}:computed`;
+      expect(await cache.getOrCompute(computed, () => 'computed', { ttlSeconds: 60, tags: [tag] })).toBe('computed');
+      expect(await cache.getOrCompute(computed, () => 'again', { ttlSeconds: 60 })).toBe('computed');
+      await cache.flush();
+      expect(warnings).toEqual([]);
+      expect(Number(await admin.hget(keys.meta(task.cacheKey), 'reads'))).toBe(1);
+      expect((await cache.usage.topKeys(60, 10)).map((u) => u.key).sort()).toEqual([computed, task.cacheKey].sort());
+    } finally {
+      await cache.close();
+    }
+
+    // The optimiser (in the worker) reads the counts; warmctl keeps digests, invalidates, applies again.
+    expect(await warming.optimize()).toBeDefined();
+    expect(await warming.stats({ taskId: task.taskId })).toMatchObject({ totalWarmings: 1, succeeded: 1 });
+    expect(await admin.keys(`${prefix}run:*`)).toHaveLength(1);
+    expect((await warming.invalidateTag(tag)).keys.sort()).toEqual([`${values}:computed`, task.cacheKey].sort());
+    expect(await admin.exists(task.cacheKey, `${values}:computed`)).toBe(0);
+    const again = await warming.apply({ tasks: [{ ...task, intervalMinutes: 500 }], optimizer: quiet });
+    expect(again).toMatchObject({ updated: 1 });
+    expect(await admin.hget(keys.appliedSpecs(), task.taskId)).not.toBeNull();
+    expect(worker.output()).not.toMatch(/NOPERM|NOAUTH|WRONGPASS/);
+
+    // Each role is held to its own keys.
+    const app = createRedis({ url: url('cw-app') });
+    const workerUser = createRedis({ url: url('cw-worker') });
+    cleanups.push(
+      () => app.disconnect(),
+      () => workerUser.disconnect(),
+    );
+    await expect(app.set(keys.config(), '{}')).rejects.toThrow(/NOPERM/);
+    await expect(app.hset(keys.appliedSpecs(), 'x', 'y')).rejects.toThrow(/NOPERM/);
+    await expect(workerUser.set(keys.config(), '{}')).rejects.toThrow(/NOPERM/);
+    await expect(workerUser.hset(keys.appliedSpecs(), 'x', 'y')).rejects.toThrow(/NOPERM/);
+    await expect(warmctlRedis.zincrby(keys.usageBucket(1), 1, 'x')).rejects.toThrow(/NOPERM/);
+
+    // The worker's eviction-policy check, as cw-worker: quiet under volatile-lru, one line under allkeys-lru.
+    expect(await checkEvictionPolicy(workerUser, prefix)).toBeUndefined();
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const warning = await checkEvictionPolicy(workerUser, prefix);
+      expect(warning).toMatch(new RegExp(`^Redis maxmemory-policy is allkeys-lru: .*can evict ${prefix}config`));
+      expect(warning?.split('\n')).toHaveLength(1);
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+    }
   });
 });
 
@@ -254,6 +367,67 @@ describe('Cluster', () => {
       await cache.close();
     }
     expect(worker.output()).not.toContain(PASSWORD);
+  });
+
+  test('keys with } and no valid hash tag are computed, counted, warmed and invalidated on the cluster', async () => {
+    const { warming, worker, prefix } = await deploy(redis, { REDIS_URL: cluster.url, REDIS_CLUSTER: '1' });
+    const keys = redisKeys(prefix);
+    const tag = uniqueName('btag');
+    const base = uniqueName('brace');
+    const odd = [`${base}:a}b`, `${base}:x:}{`, `{}${base}}`, `}${base}{`];
+    // Each helper key really is in its value's slot on this cluster, whatever the key.
+    for (const key of odd) {
+      const slot = await redis.cluster('KEYSLOT', key);
+      expect([await redis.cluster('KEYSLOT', keys.meta(key)), await redis.cluster('KEYSLOT', keys.lock(key))]).toEqual([
+        slot,
+        slot,
+      ]);
+    }
+    const cache = createCacheClient({ redisUrl: cluster.url, cluster: true, prefix });
+    try {
+      // getOrCompute and warm: the lock, then the version-checked write of value and metadata in one script.
+      expect(
+        await Promise.all(odd.map((key) => cache.getOrCompute(key, () => `v:${key}`, { ttlSeconds: 60, tags: [tag] }))),
+      ).toEqual(odd.map((key) => `v:${key}`));
+      expect(
+        await cache.warm(odd[0] as string, () => 'forced', { ttlSeconds: 60, tags: [tag], force: true }),
+      ).toMatchObject({
+        warmed: true,
+      });
+      for (const key of odd) await cache.get(key);
+      await cache.flush();
+      expect(Number(await redis.hget(keys.meta(odd[1] as string), 'reads'))).toBe(1);
+      expect((await cache.invalidateByTags([tag])).sort()).toEqual([...odd].sort());
+      for (const key of odd) expect(await redis.exists(key)).toBe(0);
+
+      // A pattern key whose value has a } is warmed by the worker (warmBatch, through a bulk re-warm).
+      const match = `${base}:p:{id}`;
+      const id = 'q}r';
+      origin.route(`/${base}/${encodeURIComponent(id)}`, () => ({ body: 'pattern value' }));
+      await warming.apply({
+        patterns: [{ match, loader: { type: 'http', url: `${origin.url}/${base}/{id}` }, ttlSeconds: 600 }],
+      });
+      const report = await warming.rewarmKeys([`${base}:p:${id}`]);
+      expect(report.patterns).toEqual([expect.objectContaining({ keys: 1, warmed: 1, failed: 0 })]);
+      expect(await redis.get(`${base}:p:${id}`)).toBe('pattern value');
+      expect(await redis.hget(keys.meta(`${base}:p:${id}`), 'source')).toBe(`bulk:${match}`);
+    } finally {
+      await cache.close();
+    }
+    expect(worker.output()).not.toContain('CROSSSLOT');
+  });
+
+  test('the eviction-policy check warns when any master has an allkeys-* policy', async () => {
+    expect(await checkEvictionPolicy(redis)).toBeUndefined();
+    const last = cluster.nodes[2] as RedisServer;
+    const node = createRedis({ url: `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${last.port}` }) as Redis;
+    try {
+      await node.config('SET', 'maxmemory-policy', 'allkeys-lfu');
+      expect(await checkEvictionPolicy(redis)).toMatch(/^Redis maxmemory-policy is allkeys-lfu: .*cw:config/);
+    } finally {
+      await node.config('SET', 'maxmemory-policy', 'noeviction');
+      node.disconnect();
+    }
   });
 
   test('a worker given several seed nodes finds the cluster when the first seed is down, and prints no seed password', async () => {

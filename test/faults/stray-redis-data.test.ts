@@ -150,3 +150,150 @@ test.each([
     }
   },
 );
+
+afterEach(async () => {
+  // Whatever a test planted and the code under test did not replace must not fail the next test.
+  const keys = redisKeys(stack.prefix);
+  for (const key of [keys.appliedSpecs(), keys.plannedIntervals()]) {
+    if ((await stack.redis.type(key)) !== 'hash') await stack.redis.del(key);
+  }
+});
+
+/** Stray data of each type a test plants where one of the system's keys belongs. */
+const STRAY_TYPES: [string, (redis: TestStack['redis'], key: string) => Promise<unknown>][] = [
+  // With no expiry: where a lock belongs, what a crashed holder of an older version might leave.
+  ['a string', (redis, key) => redis.set(key, 'junk')],
+  ['a list', (redis, key) => redis.rpush(key, 'a', 'b')],
+  ['a set', (redis, key) => redis.sadd(key, 'a', 'b')],
+];
+
+test.each(STRAY_TYPES)(
+  'applied spec hashes that are %s are replaced: apply asks the workflow, then records what it runs',
+  async (_what, plant) => {
+    const { taskId, cacheKey } = await applyTask();
+    const keys = redisKeys(stack.prefix);
+    await stack.redis.del(keys.appliedSpecs());
+    await plant(stack.redis, keys.appliedSpecs());
+    const task = {
+      taskId,
+      cacheKey,
+      loader: { type: 'http' as const, url: `${origin.url}/${taskId}` },
+      ttlSeconds: 600,
+      intervalMinutes: 300,
+    };
+    // A changed spec: updated through the workflow, over the junk.
+    expect((await stack.warming.apply({ tasks: [task] })).tasks).toEqual([
+      expect.objectContaining({ taskId, action: 'updated' }),
+    ]);
+    expect(await stack.redis.type(keys.appliedSpecs())).toBe('hash');
+    expect((await stack.warming.apply({ tasks: [task] })).tasks).toEqual([{ taskId, action: 'unchanged' }]);
+    expect((await stack.warming.status(taskId)).intervalMinutes).toBe(300);
+  },
+);
+
+test.each(STRAY_TYPES)(
+  'planned intervals that are %s do not stop an apply that re-plans a task',
+  async (_what, plant) => {
+    const { taskId, cacheKey } = await applyTask();
+    const keys = redisKeys(stack.prefix);
+    await stack.redis.del(keys.plannedIntervals());
+    await plant(stack.redis, keys.plannedIntervals());
+    const report = await stack.warming.apply({
+      tasks: [{ taskId, cacheKey, loader: { type: 'http', url: `${origin.url}/${taskId}` }, ttlSeconds: 60 }],
+    });
+    expect(report.tasks).toEqual([expect.objectContaining({ taskId, action: 'updated' })]);
+    expect(await stack.redis.exists(keys.plannedIntervals())).toBe(0); // the junk went; the optimiser plans anew
+    const cycle = await stack.warming.optimize();
+    expect(cycle).toBeDefined();
+  },
+);
+
+test.each(STRAY_TYPES)(
+  "a run's history digest that is %s is read from history again and rewritten",
+  async (_what, plant) => {
+    const { taskId } = await applyTask();
+    const keys = redisKeys(stack.prefix);
+    const { runId } = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).describe();
+    await stack.redis.del(keys.runDigest(runId));
+    await plant(stack.redis, keys.runDigest(runId));
+    const stats = await stack.warming.stats({ taskId });
+    expect(stats).toMatchObject({ totalWarmings: 1, succeeded: 1 });
+    expect(await stack.redis.type(keys.runDigest(runId))).toBe('string');
+    expect(JSON.parse((await stack.redis.get(keys.runDigest(runId))) as string)).toMatchObject({
+      warms: [expect.anything()],
+    });
+  },
+);
+
+test.each(STRAY_TYPES.slice(1))(
+  'an applied config that is %s counts as none: the optimiser and clients carry on, and apply writes over it',
+  async (_what, plant) => {
+    const { taskId, cacheKey } = await applyTask();
+    const keys = redisKeys(stack.prefix);
+    const saved = (await stack.redis.get(keys.config())) as string;
+    await stack.redis.del(keys.config());
+    await plant(stack.redis, keys.config());
+    try {
+      expect(await stack.warming.appliedConfig()).toBeUndefined();
+      expect(await stack.warming.optimize()).toMatchObject({ tasksOptimized: 0 });
+      // A re-warm with no config finds no owner: reported, not thrown.
+      expect(await stack.warming.rewarmKeys([cacheKey])).toMatchObject({ unowned: [cacheKey] });
+    } finally {
+      await stack.redis.del(keys.config());
+      await stack.redis.set(keys.config(), saved);
+    }
+    await stack.redis.del(keys.config());
+    await plant(stack.redis, keys.config());
+    await stack.warming.apply(JSON.parse(saved));
+    expect((await stack.warming.appliedConfig())?.tasks.map((t) => t.taskId)).toContain(taskId);
+  },
+);
+
+test.each(STRAY_TYPES)('an apply lock that is %s does not hold up apply', async (_what, plant) => {
+  const { taskId, cacheKey } = await applyTask();
+  const lock = redisKeys(stack.prefix).applyLock();
+  await plant(stack.redis, lock);
+  const started = Date.now();
+  const task = { taskId, cacheKey, loader: { type: 'http' as const, url: `${origin.url}/${taskId}` }, ttlSeconds: 600 };
+  expect(await stack.warming.apply({ tasks: [task] })).toMatchObject({ tasks: [expect.objectContaining({ taskId })] });
+  expect(Date.now() - started).toBeLessThan(10_000); // not the 5 minutes a live lock may be waited for
+  expect(await stack.redis.exists(lock)).toBe(0);
+});
+
+test.each(STRAY_TYPES)(
+  'a compute lock that is %s neither fails getOrCompute nor makes it wait out the lock',
+  async (_what, plant) => {
+    const key = `${uniqueName('stray')}:computed`;
+    await plant(stack.redis, redisKeys(stack.prefix).lock(key));
+    const client = createCacheClient({ redis: stack.redis, prefix: stack.prefix, lockMs: 30_000 });
+    try {
+      const started = Date.now();
+      expect(await client.getOrCompute(key, () => 'fresh', { ttlSeconds: 60 })).toBe('fresh');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await stack.redis.exists(redisKeys(stack.prefix).lock(key))).toBe(0);
+    } finally {
+      await client.close();
+    }
+  },
+);
+
+test('every key the system keeps has its stray-data case here', () => {
+  // Adding a key builder to RedisKeys means adding its case above (or saying here why it needs none).
+  const covered = {
+    meta: 'metadata ... is replaced by the next warm; reads over stray metadata',
+    tag: 'a tag index that is not a set',
+    config: 'an applied config that is ...',
+    appliedSpecs: 'applied spec hashes that are ...',
+    applyLock: 'an apply lock that is ...',
+    runDigest: "a run's history digest that is ...",
+    lock: 'a compute lock that is ...',
+    usageBucket: 'usage buckets ... of the wrong type',
+    plannedIntervals: 'usage buckets and planned intervals; planned intervals that are ...',
+    optimizerTuning: "the optimiser's self-tuned cycle over stray data",
+    // Named by a fresh random id per union, written (ZUNIONSTORE replaces any type) and deleted in one transaction.
+    usageScratch: 'none needed',
+  };
+  const keys = redisKeys(stack.prefix) as unknown as Record<string, unknown>;
+  const builders = Object.keys(keys).filter((name) => typeof keys[name] === 'function');
+  expect(builders.sort()).toEqual(Object.keys(covered).sort());
+});

@@ -62,6 +62,11 @@ test.each<[string, unknown, RegExp]>([
   ],
   ['a key with whitespace', withTask({ cacheKey: 'a b' }), /tasks\[0\]\.cacheKey: must not contain whitespace/],
   [
+    'a key with a control character',
+    withTask({ cacheKey: 'a\u0000b' }),
+    /tasks\[0\]\.cacheKey: must not contain control characters/,
+  ],
+  [
     'duplicate task ids',
     { tasks: [task, { ...task, cacheKey: 'other' }] },
     /^cfg\.json: tasks\[1\]\.taskId: "catalog" is a duplicate of tasks\[0\]/,

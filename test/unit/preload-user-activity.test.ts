@@ -316,7 +316,11 @@ test('preloadUser refuses a key under the reserved prefix as that key failing, l
     input({ settings, reservedPrefix: 'cw:a' }),
   );
   expect(source(result, 'forms').keys).toEqual([
-    expect.objectContaining({ formId: 'a', ok: false, error: 'Error: key is under the reserved prefix "cw:a"' }),
+    expect.objectContaining({
+      formId: 'a',
+      ok: false,
+      error: 'BadInput: key "cw:a" is under the reserved prefix "cw:a": cached values are never written there',
+    }),
     expect.objectContaining({ formId: 'b', ok: true }),
   ]);
   expect(loads.filter((l) => l.startsWith('form:'))).toEqual(['form:b']);

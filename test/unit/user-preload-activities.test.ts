@@ -63,3 +63,18 @@ test.each([
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toMatch(message);
 });
+
+test('readUserPreloadSettings treats stray data of another type where the config belongs as no config', async () => {
+  const { readUserPreloadSettings } = createUserPreloadActivities({
+    loaders: new Loaders({ registry: {}, limiter, limits: DEFAULT_LIMITS }),
+    appliedConfig: {
+      readAppliedConfig: async () => {
+        throw new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+      },
+      reservedPrefix: 'cw:',
+    },
+  });
+  const failure = await failureOf(mockEnv().run(readUserPreloadSettings));
+  expect(failure).toMatchObject({ nonRetryable: true, type: 'UserPreloadNotConfigured' });
+  expect(failure.message).toMatch(/no config has been applied/);
+});
