@@ -3,7 +3,7 @@
 import { createCacheClient } from '../../client/cache-client';
 import { findFreePort, startRedisServer, type RedisServer } from '../../scripts/local-stack';
 import { taskWorkflowId } from '../../workflows';
-import { testServers, uniqueName, waitFor } from '../helpers/test-env';
+import { expectUnchangedFor, testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { killWorkerProcesses, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { Redis } from 'ioredis';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
@@ -62,8 +62,9 @@ test('a warm during a Redis restart is retried and completes once Redis is back'
   await redisServer?.stop();
   redisServer = undefined;
   const warming = stack.warming.warm(taskId, { reason: 'during outage' });
-  // Two loads: the first attempt's write failed and the activity is being retried.
-  await waitFor('a retry of the warm', () => origin.hitsFor(path) >= 3, { timeoutMs: 30_000 });
+  await waitFor('the warm to start', async () => (await stack.warming.status(taskId)).state === 'warming');
+  // A load takes its version from Redis first: while Redis is down no attempt reaches the origin.
+  await expectUnchangedFor(3_000, async () => origin.hitsFor(path));
   redisServer = await startRedisServer({ port }); // empty: no persistence
   const outcome = await warming;
   expect(outcome).toMatchObject({ ok: true, result: { written: true } });
@@ -82,9 +83,11 @@ test('a warm while Redis is frozen (SIGSTOP) completes when it thaws', async () 
   let thawed = false;
   try {
     const warming = stack.warming.warm(taskId, { reason: 'while frozen' });
-    await waitFor('the load done and the write waiting', () => origin.hitsFor(path) === 2);
-    // Holding the fault (not waiting for an effect): the write waits on the frozen server.
+    await waitFor('the warm to start', async () => (await stack.warming.status(taskId)).state === 'warming');
+    // Holding the fault (not waiting for an effect): the warm waits on the frozen server for the
+    // load's version (read from Redis before the load), so the origin is not called yet.
     await new Promise((r) => setTimeout(r, 6_000));
+    expect(origin.hitsFor(path)).toBe(1);
     process.kill(server.pid, 'SIGCONT');
     thawed = true;
     const outcome = await warming;

@@ -107,7 +107,7 @@ test('a login preload cut off by SIGKILL completes on a new worker, every source
       forms: {
         list: { type: 'http', url: `${origin.url}${path('users/{userId}/forms')}` },
         item: { type: 'http', url: `${origin.url}${path('forms/{formId}')}` },
-        key: `${ns}:form:{formId}`,
+        key: `${ns}-form:{formId}`,
         ttlSeconds: 600,
       },
     },
@@ -117,7 +117,7 @@ test('a login preload cut off by SIGKILL completes on a new worker, every source
   await waitFor(
     'the forms written and the first navigation load in flight',
     async () =>
-      (await stack.redis.exists(`${ns}:form:f1`, `${ns}:form:f2`)) === 2 &&
+      (await stack.redis.exists(`${ns}-form:f1`, `${ns}-form:f2`)) === 2 &&
       origin.hitsFor(path(`users/${userId}/navigation`)) === 1 &&
       origin.inFlight() > 0,
   );
@@ -140,7 +140,7 @@ test('a login preload cut off by SIGKILL completes on a new worker, every source
   // The whole preload ran again: each source loaded twice, the second load's value stored.
   expect(await stack.redis.get(`${ns}:${userId}:navigation`)).toBe('navigation-2');
   expect(await stack.redis.get(`${ns}:${userId}:session`)).toBe('session-2');
-  expect(await stack.redis.mget(`${ns}:form:f1`, `${ns}:form:f2`)).toEqual(['f1-2', 'f2-2']);
+  expect(await stack.redis.mget(`${ns}-form:f1`, `${ns}-form:f2`)).toEqual(['f1-2', 'f2-2']);
   const child = await stack.temporal.workflow
     .getHandle<() => Promise<PreloadUserResult>>(status.lastResult?.workflowId as string)
     .result();
