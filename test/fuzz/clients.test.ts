@@ -185,6 +185,8 @@ test.each([
             ? [
                 { op: 'recordAccess', key: { not: 'a string' } },
                 { op: 'get', key: 42 },
+                // An object with no prototype: it cannot even be turned into a string.
+                { op: 'recordAccess', key: Object.create(null) as unknown },
               ]
             : [
                 { op: 'getOrCompute', key: 'a}b', value: 'v', ttlSeconds: 60, tags: ['t'] },
