@@ -286,9 +286,12 @@ async function bulkProblem(handle: WorkflowHandle, sent: HostilePayload): Promis
   );
   if (outcome.ok) {
     const { result } = outcome;
-    if (result.failed > 0)
+    // A key a var makes unservable is that key's fault: counted, while the rest are warmed. A bad
+    // template, loader or option is the whole input's: it fails naming the field.
+    const perKey = sent.field?.[0] === 'vars' || sent.field?.[0] === 'idRange';
+    if (result.failed > 0 && !perKey)
       return `completed with ${result.failed} of ${result.keys} keys failed instead of failing naming the field`;
-    if (result.keys > 0 && result.warmed + result.superseded !== result.keys)
+    if (result.keys > 0 && result.warmed + result.superseded + result.failed !== result.keys)
       return `completed having warmed ${result.warmed + result.superseded} of ${result.keys} keys`;
     return undefined;
   }

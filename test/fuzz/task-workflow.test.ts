@@ -408,8 +408,10 @@ async function startedTaskProblem(
     const omitted = sent.change === 'removed' && sent.field?.length === 2 ? sent.field[1] : undefined;
     if (sent.field?.[0] === 'spec' && omitted !== undefined && DEFAULTED_FIELDS.has(omitted))
       return `failed ("${clip(failure.message, 200)}"), but ${omitted} has a default: a spec without it is valid`;
-    if (sent.field && sent.change !== 'whole' && !namesField(failure.message, sent.field.slice(1)))
-      return `failed with "${clip(failure.message, 200)}", which does not name ${sent.field.join('.')}`;
+    // `spec.cacheKey` is named as cacheKey (or spec.cacheKey), a whole `spec` as spec.
+    const named = sent.field && sent.field.length > 1 ? sent.field.slice(1) : sent.field;
+    if (named && sent.change !== 'whole' && !namesField(failure.message, named))
+      return `failed with "${clip(failure.message, 200)}", which does not name ${named.join('.')}`;
     return oneLineProblem(failure.message);
   }
   if (closed !== 'RUNNING') return `ended ${closed} instead of running or failing`;
