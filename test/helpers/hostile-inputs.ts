@@ -281,14 +281,15 @@ export function describeValue(value: unknown, max = 300): string {
  * fast-check options for properties that run against the servers: a few runs of a batch each, and
  * shrinking bounded by `budgetMs` so a failure reports the smallest counterexample found by then.
  * `examples` run first, every time: the known hard cases, so a few random runs cannot miss them.
- * `CW_FUZZ_SEED` (and `CW_FUZZ_PATH`) replay a reported failure: its seed and path.
+ * `CW_FUZZ_SEED` (and `CW_FUZZ_PATH`) replay a reported failure: its seed and path;
+ * `CW_FUZZ_EXAMPLES=0` leaves the examples out, to explore past a known failure.
  */
 export function serverFuzzOptions<T>(numRuns: number, budgetMs: number, examples: NoInfer<T>[] = []): fc.Parameters<T> {
   const seed = process.env.CW_FUZZ_SEED;
   const path = process.env.CW_FUZZ_PATH;
   return {
     numRuns,
-    examples,
+    examples: process.env.CW_FUZZ_EXAMPLES === '0' ? [] : examples,
     includeErrorInReport: true,
     plugins: [fc.interruptAfterTimeLimit(budgetMs) as fc.Plugin<T>],
     ...(seed ? { seed: Number(seed) } : {}),
