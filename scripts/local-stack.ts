@@ -148,6 +148,12 @@ export interface TemporalDevServerOptions {
    */
   detached?: boolean;
   startTimeoutMs?: number;
+  /**
+   * Dynamic config values (`--dynamic-config-value key=<JSON>`), over the dev server's defaults:
+   * the tests pass the limits of the project's own deployment (test/helpers/production-limits.ts).
+   * The demo and the benchmarks keep the defaults.
+   */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export async function startTemporalDevServer(options: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
@@ -169,6 +175,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     '--dynamic-config-value',
     'system.forceSearchAttributesCacheRefreshOnRead=true',
     ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', `${attribute.name}=${attribute.cliType}`]),
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
   ];
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');

@@ -1,9 +1,11 @@
-// Starts one Temporal dev server and one redis-server for the whole jest run, on free loopback
-// ports, and bundles the workflows once. A server that cannot start fails the run: nothing is skipped.
+// Starts one Temporal dev server (with the limits of the project's deployment) and one redis-server
+// for the whole jest run, on free loopback ports, and bundles the workflows once. A server that
+// cannot start fails the run: nothing is skipped.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startRedisServer, startTemporalDevServer, waitForTemporal, type LocalServer } from '../scripts/local-stack';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
+import { productionDynamicConfig } from './helpers/production-limits';
 
 declare global {
   var __CW_TEST_SERVERS__: LocalServer[] | undefined;
@@ -24,7 +26,9 @@ export default async function globalSetup(): Promise<void> {
   });
   try {
     const [temporal, redis] = await Promise.all([
-      startTemporalDevServer().then((server) => (servers.push(server), server)),
+      startTemporalDevServer({ dynamicConfig: productionDynamicConfig() }).then(
+        (server) => (servers.push(server), server),
+      ),
       startRedisServer().then((server) => (servers.push(server), server)),
     ]);
     await waitForTemporal(temporal.address);

@@ -20,6 +20,8 @@ export interface TestOrigin {
   hitsFor(path: string): number;
   /** Replaces (or adds) the route for an exact path. */
   route(path: string, route: OriginRoute): void;
+  /** Adds a route for every path under `prefix` (ending in `/`) that has no exact route; the longest prefix wins. */
+  routeUnder(prefix: string, route: OriginRoute): void;
   /** Loads in flight right now, and the most seen at once. */
   inFlight(): number;
   maxInFlight(): number;
@@ -28,6 +30,13 @@ export interface TestOrigin {
 
 export async function startTestOrigin(routes: Record<string, OriginRoute> = {}): Promise<TestOrigin> {
   const table = new Map(Object.entries(routes));
+  const under = new Map<string, OriginRoute>();
+  const routeFor = (path: string): OriginRoute | undefined => {
+    const exact = table.get(path);
+    if (exact) return exact;
+    const prefixes = [...under.keys()].filter((prefix) => path.startsWith(prefix)).sort((a, b) => b.length - a.length);
+    return prefixes[0] === undefined ? undefined : under.get(prefixes[0]);
+  };
   const hits = new Map<string, number>();
   const requests: string[] = [];
   let inFlight = 0;
@@ -40,7 +49,7 @@ export async function startTestOrigin(routes: Record<string, OriginRoute> = {}):
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     try {
-      const route = table.get(path);
+      const route = routeFor(path);
       const reply: OriginReply = route ? await route(request, hit) : { status: 404, body: 'no such route' };
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
       response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
@@ -60,6 +69,10 @@ export async function startTestOrigin(routes: Record<string, OriginRoute> = {}):
     requests,
     hitsFor: (path) => hits.get(path) ?? 0,
     route: (path, route) => void table.set(path, route),
+    routeUnder: (prefix, route) => {
+      if (!prefix.endsWith('/')) throw new Error(`a route prefix ends in / (got ${prefix})`);
+      under.set(prefix, route);
+    },
     inFlight: () => inFlight,
     maxInFlight: () => maxInFlight,
     close: () =>
