@@ -14,6 +14,7 @@ import { isWrongType } from '../store/redis-errors';
 import { versionClock, type VersionClock } from '../store/version-clock';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
+import { reservedKeyMessage } from '../core/cache-key';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
@@ -229,6 +230,20 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         applied?.reservedPrefix,
         input.reservedPrefix,
       ].filter((prefix): prefix is string => typeof prefix === 'string' && prefix !== '');
+      if (input.settings !== undefined) {
+        // Settings sent in the input (0.1 sessions, or a start by hand) are input: a key template
+        // under the reserved prefix is refused whole, naming it, before anything loads.
+        for (const name of ['session', 'navigation', 'forms'] as const) {
+          const template = settings[name]?.key;
+          const reserved = reservedPrefixes.find((prefix) => template?.startsWith(prefix));
+          if (template !== undefined && reserved !== undefined) {
+            throw ApplicationFailure.nonRetryable(
+              `settings.${name}.key: ${reservedKeyMessage(template, reserved)}`,
+              FailureTypes.badInput,
+            );
+          }
+        }
+      }
       const tags = [`user:${userId}`];
       const source = `user:${userId}`;
       const context = Context.current();

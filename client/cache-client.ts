@@ -263,6 +263,7 @@ export class CacheClient {
   /** The value at `key` as a string, or null on a miss. Counts one access. */
   async get(key: string): Promise<string | null> {
     this.checkOpen();
+    checkReadKey(key);
     const value = await this.redis.get(key);
     this.count(key, value !== null);
     return value;
@@ -271,6 +272,7 @@ export class CacheClient {
   /** The value at `key` as bytes, or null on a miss. Counts one access. */
   async getBuffer(key: string): Promise<Buffer | null> {
     this.checkOpen();
+    checkReadKey(key);
     const value = await this.redis.getBuffer(key);
     this.count(key, value !== null);
     return value;
@@ -279,6 +281,7 @@ export class CacheClient {
   /** Counts one access to `key` without reading it (for reads that bypass this client). */
   recordAccess(key: string): void {
     this.checkOpen();
+    checkReadKey(key);
     this.count(key, false);
   }
 
@@ -412,7 +415,7 @@ export class CacheClient {
   }
 
   private checkKey(key: string): void {
-    if (typeof key !== 'string' || key === '') throw new Error('key must be a non-empty string');
+    checkReadKey(key);
     if (key.startsWith(this.keys.prefix)) {
       // The prefix holds the system's own state (config, metadata, tags); a value there could clobber it.
       throw new Error(`key "${key}" is under the reserved prefix "${this.keys.prefix}"`);
@@ -597,4 +600,16 @@ function delay(ms: number): Promise<void> {
 /** The environment's Sentinel, NAT map and DNS settings (the URL, cluster flag and CA come from the options). */
 function redisTopology({ sentinel, natMap, dnsLookup }: RedisOptions): Partial<RedisOptions> {
   return { ...(sentinel ? { sentinel } : {}), ...(natMap ? { natMap } : {}), ...(dnsLookup ? { dnsLookup } : {}) };
+}
+
+/**
+ * A key to read or count: any non-empty string (an application may read keys this system never
+ * writes). Anything else is refused before it reaches the access buffer, whose flush it would
+ * break for every key.
+ */
+function checkReadKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '') {
+    const got = key === null ? 'null' : key === '' ? 'an empty string' : typeof key;
+    throw new TypeError(`key must be a non-empty string (got ${got})`);
+  }
 }

@@ -42,6 +42,7 @@ import {
   statusQuery,
   taskIdFromWorkflowId,
   taskWorkflowId,
+  MAX_REASON_LENGTH,
   taskSearchAttributes,
   taskSummary,
   WARM_CRITICAL,
@@ -528,7 +529,7 @@ export class WarmingClient implements KeyRewarmer {
   /** Forces a warm now. With `wait` (default) resolves with its outcome; else returns at once. */
   async warm(taskId: string, options: { reason?: string; wait?: boolean } = {}): Promise<WarmOutcome | undefined> {
     const handle = await this.runningHandle(taskId);
-    const payload = options.reason ? { reason: options.reason } : {};
+    const payload = options.reason ? { reason: options.reason.slice(0, MAX_REASON_LENGTH) } : {};
     if (options.wait === false) {
       await handle.signal(forceWarmSignal, payload);
       return undefined;
@@ -743,7 +744,7 @@ export class WarmingClient implements KeyRewarmer {
   /** Stops a task's schedule; resolves with its final status once the workflow has completed. */
   async remove(taskId: string, reason?: string): Promise<TaskStatus> {
     const handle = await this.runningHandle(taskId);
-    await handle.signal(removeSignal, reason ? { reason } : {});
+    await handle.signal(removeSignal, reason ? { reason: reason.slice(0, MAX_REASON_LENGTH) } : {});
     return this.withWorker(handle.result(), `remove ${taskId}`);
   }
 

@@ -74,7 +74,9 @@ function bulkWarmInputProblem(input: unknown): string | undefined {
     if (bad >= 0) return `vars[${bad}] must be an object of strings`;
     keys += vars.length;
   }
-  if (keys > MAX_BULK_KEYS) return `at most ${MAX_BULK_KEYS} keys per bulk warm (got ${keys})`;
+  if (keys > MAX_BULK_KEYS) {
+    return `${idRange !== undefined ? 'idRange' : 'vars'}: at most ${MAX_BULK_KEYS} keys per bulk warm (got ${keys})`;
+  }
   for (const [name, value, max] of [
     ['batchSize', batchSize, 5_000],
     ['parallelBatches', parallelBatches, 64],

@@ -4,6 +4,9 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TaskSpec } from '../core/config-schema';
 import type { WarmKeyResult } from '../activities/create-activities';
 
+/** Longest `reason` a `forceWarm`, `warmNow` or `remove` payload may carry, in characters. */
+export const MAX_REASON_LENGTH = 500;
+
 /** `forceWarm` payload: optional, and so is its reason. */
 export interface ForceWarm {
   reason?: string;

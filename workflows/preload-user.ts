@@ -7,7 +7,14 @@
 // (release 0.2 on) the activity is local (a marker in this workflow's first task, no activity task
 // round trip) and reads the applied config itself; with `settings` (release 0.1 sessions) it is a
 // normal activity given the settings the session read.
-import { ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import { userIdProblem } from '../core/user-login';
 import type { Activities } from '../activities/create-activities';
 import type { LoaderSpec, UserPreloadSpec } from '../core/config-schema';
@@ -31,6 +38,12 @@ export interface PreloadUserInput {
 }
 
 const SOURCE_ORDER: readonly PreloadSourceName[] = ['session', 'navigation', 'forms'];
+
+/**
+ * Patch: a preload given `settings` its activity refuses as input (a key under the reserved
+ * prefix, a malformed section) fails naming the field; before, it completed with every source failed.
+ */
+export const STRICT_PRELOAD_INPUT_PATCH = 'strict-preload-input';
 
 /**
  * How the preload activity retries each load and write inside itself. A login waits on these, so
@@ -172,6 +185,10 @@ async function preloadWithSettings(input: PreloadUserInput, settings: UserPreloa
     }));
   } catch (err) {
     if (isCancellation(err)) throw err;
+    // An input the activity refused is the starter's fault, not the sources': fail, naming the field.
+    if (isBadInput(err) && patched(STRICT_PRELOAD_INPUT_PATCH)) {
+      throw ApplicationFailure.nonRetryable(`preloadUserWorkflow input refused: ${describeFailure(err)}`, 'BadInput');
+    }
     // Nothing is known of any source: each configured one failed for the activity's reason.
     const error = describeFailure(err);
     const durationMs = Date.now() - startedMs;
@@ -207,4 +224,9 @@ function preloadInputProblem(input: unknown): string | undefined {
   if (settings !== undefined && (typeof settings !== 'object' || settings === null))
     return 'settings must be an object';
   return undefined;
+}
+
+/** Whether an activity failed for its input (`BadInput`), not for a source. */
+function isBadInput(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BadInput';
 }

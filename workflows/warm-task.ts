@@ -37,6 +37,7 @@ import {
   type TaskStatus,
   type WarmOutcome,
   type WarmTrigger,
+  MAX_REASON_LENGTH,
 } from './definitions';
 import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/workflow-ids';
 import { taskSearchAttributes, WARM_BATCHES } from './search-attributes';
@@ -102,6 +103,8 @@ export const BATCH_RESULT_PATCH = 'batch-result';
  * and fails, naming the field, when it cannot serve it. Runs started before it never parsed.
  */
 export const PARSE_START_PATCH = 'parse-start';
+/** Patch: a `remove` with a malformed payload is dropped like any malformed signal; before, it removed the task. */
+export const STRICT_REMOVE_PATCH = 'strict-remove';
 /** How many fleet operations' results a task keeps in `WarmBatches`. */
 const MAX_BATCH_RESULTS = 16;
 const BATCH_ID = /^[A-Za-z0-9:_.-]{1,64}$/;
@@ -110,7 +113,6 @@ const BATCH_ID = /^[A-Za-z0-9:_.-]{1,64}$/;
 export type TaskQueueKind = 'main' | 'critical';
 /** After a failed warm the next try comes after the interval or this, whichever is sooner. */
 const FAILURE_RETRY_MS = 5 * 60_000;
-const MAX_REASON_LENGTH = 500;
 /** An error kept in status and carried state: whole messages, but never a payload's worth. */
 const MAX_ERROR_BYTES = 2_000;
 
@@ -263,7 +265,13 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
     state.paused = false;
     scheduleChanged = true;
   });
-  setHandler(removeSignal, () => {
+  setHandler(removeSignal, (payload) => {
+    const problem = removeProblem(payload);
+    // Release 0.2 removed the task whatever the payload; that branch stays for its histories.
+    if (problem !== undefined && patched(STRICT_REMOVE_PATCH)) {
+      countInput('remove', 'rejected');
+      return void log.warn('remove signal dropped', { problem });
+    }
     removed = true;
   });
   setHandler(setIntervalSignal, (payload) => {
@@ -429,6 +437,18 @@ function parseForceWarm(
       ...(typeof batch === 'string' && BATCH_ID.test(batch) ? { batch } : {}),
     },
   };
+}
+
+/** Why a `remove` payload is malformed: it is absent, or an object with an optional short `reason`. */
+function removeProblem(payload: unknown): string | undefined {
+  if (payload === undefined || payload === null) return undefined;
+  if (typeof payload !== 'object' || Array.isArray(payload))
+    return 'payload must be an object like { "reason": "..." }';
+  const reason = (payload as { reason?: unknown }).reason;
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
+    return `reason must be a string of at most ${MAX_REASON_LENGTH} characters`;
+  }
+  return undefined;
 }
 
 /**
