@@ -13,6 +13,7 @@ import { notifyUserLoggedIn } from '../client/notify-user-logged-in';
 import { userPreloadStatus } from '../client/user-preload-status';
 import { createWarmingClient, type WarmingClient } from '../client/warming-client';
 import { parseWarmingConfig, type WarmingConfigInput } from '../core/config-schema';
+import { boundedId } from '../core/temporal-limits';
 import { createWorker } from '../worker/create-worker';
 import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH } from '../worker/workflow-bundle';
 import { nondeterminismSignature } from './replay-signature';
@@ -236,7 +237,7 @@ async function drive(
   scenario(taskWorkflowId('scheduled'), 'task: start warm, scheduled warms every 1.2 s, pause, resume');
   scenario(
     taskWorkflowId('signals'),
-    'task: start warm, forceWarm (with reason, without, malformed), warmNow, applyTask (ttl, interval, tags), setInterval (adaptive), pause/resume',
+    'task: start warm, forceWarm (with reason, without, malformed), warmNow, applyTask (ttl, interval, tags), setInterval (adaptive), pause/resume; from 0.3.0 a malformed remove (dropped)',
   );
   scenario(taskWorkflowId('critical'), 'task: critical (warms on the critical queue), start warm, warmNow');
   scenario(
@@ -309,6 +310,8 @@ async function drive(
   await handle('signals').signal(forceWarmSignal);
   await waitUntil('two forced warms', async () => (await status('signals')).warmCount >= 2);
   await client.workflow.getHandle(taskWorkflowId('signals')).signal('forceWarm', 'not an object');
+  // From 0.3.0 a malformed remove is dropped like any malformed signal (patch strict-remove).
+  await client.workflow.getHandle(taskWorkflowId('signals')).signal('remove', { reason: 0 });
   await handle('signals').executeUpdate(warmNowUpdate, { args: [{ reason: 'capture: warmNow' }] });
   const applied = parseWarmingConfig({
     tasks: [{ ...config.tasks?.[1], ttlSeconds: 900, intervalMinutes: 30, tags: ['flags', 'edge'] }],
@@ -387,6 +390,35 @@ async function drive(
       },
     ],
   });
+
+  // A preload given settings its activity refuses as input fails naming the field (from 0.3.0).
+  scenario(
+    'preload-user:refused',
+    'preload child started by hand with a settings key under the reserved prefix: fails',
+  );
+  await client.workflow
+    .execute('preloadUserWorkflow', {
+      workflowId: 'preload-user:refused',
+      taskQueue: TASK_QUEUE,
+      args: [
+        {
+          userId: 'refused',
+          settings: {
+            session: {
+              loader: { type: 'http', url: `${o}/users/{userId}/session` },
+              key: `${PREFIX}{userId}`,
+              ttlSeconds: 60,
+            },
+          },
+        },
+      ],
+    })
+    .then(
+      () => {
+        throw new Error('a preload with a reserved settings key succeeded');
+      },
+      () => undefined,
+    );
 
   // User sessions.
   const login = (userId: string, extra: Record<string, unknown> = {}, args: Record<string, unknown> = {}) =>
@@ -567,7 +599,8 @@ async function saveHistories(client: Client, outDir: string): Promise<ReplayFixt
     const history = await handle.fetchHistory();
     const dir = join(outDir, execution.type);
     mkdirSync(dir, { recursive: true });
-    const name = `${execution.workflowId.replace(/[^\w.-]+/g, '_')}.run${runIndex}.json`;
+    // A file name holds 255 bytes: a long workflow id (a long user's preload) is cut, with a digest.
+    const name = `${boundedId('', execution.workflowId.replace(/[^\w.-]+/g, '_'), '', 160)}.run${runIndex}.json`;
     writeFileSync(join(dir, name), `${historyToJSON(history)}\n`);
     fixtures.push({
       file: `${execution.type}/${name}`,
