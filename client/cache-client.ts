@@ -10,6 +10,7 @@ import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../store/redis-keys';
 import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../store/usage-tracker';
 import { createRedis, readRedisEnvironment, type RedisOptions } from '../config/redis-connection';
 import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
+import { oneLine } from '../core/one-line';
 
 /** Written as the metadata `source` of values a cache client computes. */
 export const CACHE_CLIENT_SOURCE = 'cache-client';
@@ -181,7 +182,8 @@ export function resolveCacheClientOptions(
   };
   const positiveInt = (name: keyof typeof DEFAULTS) => {
     const value = resolved[name];
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${value})`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${name} must be a positive integer (got ${shown(value)})`);
   };
   positiveInt('flushIntervalMs');
   positiveInt('maxBufferedKeys');
@@ -192,7 +194,7 @@ export function resolveCacheClientOptions(
     throw new Error('rewarmer must have a rewarmKeys method (pass a WarmingClient)');
   }
   if (typeof resolved.autoPipelining !== 'boolean') {
-    throw new Error(`autoPipelining must be true or false (got ${String(resolved.autoPipelining)})`);
+    throw new Error(`autoPipelining must be true or false (got ${shown(resolved.autoPipelining)})`);
   }
   if (resolved.redisUrl !== undefined && resolved.redisUrl.trim() === '') throw new Error('redisUrl must not be empty');
   redisKeys(resolved.prefix); // throws naming the prefix when it is malformed
@@ -336,7 +338,7 @@ export class CacheClient {
     this.checkOpen();
     checkComputeOptions(options);
     if (options.force !== undefined && typeof options.force !== 'boolean') {
-      throw new Error(`force must be true or false (got ${String(options.force)})`);
+      throw new Error(`force must be true or false (got ${shown(options.force)})`);
     }
     this.checkKey(key);
     const started = Date.now();
@@ -558,13 +560,13 @@ export class CacheClient {
 function checkComputeOptions(options: GetOrComputeOptions): void {
   const { ttlSeconds, tags = [], staleWhileRevalidateSeconds = 0 } = options;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
-    throw new Error(`ttlSeconds must be a positive integer (got ${ttlSeconds})`);
+    throw new Error(`ttlSeconds must be a positive integer (got ${shown(ttlSeconds)})`);
   }
   if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
     throw new Error('tags must be an array of non-empty strings');
   }
   if (!Number.isFinite(staleWhileRevalidateSeconds) || staleWhileRevalidateSeconds < 0) {
-    throw new Error(`staleWhileRevalidateSeconds must be >= 0 (got ${staleWhileRevalidateSeconds})`);
+    throw new Error(`staleWhileRevalidateSeconds must be >= 0 (got ${shown(staleWhileRevalidateSeconds)})`);
   }
 }
 
@@ -612,4 +614,11 @@ function checkReadKey(key: unknown): asserts key is string {
     const got = key === null ? 'null' : key === '' ? 'an empty string' : typeof key;
     throw new TypeError(`key must be a non-empty string (got ${got})`);
   }
+}
+
+/** A value in a one-line message: strings quoted with escapes (no raw line breaks), others by kind. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return oneLine(JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value));
+  if (value === null || ['number', 'boolean', 'undefined', 'bigint'].includes(typeof value)) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }

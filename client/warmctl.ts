@@ -22,6 +22,7 @@ import type { WarmingStats } from './history-stats';
 import { WARM_COUNTER_COLUMNS, warmCounterCells } from '../core/warm-stats';
 import { renderHtmlReport } from './html-report';
 import { checkReportPath, writeReportFile } from './report-file';
+import { oneLine } from '../core/one-line';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -620,11 +621,6 @@ export async function runWarmctl(argv: string[]): Promise<number> {
 /** The one line a failure prints, secrets redacted: a mistyped URL must not echo its password. */
 function sayFailure(line: string): void {
   process.stderr.write(`warmctl: ${redact(line)}\n`);
-}
-
-/** Line breaks escaped (`\\n`), so an argument quoted in a message cannot split it over lines. */
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 if (require.main === module) {

@@ -5,6 +5,7 @@ import { MAX_CACHE_KEY_LENGTH } from './cache-key';
 import { templateFields, templateProblem, templatesCanCollide } from './key-template';
 import { TEMPORAL_LIMITS, utf8Bytes } from './temporal-limits';
 import { redact } from './redact';
+import { oneLine } from './one-line';
 
 const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -388,14 +389,6 @@ export function formatZodError(error: z.ZodError, root?: string): string {
   const path = formatPath(issuePath);
   const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
   return oneLine(`${path ? `${path}: ` : ''}${clip(message, 300)}${more}`);
-}
-
-/** Control and line-separator characters escaped, so a message stays one line whatever the input held. */
-function oneLine(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 function clip(text: string, max: number): string {

@@ -6,7 +6,6 @@ import { Redis } from 'ioredis';
 import type { WarmKeyInput } from '../../activities/create-activities';
 import type { WarmBatchResult } from '../../activities/optimizer-activities';
 import { OriginLimiter } from '../../activities/origin-limiter';
-import type { PreloadUserActivityResult } from '../../activities/user-preload-activities';
 import { RedisCacheStore } from '../../store/redis-cache-store';
 import { redisKeys } from '../../store/redis-keys';
 import { ReservedKeyError } from '../../store/reserved-key-error';
@@ -171,23 +170,25 @@ describe('warmBatch', () => {
 });
 
 describe('preloadUser', () => {
-  test("the worker's prefix is refused even when the input names another; each such key fails alone, unloaded", async () => {
+  test("settings whose key template is under the worker's prefix are refused whole, naming the field, even when the input names another prefix", async () => {
     const prefix = `${uniqueName('p')}:`;
     const settings = userPreloadSchema.parse({
       session: { loader: ORIGIN, key: `${prefix}evil:{userId}`, ttlSeconds: 60 },
       navigation: { loader: ORIGIN, key: `${prefix}config`, ttlSeconds: 60 },
     });
-    const result: PreloadUserActivityResult = await env().run(activitiesFor(prefix).preloadUser, {
-      userId: 'alice',
-      settings,
-      reservedPrefix: 'somewhere-else:',
-      preloadForms: false,
-      formsConcurrency: 1,
-      retry: { maximumAttempts: 3, initialIntervalMs: 1, backoffCoefficient: 2, maximumIntervalMs: 2 },
-    });
-    for (const source of result.sources) {
-      expect(source).toMatchObject({ ok: false, error: expect.stringMatching(/^BadInput: .*reserved prefix/) });
-    }
+    const refused = await env()
+      .run(activitiesFor(prefix).preloadUser, {
+        userId: 'alice',
+        settings,
+        reservedPrefix: 'somewhere-else:',
+        preloadForms: false,
+        formsConcurrency: 1,
+        retry: { maximumAttempts: 3, initialIntervalMs: 1, backoffCoefficient: 2, maximumIntervalMs: 2 },
+      })
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect((refused as ApplicationFailure).message).toMatch(/^settings\.session\.key: .*reserved prefix/);
     expect(loads).toEqual([]);
     expect(await redis.exists(`${prefix}evil:alice`, `${prefix}config`)).toBe(0);
   });
