@@ -266,7 +266,7 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
     scheduleChanged = true;
   });
   setHandler(removeSignal, (payload) => {
-    const problem = removeProblem(payload);
+    const problem = reasonPayloadProblem(payload);
     // Release 0.2 removed the task whatever the payload; that branch stays for its histories.
     if (problem !== undefined && patched(STRICT_REMOVE_PATCH)) {
       countInput('remove', 'rejected');
@@ -422,14 +422,9 @@ export function queueKind(spec: TaskSpec): TaskQueueKind {
 function parseForceWarm(
   payload: unknown,
 ): { force: ForceWarm; problem?: undefined } | { force?: undefined; problem: string } {
-  if (payload === undefined || payload === null) return { force: {} };
-  if (typeof payload !== 'object' || Array.isArray(payload)) {
-    return { problem: 'payload must be an object like { "reason": "..." }' };
-  }
-  const { reason, batch } = payload as { reason?: unknown; batch?: unknown };
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
-    return { problem: `reason must be a string of at most ${MAX_REASON_LENGTH} characters` };
-  }
+  const problem = reasonPayloadProblem(payload);
+  if (problem !== undefined) return { problem };
+  const { reason, batch } = (payload ?? {}) as { reason?: string; batch?: unknown };
   // A malformed batch id is left out, not the warm: the warm was asked for either way.
   return {
     force: {
@@ -439,8 +434,11 @@ function parseForceWarm(
   };
 }
 
-/** Why a `remove` payload is malformed: it is absent, or an object with an optional short `reason`. */
-function removeProblem(payload: unknown): string | undefined {
+/**
+ * Why a payload that may carry a `reason` (`forceWarm`, `warmNow`, `remove`) is malformed: it must
+ * be absent, or an object whose `reason`, if any, is a string of at most MAX_REASON_LENGTH.
+ */
+function reasonPayloadProblem(payload: unknown): string | undefined {
   if (payload === undefined || payload === null) return undefined;
   if (typeof payload !== 'object' || Array.isArray(payload))
     return 'payload must be an object like { "reason": "..." }';

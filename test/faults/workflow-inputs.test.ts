@@ -17,19 +17,12 @@ import {
 } from '../../workflows';
 import { uniqueName, waitFor } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
+import { workflowTaskFailures } from '../helpers/boundary-checks';
 
 jest.setTimeout(60_000);
 
 const stack = useTestStack();
 const origin = useTestOrigin({ '/v': () => ({ body: 'value' }) });
-
-/** The workflow task failures in every run of `workflowId`'s history (its latest run). */
-async function workflowTaskFailures(client: typeof stack.temporal, workflowId: string): Promise<string[]> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? [])
-    .filter((event) => event.workflowTaskFailedEventAttributes)
-    .map((event) => event.workflowTaskFailedEventAttributes?.failure?.message ?? 'workflow task failed');
-}
 
 /** Starts `workflow` on the stack's queue with `input` and returns how it failed. */
 async function failureOf(workflow: unknown, input: unknown): Promise<{ message: string; workflowId: string }> {
@@ -47,7 +40,7 @@ async function failureOf(workflow: unknown, input: unknown): Promise<{ message: 
   const cause = (err as WorkflowFailedError).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
   expect((cause as ApplicationFailure).nonRetryable).toBe(true);
-  expect(await workflowTaskFailures(stack.temporal, workflowId)).toEqual([]);
+  expect(await workflowTaskFailures(stack.temporal, [{ workflowId }])).toEqual([]);
   return { message: (cause as ApplicationFailure).message, workflowId };
 }
 
@@ -151,7 +144,7 @@ test('an optimiser whose applied config became unreadable records the failed cyc
   const report = await stack.warming.optimize();
   expect(report.cycle).toBeGreaterThanOrEqual(1);
   expect((await optimizer.query(optimizerStatusQuery)).lastError).toBeNull();
-  expect(await workflowTaskFailures(stack.temporal, stack.warming.optimizerWorkflowId)).toEqual([]);
+  expect(await workflowTaskFailures(stack.temporal, [{ workflowId: stack.warming.optimizerWorkflowId }])).toEqual([]);
 });
 
 test('a login shard started by hand with an input it cannot read starts empty and serves logins', async () => {
@@ -177,6 +170,6 @@ test('a login shard started by hand with an input it cannot read starts empty an
     async () => (await stack.redis.get(`${stack.taskQueue}:garbage-shard-user:s`)) === 'value',
   );
   expect(await handle.query(userLoginsStatusQuery)).toMatchObject({ logins: 1, preloads: 1, generation: 0 });
-  expect(await workflowTaskFailures(stack.temporal, workflowId)).toEqual([]);
+  expect(await workflowTaskFailures(stack.temporal, [{ workflowId }])).toEqual([]);
   await handle.terminate();
 });
