@@ -10,6 +10,7 @@ import {
   TEMPORAL_LIMITS,
   utf8Bytes,
 } from '../../core/temporal-limits';
+import { oneLine } from '../../core/one-line';
 import { preloadsOfUserQuery, preloadUserSummary, preloadUserWorkflowId } from '../../workflows/user-definitions';
 import { bulkRewarmWorkflowId, taskQueueProblem, userLoginsWorkflowId } from '../../core/workflow-ids';
 
@@ -88,6 +89,16 @@ test('chunkByBytes keeps order and each part within the budget', () => {
       expect(parts.flat()).toEqual(items);
       for (const part of parts)
         if (part.length > 1) expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThanOrEqual(500);
+    }),
+  );
+});
+
+test('oneLine escapes every character that could split a line, newlines as JSON writes them', () => {
+  expect(oneLine('a\nb\tc\u0000d\u007fe\u2028f\u2029g')).toBe('a\\nb\\tc\\u0000d\\u007fe\\u2028f\\u2029g');
+  expect(oneLine('x\u0085y')).toBe('x\\u0085y');
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 100 }), (text) => {
+      expect(oneLine(text)).not.toMatch(/[\r\n\u2028\u2029\u0085]/);
     }),
   );
 });
