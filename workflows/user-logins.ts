@@ -116,7 +116,7 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
     skipped: carried?.skipped ?? 0,
     coalesced: carried?.coalesced ?? 0,
     rejected: carried?.rejected ?? 0,
-    droppedLogins: carried?.droppedLogins ?? 0,
+    droppedLogins: typeof carried?.droppedLogins === 'number' ? carried.droppedLogins : 0,
   };
   let lastRejection = carried?.lastRejection ?? null;
   let skipMs = carried?.skipMs ?? DEFAULT_SKIP_MS;
