@@ -261,7 +261,20 @@ describe('self-tuned hot-key warming (no topN, minAccessFrequency, expiringWithi
       ],
     });
     // Before any plan: a tenth of the shortest TTL in the config (1 800 s: 3 minutes).
-    await waitFor('the config-derived cycle', async () => (await stack.warming.optimizerStatus()).everyMinutes === 3);
+    // A generous deadline: this wait failed twice in full runs on a loaded 2-core machine and never
+    // alone; the message carries the status last seen, to tell a slow optimiser from a lost signal.
+    let seen: unknown;
+    await waitFor(
+      'the config-derived cycle',
+      async () => {
+        const status = await stack.warming.optimizerStatus();
+        seen = { everyMinutes: status.everyMinutes, lastError: status.lastError, cycles: status.cycles };
+        return status.everyMinutes === 3;
+      },
+      { timeoutMs: 45_000 },
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; last status ${JSON.stringify(seen)}`);
+    });
     await usage.record(new Map([[`${run}:hot:1`, 300]]));
     await stack.warming.optimize(); // plans the hot key alone (9 000 s: 15 minutes, the longest)
     await stack.warming.optimize(); // runs under the planned cycle
