@@ -107,8 +107,11 @@ test('no value or user data enters any workflow history: tasks, failures, patter
   // A user preload.
   await notifyUserLoggedIn(stack.temporal, 'u1', { taskQueue: stack.taskQueue });
   await waitFor('the user preloaded', async () => (await stack.redis.get(`${run}:form:f1`))?.includes(MARKER));
-
-  const { ids, text } = await historiesOnTaskQueue(stack.temporal, stack.taskQueue);
+  // The keys land in Redis inside the preload's local activity, before its result is in history.
+  const { ids, text } = await waitFor('the preload recorded in history', async () => {
+    const histories = await historiesOnTaskQueue(stack.temporal, stack.taskQueue);
+    return histories.text.includes(key('form:f1')) ? histories : undefined;
+  });
   // Every kind of workflow was scanned, and payloads are decoded (key names are readable)...
   for (const kind of ['warm-task:', 'user-logins:', 'bulk-']) expect(ids.join(' ')).toContain(kind);
   expect(ids.some((id) => /preload/i.test(id))).toBe(true);
