@@ -155,7 +155,7 @@ test('moving the current version: tasks upgrade at their next warm, a running pr
     await waitFor(
       `${task.taskId} warming on v2`,
       async () => (await completedBy(taskWorkflowId(task.taskId))).slice(-2).every((buildId) => buildId === 'v2'),
-      { timeoutMs: 30_000 },
+      { timeoutMs: 60_000 },
     );
   }
   await v1.stop();
@@ -165,7 +165,7 @@ test('moving the current version: tasks upgrade at their next warm, a running pr
     await waitFor(
       `${task.taskId} warming on after v1 stopped`,
       async () => (await stack.warming.status(task.taskId)).warmCount >= (before[i]?.warmCount ?? 0) + 2,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 60_000 },
     );
   }
 
