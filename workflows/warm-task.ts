@@ -456,6 +456,11 @@ function reasonPayloadProblem(payload: unknown): string | undefined {
  */
 async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; reservedPrefix?: string }> {
   if (!patched(PARSE_START_PATCH)) return { input: raw as WarmTaskInput };
+  // Asked before the local activity, not after it: a local activity that outlasts its workflow
+  // task resolves in the next one, but on replay in this one, so a patch first asked after it
+  // would be looked for in the wrong workflow task (a nondeterminism error on the next worker).
+  // patched() keeps its answer for the run, so the warm's own check agrees.
+  patched(LOCAL_WARM_PATCH);
   const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   let parsed: Awaited<ReturnType<typeof parseTaskInput>>;
   try {
