@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { LoaderSpec } from '../core/config-schema';
 import type { LoaderSecurity } from '../core/loader-security';
 import type { CacheStore, WriteOutcome } from '../store/cache-store';
-import { versionClock } from '../store/version-clock';
+import { claimLoad, type HeldClaim } from './load-claim';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { HttpLoaderClient } from './http-loader-client';
@@ -53,6 +53,11 @@ export interface WarmKeyResult {
   cacheKey: string;
   /** False when a newer load had already been stored, so this one was dropped. */
   written: boolean;
+  /**
+   * True when another holder of the key's single-flight claim (a cache client filling it, another
+   * worker) wrote it while this warm waited, so this warm loaded nothing.
+   */
+  joined?: true;
   version: number;
   sizeBytes: number;
   loadMs: number;
@@ -65,6 +70,8 @@ export interface WarmKeyResult {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
+/** A warm waits this long at most for another holder of its key's claim, then loads anyway. */
+const WARM_CLAIM_WAIT_MS = 10_000;
 
 export function createActivities(deps: ActivityDeps) {
   const limits = resolveLimits(deps.limits);
@@ -95,9 +102,32 @@ export function createActivities(deps: ActivityDeps) {
       const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat();
       const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const started = Date.now();
+      let claim: HeldClaim | undefined;
       try {
-        // The version is Redis's time as the load starts: this worker's clock decides nothing.
-        const version = (await versionClock(store, input.cacheKey))();
+        // The key's single-flight claim: a read missing it meanwhile waits for this load. Its
+        // version is Redis's time as the load starts: this worker's clock decides nothing.
+        const claimed = await claimLoad(store, input.cacheKey, {
+          signal: context.cancellationSignal,
+          maxWaitMs: WARM_CLAIM_WAIT_MS,
+        });
+        if (claimed.joined) {
+          const finished = Date.now();
+          recordWarmMetrics(context, input.source, 'joined', finished - started);
+          return {
+            cacheKey: input.cacheKey,
+            written: false,
+            joined: true,
+            version: claimed.storedVersion,
+            sizeBytes: 0,
+            loadMs: 0,
+            writeMs: 0,
+            durationMs: finished - started,
+            warmedAt: new Date(finished).toISOString(),
+            attempt,
+          };
+        }
+        claim = claimed;
+        const { version } = claimed;
         const value = await loaders.load({
           spec: input.loader,
           vars: input.vars ?? {},
@@ -144,6 +174,7 @@ export function createActivities(deps: ActivityDeps) {
         throw err;
       } finally {
         clearInterval(beat);
+        await claim?.release();
       }
     },
 

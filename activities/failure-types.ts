@@ -13,6 +13,8 @@ export const FailureTypes = {
   loaderRefused: 'LoaderRefused',
   /** A header's `{ "env": NAME }` names a variable the worker does not have; never retried. */
   missingEnvironment: 'MissingEnvironment',
+  /** A latency-bound load (a user preload's) still waiting for its origin at its deadline: dropped, never retried. */
+  loadShed: 'LoadShed',
 } as const;
 
 /** A value over the size limit: permanent, the origin would send the same again. */

@@ -24,6 +24,8 @@ export interface HttpGetRequest {
   signal: AbortSignal;
   heartbeat(): void;
   priority: LoadPriority;
+  /** The first hop still waiting for its origin then (ms since the epoch) is shed; later hops are not. */
+  startBy?: number;
   limiter: OriginLimiter;
   maxValueBytes: number;
 }
@@ -75,6 +77,7 @@ export class HttpLoaderClient {
             return this.fetchHop(hop, hopHeaders, timeout.signal, request);
           },
           request.priority,
+          redirects === 0 ? request.startBy : undefined,
         );
         if ('body' in outcome) return outcome.body;
         if (redirects >= maxRedirects)

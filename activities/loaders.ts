@@ -9,7 +9,7 @@ import { isCriticalTaskQueue } from '../core/workflow-ids';
 import { FailureTypes, valueTooLarge } from './failure-types';
 import { HttpLoaderClient } from './http-loader-client';
 import type { WarmingLimits } from './limits';
-import type { LoadPriority, OriginLimiter } from './origin-limiter';
+import { LoadShedError, type LoadPriority, type OriginLimiter } from './origin-limiter';
 import { withTimeout } from './with-timeout';
 
 export { FailureTypes } from './failure-types';
@@ -43,6 +43,11 @@ export interface LoadRequest {
    * critical task queue (`<queue>-critical`, where critical tasks' warms run), else `normal`.
    */
   priority?: LoadPriority;
+  /**
+   * Ms since the epoch: a load still waiting for its origin then is shed (LoadShedError, never
+   * retried) instead of started late. Default: it waits as long as it takes.
+   */
+  startBy?: number;
 }
 
 /**
@@ -104,6 +109,7 @@ const LOADER_TYPES: { [T in LoaderSpec['type']]: LoaderType<Extract<LoaderSpec, 
         signal: request.signal,
         heartbeat: request.heartbeat,
         priority,
+        ...(request.startBy !== undefined ? { startBy: request.startBy } : {}),
         limiter: deps.limiter,
         maxValueBytes: deps.limits.maxValueBytes,
       });
@@ -139,6 +145,7 @@ const LOADER_TYPES: { [T in LoaderSpec['type']]: LoaderType<Extract<LoaderSpec, 
           }
         },
         priority,
+        request.startBy,
       );
     },
   },
@@ -211,6 +218,8 @@ export class Loaders {
         this.deps,
       );
     } catch (err) {
+      // Shed before it started: retrying would only queue it past its use again.
+      if (err instanceof LoadShedError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.loadShed);
       throw redactError(err);
     }
   }

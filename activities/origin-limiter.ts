@@ -8,35 +8,62 @@ import type { WarmingLimits } from './limits';
 
 /**
  * Which queue a load waits in when its origin is busy: `critical` (critical tasks' warms) before
- * `normal` (other task warms, user preloads) before `bulk` (pattern and bulk warming, in batches).
- * Within a priority, first come first served. A steady stream of higher-priority loads can hold
- * lower ones back; critical loads are few by design.
+ * `login` (user preloads: a user is waiting) before `normal` (other task warms) before `bulk`
+ * (pattern and bulk warming, in batches). Within a priority, first come first served. A steady
+ * stream of higher-priority loads can hold lower ones back; critical loads are few by design, and
+ * login loads are shed when they wait past their deadline.
  */
-export type LoadPriority = 'critical' | 'normal' | 'bulk';
+export type LoadPriority = 'critical' | 'login' | 'normal' | 'bulk';
 
-export const LOAD_PRIORITIES: readonly LoadPriority[] = ['critical', 'normal', 'bulk'];
+export const LOAD_PRIORITIES: readonly LoadPriority[] = ['critical', 'login', 'normal', 'bulk'];
 
-/** A FIFO of waiting loads that pops in O(1) (a bulk batch queues thousands). */
+/** A load that waited for its origin past its deadline and was dropped, never started. */
+export class LoadShedError extends Error {
+  override readonly name = 'LoadShedError';
+  constructor(
+    readonly origin: string,
+    readonly waitedMs: number,
+  ) {
+    super(`shed: waited ${waitedMs} ms for ${origin} past its deadline, not loaded`);
+  }
+}
+
+/** A waiting load: granted once, or shed once its deadline passes first. */
+interface Waiter {
+  grant(): void;
+  settled: boolean;
+}
+
+/** A FIFO of waiting loads that pops in O(1) (a bulk batch queues thousands); shed ones are skipped. */
 class WaitQueue {
-  private items: (() => void)[] = [];
+  private items: Waiter[] = [];
   private head = 0;
+  private shed = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.items.length - this.head - this.shed;
   }
 
-  push(item: () => void): void {
+  push(item: Waiter): void {
     this.items.push(item);
   }
 
-  shift(): (() => void) | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+  /** Counts a waiter that left by its deadline (it stays in the array until popped). */
+  forget(): void {
+    this.shed++;
+  }
+
+  shift(): Waiter | undefined {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head++] as Waiter;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      if (!item.settled) return item;
+      this.shed--;
     }
-    return item;
+    return undefined;
   }
 }
 
@@ -50,6 +77,7 @@ class OriginGate {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
+    private readonly origin: string,
     private readonly concurrency: number,
     private readonly ratePerSecond: number,
   ) {}
@@ -63,8 +91,8 @@ class OriginGate {
     return (this.queues.get(priority) as WaitQueue).length;
   }
 
-  async run<T>(load: () => Promise<T>, priority: LoadPriority): Promise<T> {
-    await this.acquire(priority);
+  async run<T>(load: () => Promise<T>, priority: LoadPriority, startBy?: number): Promise<T> {
+    await this.acquire(priority, startBy);
     try {
       return await load();
     } finally {
@@ -73,14 +101,38 @@ class OriginGate {
     }
   }
 
-  /** A slot and a start within the rate, granted at once when nobody waits, else in priority order. */
-  private acquire(priority: LoadPriority): Promise<void> {
+  /**
+   * A slot and a start within the rate, granted at once when nobody waits, else in priority order;
+   * rejected with LoadShedError when `startBy` (ms since the epoch) passes first.
+   */
+  private acquire(priority: LoadPriority, startBy?: number): Promise<void> {
     if (this.waiting === 0 && this.canStart(Date.now())) {
       this.start(Date.now());
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      (this.queues.get(priority) as WaitQueue).push(resolve);
+    const queuedAt = Date.now();
+    if (startBy !== undefined && startBy <= queuedAt) return Promise.reject(new LoadShedError(this.origin, 0));
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(priority) as WaitQueue;
+      let deadline: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        settled: false,
+        grant: () => {
+          waiter.settled = true;
+          clearTimeout(deadline);
+          resolve();
+        },
+      };
+      if (startBy !== undefined) {
+        deadline = setTimeout(() => {
+          if (waiter.settled) return;
+          waiter.settled = true;
+          queue.forget();
+          this.waiting--;
+          reject(new LoadShedError(this.origin, Date.now() - queuedAt));
+        }, startBy - queuedAt);
+      }
+      queue.push(waiter);
       this.waiting++;
       this.pump();
     });
@@ -118,11 +170,11 @@ class OriginGate {
       const next = this.nextWaiting();
       this.waiting--;
       this.start(now);
-      next();
+      next.grant();
     }
   }
 
-  private nextWaiting(): () => void {
+  private nextWaiting(): Waiter {
     for (const priority of LOAD_PRIORITIES) {
       const next = (this.queues.get(priority) as WaitQueue).shift();
       if (next) return next;
@@ -143,15 +195,17 @@ export class OriginLimiter {
 
   /**
    * Runs `load` when the origin has a free slot and rate budget; while it is busy, loads wait
-   * by `priority` (default `normal`): critical first, then normal, then bulk.
+   * by `priority` (default `normal`): critical, login, normal, then bulk. A load still waiting at
+   * `startBy` (ms since the epoch) is dropped with LoadShedError: work whose use has passed is not
+   * queued past it, and costs the origin nothing.
    */
-  schedule<T>(origin: string, load: () => Promise<T>, priority: LoadPriority = 'normal'): Promise<T> {
+  schedule<T>(origin: string, load: () => Promise<T>, priority: LoadPriority = 'normal', startBy?: number): Promise<T> {
     let gate = this.gates.get(origin);
     if (!gate) {
-      gate = new OriginGate(this.limits.originConcurrency, this.limits.originRatePerSecond);
+      gate = new OriginGate(origin, this.limits.originConcurrency, this.limits.originRatePerSecond);
       this.gates.set(origin, gate);
     }
-    return gate.run(load, priority);
+    return gate.run(load, priority, startBy);
   }
 
   /** Loads queued or running for an origin, for metrics and tests. */

@@ -11,7 +11,8 @@ import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
 import { isWrongType } from '../store/redis-errors';
-import { versionClock, type VersionClock } from '../store/version-clock';
+import { performance } from 'node:perf_hooks';
+import { claimLoad, type HeldClaim } from './load-claim';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { reservedKeyMessage } from '../core/cache-key';
@@ -139,11 +140,17 @@ function sizeOf(value: Buffer | string): number {
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
-/** A key after its load: the entry to write, or why it failed. */
+/** A key after its load: the entry to write (and its claim, released once written), or why it failed. */
 interface LoadedKey {
   result: PreloadKeyResult;
   started: number;
   entry?: WriteEntry;
+  claim?: HeldClaim;
+}
+
+/** Whether a load was shed at the preload's deadline (never retried, counted apart). */
+function isShed(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.type === FailureTypes.loadShed;
 }
 
 export const UserPreloadFailureTypes = {
@@ -261,18 +268,11 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       const rethrowIfCancelled = (err: unknown) => {
         if (context.cancellationSignal.aborted) throw err;
       };
-      // Redis's clock, read once at the first load (near its key) and shared by every load of the
-      // login; a failed reading is not kept, so the next attempt reads again.
-      let clock: Promise<VersionClock> | undefined;
-      const loadVersion = async (cacheKey: string): Promise<number> => {
-        clock ??= versionClock(cacheStore, cacheKey).catch((err: unknown) => {
-          clock = undefined;
-          throw err;
-        });
-        return (await clock)();
-      };
+      // Latency-bound: loads still waiting for their origin at the deadline are shed, not started late.
+      const startBy = started + settings.shedAfterSeconds * 1000;
+      const shedding = { priority: 'login' as const, startBy };
 
-      /** Loads one key with retries; never throws except on cancellation. */
+      /** Loads one key with retries under its single-flight claim; never throws except on cancellation. */
       const load = async (
         loader: LoaderSpec,
         keyTemplate: string,
@@ -281,38 +281,65 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
       ): Promise<LoadedKey> => {
         const keyStarted = Date.now();
         let cacheKey = keyTemplate;
+        const formId = vars.formId ? { formId: vars.formId } : {};
         try {
           cacheKey = expandTemplate(keyTemplate, vars);
           // Before the load: a key that may not be written fails alone, for good, loading nothing.
           checkCacheKey(cacheKey, reservedPrefixes);
-          const entry = await withRetries(
+          const claim = await withRetries(
             retry,
-            async (): Promise<WriteEntry> => {
-              const version = await loadVersion(cacheKey);
-              const loadStarted = Date.now();
-              const value = await loaders.load({ spec: loader, vars, signal: context.cancellationSignal, heartbeat });
-              return {
-                key: cacheKey,
-                value,
-                ttlSeconds,
-                version,
-                durationMs: Date.now() - loadStarted,
-                source,
-                tags,
-              };
-            },
+            () =>
+              claimLoad(cacheStore, cacheKey, {
+                signal: context.cancellationSignal,
+                maxWaitMs: Math.max(0, startBy - Date.now()),
+              }),
             retrying,
           );
-          const result = { cacheKey, ok: true, durationMs: 0, ...(vars.formId ? { formId: vars.formId } : {}) };
-          return { result, started: keyStarted, entry };
+          const claimedAt = performance.now();
+          if (claim.joined) {
+            const result = { cacheKey, ok: true, written: false, joined: true as const, durationMs: 0, ...formId };
+            return { result, started: keyStarted };
+          }
+          try {
+            const entry = await withRetries(
+              retry,
+              async (): Promise<WriteEntry> => {
+                const loadStarted = Date.now();
+                // A retry's version is its own start on the store's clock, as the first attempt's was.
+                const version = claim.version + Math.floor(performance.now() - claimedAt);
+                const value = await loaders.load({
+                  spec: loader,
+                  vars,
+                  signal: context.cancellationSignal,
+                  heartbeat,
+                  ...shedding,
+                });
+                return {
+                  key: cacheKey,
+                  value,
+                  ttlSeconds,
+                  version,
+                  durationMs: Date.now() - loadStarted,
+                  source,
+                  tags,
+                };
+              },
+              retrying,
+            );
+            return { result: { cacheKey, ok: true, durationMs: 0, ...formId }, started: keyStarted, entry, claim };
+          } catch (err) {
+            await claim.release();
+            throw err;
+          }
         } catch (err) {
           rethrowIfCancelled(err);
           const result: PreloadKeyResult = {
-            ...(vars.formId ? { formId: vars.formId } : {}),
+            ...formId,
             cacheKey,
             ok: false,
             durationMs: Date.now() - keyStarted,
             error: describeLoadFailure(err),
+            ...(isShed(err) ? { shed: true as const } : {}),
           };
           return { result, started: keyStarted };
         } finally {
@@ -339,6 +366,8 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
           } catch (err) {
             rethrowIfCancelled(err);
             writeError = describeLoadFailure(err);
+          } finally {
+            await Promise.all(keys.map((key) => key.claim?.release()));
           }
         }
         const written = Date.now();
@@ -352,7 +381,15 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         });
         // The counters warmKey records, one attempt per key, so dashboards see every user warm.
         for (const key of results) {
-          const outcome = !key.ok ? 'failed' : key.written ? 'written' : 'superseded';
+          const outcome = key.shed
+            ? 'shed'
+            : !key.ok
+              ? 'failed'
+              : key.joined
+                ? 'joined'
+                : key.written
+                  ? 'written'
+                  : 'superseded';
           recordWarmMetrics(context, source, outcome, key.durationMs, key.written ? (key.sizeBytes ?? 0) : 0);
         }
         return results;
@@ -387,6 +424,7 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
                   vars: { userId },
                   signal: context.cancellationSignal,
                   heartbeat,
+                  ...shedding,
                 }),
                 spec.max,
               ),
@@ -395,7 +433,14 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
         } catch (err) {
           rethrowIfCancelled(err);
           const error = describeLoadFailure(err);
-          return { source: 'forms', ok: false, durationMs: Date.now() - sourceStarted, keys: [], error };
+          return {
+            source: 'forms',
+            ok: false,
+            durationMs: Date.now() - sourceStarted,
+            keys: [],
+            error,
+            ...(isShed(err) ? { shed: true as const } : {}),
+          };
         }
         const loaded = await mapLimit(formIds, input.formsConcurrency, (formId) =>
           load(spec.item, spec.key, spec.ttlSeconds, { userId, formId }),

@@ -6,11 +6,18 @@ function sourceKind(source: string): string {
   return source.split(':', 1)[0] || 'other';
 }
 
+/**
+ * How a warm attempt ended: `joined` when another holder of the key's single-flight claim (a
+ * reader, another worker) wrote it while this one waited; `shed` when a latency-bound load waited
+ * for its origin past its deadline and was dropped.
+ */
+export type WarmOutcome = 'written' | 'superseded' | 'joined' | 'shed' | 'failed';
+
 /** Warming counters on Temporal's metric meter, so they share the worker's Prometheus endpoint. */
 export function recordWarmMetrics(
   context: Context,
   source: string,
-  outcome: 'written' | 'superseded' | 'failed',
+  outcome: WarmOutcome,
   durationMs: number,
   sizeBytes = 0,
 ) {

@@ -12,6 +12,7 @@ import { mapLimit } from '../core/map-limit';
 import { redact } from '../core/redact';
 import { quote, taskQueuesClause } from './visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
+import { shedLoads } from '../core/preload-results';
 import { decideFates, summarizeByTask, type FateInput, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import {
   applyTaskUpdate,
@@ -511,12 +512,14 @@ export async function readPreloadRuns(
     const closedAtMs = (execution.closeTime as Date).getTime();
     let userId = userIdFromPreloadWorkflowId(execution.workflowId);
     let failedSources: PreloadRun['failedSources'] = [];
+    let shed = 0;
     if (status === 'completed') {
       const result = await client.workflow
         .getHandle<() => Promise<PreloadUserResult>>(execution.workflowId, execution.runId, { followRuns: false })
         .result();
       userId = result.userId;
       failedSources = result.failed;
+      shed = shedLoads(result.sources ?? []);
     }
     return {
       workflowId: execution.workflowId,
@@ -526,6 +529,7 @@ export async function readPreloadRuns(
       closedAtMs,
       latencyMs: Math.max(0, closedAtMs - startedAtMs),
       failedSources,
+      ...(shed > 0 ? { shedLoads: shed } : {}),
     };
   });
   return runs.sort((a, b) => a.closedAtMs - b.closedAtMs);

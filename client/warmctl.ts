@@ -190,6 +190,7 @@ function preloadLine(stats: WarmingStats, taskId: string | undefined): string {
     `user preloads: ${stats.userPreloads}; latency avg ${ms(l.avgMs)}, p50 ${ms(l.p50Ms)}, p95 ${ms(l.p95Ms)}, ` +
     `p99 ${ms(l.p99Ms)}, slowest ${ms(l.slowestMs)}` +
     (failed.length ? `; failed sources: ${failed.join(', ')}` : '') +
+    (f.shed ? `; ${f.shed} shed at the deadline` : '') +
     (f.unfinished ? `; ${f.unfinished} unfinished` : '')
   );
 }

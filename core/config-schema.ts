@@ -200,6 +200,11 @@ export const userPreloadSchema = z
       .min(0)
       .max(24 * 60)
       .default(5),
+    /**
+     * A preload's loads still waiting for their origin this many seconds after the preload began
+     * are shed (counted, never loaded): by then the user has asked already. Default 3.
+     */
+    shedAfterSeconds: z.number().min(0.1).max(600).default(3),
     /** A per-user workflow with no login for this long completes; default 30. */
     idleMinutes: z
       .number()

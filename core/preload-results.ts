@@ -10,8 +10,12 @@ export interface PreloadKeyResult {
   /** Set for form items. */
   formId?: string;
   ok: boolean;
-  /** False when a newer value was already stored and kept. */
+  /** False when a newer value was already stored and kept, or when the load joined another's. */
   written?: boolean;
+  /** Another holder of the key's single-flight claim (a cache client's read) wrote it while this waited. */
+  joined?: true;
+  /** Still waiting for its origin at the preload's deadline (`shedAfterSeconds`): dropped, never loaded. */
+  shed?: true;
   sizeBytes?: number;
   durationMs: number;
   error?: string;
@@ -28,4 +32,16 @@ export interface PreloadSourceResult {
   formIds?: string[];
   /** Why the source failed (for forms: the list, or how many items failed and the first reason). */
   error?: string;
+  /** For forms: the list itself was shed at the preload's deadline. */
+  shed?: true;
+}
+
+/** Loads of a preload shed at its deadline: keys, and a forms list. */
+export function shedLoads(sources: readonly PreloadSourceResult[]): number {
+  let shed = 0;
+  for (const source of sources) {
+    if (source.shed) shed++;
+    for (const key of source.keys) if (key.shed) shed++;
+  }
+  return shed;
 }

@@ -19,6 +19,8 @@ export interface PreloadRun {
   latencyMs: number;
   /** Sources that failed in a completed run (from its result); empty otherwise. */
   failedSources: PreloadSourceName[];
+  /** Loads of a completed run shed at its deadline (`shedAfterSeconds`); 0 otherwise. */
+  shedLoads?: number;
 }
 
 /** Where user preloads failed. */
@@ -29,6 +31,8 @@ export interface PreloadFailures {
   bySource: Record<PreloadSourceName, number>;
   /** Runs that closed without a result: failed, timed out, terminated or cancelled. */
   unfinished: number;
+  /** Completed preloads in which at least one load was shed at the deadline (a part of `preloads`). */
+  shed: number;
 }
 
 /** User preload statistics: how many, how fast, and where they failed. */
@@ -53,6 +57,7 @@ export function summarizePreloads(runs: readonly PreloadRun[]): PreloadStats {
       preloads: completed.filter((run) => run.failedSources.length > 0).length,
       bySource,
       unfinished: runs.length - completed.length,
+      shed: completed.filter((run) => (run.shedLoads ?? 0) > 0).length,
     },
   };
 }

@@ -38,6 +38,17 @@ export interface WriteOutcome {
   replaced?: { version: number; reads: number; expired: boolean };
 }
 
+/** What one claim attempt found. */
+export interface LoadClaimReply {
+  claimed: boolean;
+  /** The store's clock at the attempt, ms since the epoch: the load's version when claimed. */
+  nowMs: number;
+  /** The version stored then, or null when none is tracked. */
+  storedVersion: number | null;
+  /** How long another holder's lease still runs, when not claimed. */
+  heldForMs: number;
+}
+
 export interface CacheStore {
   /**
    * Writes value and metadata atomically unless a newer version is stored; adds the tag index
@@ -53,6 +64,16 @@ export interface CacheStore {
    * out, and `versionClock` then uses this process's clock.
    */
   serverTimeMs?(nearKey: string): Promise<number>;
+  /**
+   * Takes the key's single-flight lock (the one cache clients take on a miss) for `leaseMs`, and
+   * reads the store's clock and the stored version in the same round trip. Stores without one
+   * (test doubles) leave it out: their loads then claim nothing.
+   */
+  claimLoad?(key: string, token: string, leaseMs: number): Promise<LoadClaimReply>;
+  /** Extends a claim `token` still holds; false when it ran out or another holder took it. */
+  renewLoad?(key: string, token: string, leaseMs: number): Promise<boolean>;
+  /** Releases a claim if `token` still holds it. */
+  releaseLoad?(key: string, token: string): Promise<void>;
   getValue(key: string): Promise<Buffer | null>;
   getMeta(key: string): Promise<KeyMeta | null>;
   /** Remaining TTL in seconds: -2 when the key is missing, -1 when it has none. */

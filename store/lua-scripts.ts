@@ -13,6 +13,7 @@ const SCRIPTS = {
   'acquire-lock': 1,
   'renew-lock': 1,
   'update-applied': 2,
+  'claim-load': 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

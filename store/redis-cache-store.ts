@@ -1,6 +1,6 @@
 // CacheStore on Redis (standalone or Cluster): version-checked writes by Lua script, tag index in sets.
 import type { Cluster, Redis } from 'ioredis';
-import type { CacheStore, KeyMeta, WriteEntry, WriteOutcome } from './cache-store';
+import type { CacheStore, KeyMeta, LoadClaimReply, WriteEntry, WriteOutcome } from './cache-store';
 import { callScript, defineScripts } from './lua-scripts';
 import type { RedisKeys } from './redis-keys';
 import { isWrongType, writeOverWrongType } from './redis-errors';
@@ -59,6 +59,29 @@ export class RedisCacheStore implements CacheStore {
 
   async serverTimeMs(nearKey: string): Promise<number> {
     return Number(await callScript(this.redis, 'server-time', [this.keys.meta(nearKey)], []));
+  }
+
+  async claimLoad(key: string, token: string, leaseMs: number): Promise<LoadClaimReply> {
+    const [claimed, nowMs, stored, heldForMs] = (await callScript(
+      this.redis,
+      'claim-load',
+      [this.keys.lock(key), this.keys.meta(key)],
+      [token, leaseMs],
+    )) as [number, number, number, number];
+    return {
+      claimed: Number(claimed) === 1,
+      nowMs: Number(nowMs),
+      storedVersion: Number(stored) >= 0 ? Number(stored) : null,
+      heldForMs: Math.max(0, Number(heldForMs)),
+    };
+  }
+
+  async renewLoad(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return Number(await callScript(this.redis, 'renew-lock', [this.keys.lock(key)], [token, leaseMs])) === 1;
+  }
+
+  async releaseLoad(key: string, token: string): Promise<void> {
+    await callScript(this.redis, 'release-lock', [this.keys.lock(key)], [token]);
   }
 
   private async writeOne(entry: WriteEntry): Promise<WriteOutcome> {

@@ -1,6 +1,6 @@
 // The user-preload side's signal, query, result types and workflow ids: what the auth service's
 // client, warmctl and the two user workflows share. Clients import these through workflows/index.ts.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { boundedId, boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
 import { userSessionWorkflowId } from '../core/workflow-ids';
 import type { PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
@@ -105,6 +105,8 @@ export interface UserLoginsStatus {
   serving: number;
   /** Users with logins waiting for a preload. */
   waiting: number;
+  /** Preloads in which some load waited for its origin past `shedAfterSeconds` and was shed (a part of failedPreloads). */
+  shed: number;
   skipIfWarmedWithinMinutes: number;
   since: string;
   generation: number;
@@ -129,11 +131,37 @@ export interface UserPreloadStatus {
   lastError: string | null;
 }
 
+/** `waitForUserPreload` argument: whose preload to wait for. */
+export interface WaitForUserPreload {
+  userId: string;
+}
+
+/**
+ * How the logins a `waitForUserPreload` waited for were served: `preloaded` (every source in
+ * Redis), `failed` (some source failed or was shed), `skipped` (preloaded within the skip window:
+ * the data is there), `carried` (the shard continued as new first: the next run preloads it),
+ * `unknown` (the shard holds no login of this user).
+ */
+export type UserPreloadOutcome = 'preloaded' | 'failed' | 'skipped' | 'carried' | 'unknown';
+
+export interface UserPreloadWaitResult {
+  userId: string;
+  outcome: UserPreloadOutcome;
+  /** The preload child that served them, when one ran. */
+  preloadWorkflowId?: string;
+}
+
 /** The auth service's login report (`temporal workflow signal-with-start --signal-name userLoggedIn`). */
 export const userLoggedInSignal = defineSignal<[UserLoggedIn]>('userLoggedIn');
 export const userSessionStatusQuery = defineQuery<UserSessionStatus>('status');
 /** `warmctl apply` tells every login shard the skip window, so a re-applied config takes effect at the next login. */
 export const preloadSettingsSignal = defineSignal<[PreloadSettings]>('preloadSettings');
+/**
+ * Sent to a login shard right after `userLoggedIn` by an auth service that can wait: completes
+ * once the user's waiting and running preloads are done. It carries no login (the signal does),
+ * and the caller bounds the wait by its own deadline.
+ */
+export const waitForUserPreloadUpdate = defineUpdate<UserPreloadWaitResult, [WaitForUserPreload]>('waitForUserPreload');
 export const userLoginsStatusQuery = defineQuery<UserLoginsStatus>('status');
 /** One user's state in the shard that holds it, or null when it holds none (no recent login). */
 export const userPreloadStatusQuery = defineQuery<UserPreloadStatus | null, [string]>('user');

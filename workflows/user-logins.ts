@@ -24,12 +24,16 @@ import {
   userLoggedInSignal,
   userLoginsStatusQuery,
   userPreloadStatusQuery,
+  waitForUserPreloadUpdate,
   type PreloadSettings,
   type PreloadSummary,
   type PreloadUserResult,
   type UserLoginsStatus,
   type UserPreloadStatus,
+  type UserPreloadOutcome,
+  type UserPreloadWaitResult,
 } from './user-definitions';
+import { shedLoads } from '../core/preload-results';
 import { describeFailure } from './describe-failure';
 import { preloadChildId } from './bounded-commands';
 import { countInput } from './input-metrics';
@@ -71,6 +75,8 @@ export interface CarriedUserLoginsState {
   rejected: number;
   /** Logins waiting when the shard continued as new whose users did not fit the carried state (from 0.3). */
   droppedLogins?: number;
+  /** Preloads with a load shed at the deadline (from 0.4). */
+  shed?: number;
   lastRejection: string | null;
   /** The skip window last known (from `preloadSettings` or a preload's applied settings). */
   skipMs: number;
@@ -96,6 +102,10 @@ interface UserEntry extends CarriedUser {
   serving: PendingLogins | null;
   lastResult: PreloadSummary | null;
   lastError: string | null;
+  /** Serves of this user finished in this run (skips too): what a `waitForUserPreload` waits on. */
+  finished: number;
+  lastOutcome: UserPreloadOutcome;
+  lastWorkflowId?: string;
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
@@ -117,6 +127,7 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
     coalesced: carried?.coalesced ?? 0,
     rejected: carried?.rejected ?? 0,
     droppedLogins: typeof carried?.droppedLogins === 'number' ? carried.droppedLogins : 0,
+    shed: typeof carried?.shed === 'number' ? carried.shed : 0,
   };
   let lastRejection = carried?.lastRejection ?? null;
   let skipMs = carried?.skipMs ?? DEFAULT_SKIP_MS;
@@ -188,6 +199,34 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
     }
   });
 
+  // Waits for what the user's last login started; the caller's own deadline bounds the wait.
+  setHandler(
+    waitForUserPreloadUpdate,
+    async ({ userId }): Promise<UserPreloadWaitResult> => {
+      const user = users.get(userId);
+      if (!user) return { userId, outcome: 'unknown' };
+      const target = user.finished + (user.serving ? 1 : 0) + (user.pending ? 1 : 0);
+      // While draining, logins still waiting are carried to the next run, not served by this one.
+      await condition(() => user.finished >= target || (draining && !user.serving));
+      if (user.finished < target) return { userId, outcome: 'carried' };
+      return {
+        userId,
+        outcome: user.lastOutcome,
+        ...(user.lastWorkflowId !== undefined ? { preloadWorkflowId: user.lastWorkflowId } : {}),
+      };
+    },
+    {
+      // A malformed request is refused before it reaches history.
+      validator: (request: unknown) => {
+        const problem = userIdProblem((request as { userId?: unknown } | null)?.userId);
+        if (problem !== undefined) {
+          countInput('waitForUserPreload', 'rejected');
+          throw new TypeError(`waitForUserPreload: ${problem}`);
+        }
+      },
+    },
+  );
+
   /** Serves one user's waiting logins: skips them, or runs one preload child for all of them. */
   async function serve(userId: string, user: UserEntry): Promise<void> {
     const batch = user.pending as PendingLogins;
@@ -196,6 +235,8 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
     if (!batch.force && recent && (!batch.preloadForms || user.includedForms)) {
       counters.skipped++;
       user.skipped++;
+      user.lastOutcome = 'skipped';
+      user.finished++;
       return;
     }
     const startedMs = Date.now();
@@ -222,8 +263,11 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
       counters.failedPreloads++;
       user.failedPreloads++;
       user.lastError = describeFailure(err);
+      user.lastOutcome = 'failed';
       log.warn('user preload failed', { workflowId, error: user.lastError });
     } finally {
+      user.lastWorkflowId = workflowId;
+      user.finished++;
       user.serving = null;
       serving--;
       if (user.pending) ready.add(userId);
@@ -240,6 +284,8 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
       finishedAt: result.finishedAt,
       durationMs: result.durationMs,
     };
+    if (shedLoads(result.sources ?? []) > 0) counters.shed++;
+    user.lastOutcome = result.ok ? 'preloaded' : 'failed';
     if (result.ok) {
       user.lastCompleteAtMs = Date.now();
       user.includedForms = batch.preloadForms;
@@ -406,5 +452,7 @@ function newEntry(carried?: CarriedUser): UserEntry {
     serving: null,
     lastResult: null,
     lastError: null,
+    finished: 0,
+    lastOutcome: 'unknown',
   };
 }

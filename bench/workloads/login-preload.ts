@@ -179,7 +179,9 @@ export async function runLoginPreload(ctx: BenchContext, options: LoginPreloadOp
   const paths: LoginPath[] = [
     {
       name: 'system',
-      send: (userId) => notifyUserLoggedIn(client, userId, { taskQueue: stack.taskQueue }),
+      send: async (userId) => {
+        await notifyUserLoggedIn(client, userId, { taskQueue: stack.taskQueue });
+      },
       pids: temporalPids,
       taskQueue: stack.taskQueue,
       longRunning: (workflowId) => workflowId.startsWith('user-logins:'),

@@ -140,3 +140,61 @@ test('under the rate limit, a critical load waiting for the window starts first 
     jest.useRealTimers();
   }
 });
+
+test('a login load goes ahead of queued normal and bulk loads, behind critical ones', async () => {
+  const limiter = new OriginLimiter({ originConcurrency: 1, originRatePerSecond: 0 });
+  const order: string[] = [];
+  let release!: () => void;
+  const blocker = limiter.schedule('http://a', () => new Promise<void>((r) => (release = r)));
+  const queued = (['bulk', 'normal', 'login', 'critical'] as const).map((priority) =>
+    limiter.schedule('http://a', async () => void order.push(priority), priority),
+  );
+  await new Promise((r) => setImmediate(r)); // the blocker has started
+  release();
+  await Promise.all([blocker, ...queued]);
+  expect(order).toEqual(['critical', 'login', 'normal', 'bulk']);
+  await limiter.stop();
+});
+
+test('a load still waiting at its deadline is shed, never started, and frees its place in the queue', async () => {
+  jest.useFakeTimers();
+  try {
+    const limiter = new OriginLimiter({ originConcurrency: 1, originRatePerSecond: 0 });
+    const started: string[] = [];
+    let release!: () => void;
+    const blocker = limiter.schedule('http://a', () => new Promise<void>((r) => (release = r)));
+    const t0 = Date.now();
+    const shed = limiter.schedule('http://a', async () => void started.push('late'), 'login', t0 + 200);
+    const shedResult = shed.then(
+      () => 'ran',
+      (err: Error) => err,
+    );
+    const patient = limiter.schedule('http://a', async () => void started.push('patient'), 'normal');
+    expect(limiter.pending('http://a')).toBe(3);
+    await jest.advanceTimersByTimeAsync(199);
+    expect(limiter.queued('http://a', 'login')).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    const err = await shedResult;
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe('LoadShedError');
+    expect((err as Error).message).toBe('shed: waited 200 ms for http://a past its deadline, not loaded');
+    expect(limiter.queued('http://a', 'login')).toBe(0);
+    expect(limiter.pending('http://a')).toBe(2);
+    release();
+    await Promise.all([blocker, patient]);
+    expect(started).toEqual(['patient']);
+    // A deadline already past sheds at once, even with the origin free of waiters.
+    release = () => undefined;
+    const busy = limiter.schedule('http://a', () => new Promise<void>((r) => (release = r)));
+    await expect(limiter.schedule('http://a', async () => 'x', 'login', Date.now())).rejects.toThrow(
+      /^shed: waited 0 ms/,
+    );
+    release();
+    await busy;
+    // A free origin starts a load at once, whatever its deadline.
+    await expect(limiter.schedule('http://a', async () => 'free', 'login', Date.now())).resolves.toBe('free');
+    await limiter.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});

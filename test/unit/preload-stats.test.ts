@@ -39,6 +39,6 @@ test('counts completed preloads (a failed source still completes), their latency
   expect(stats).toEqual({
     userPreloads: 3,
     preloadLatency: { count: 3, avgMs: 60, p50Ms: 60, p95Ms: 80, p99Ms: 80, slowestMs: 80 },
-    preloadFailures: { preloads: 2, bySource: { session: 0, navigation: 2, forms: 1 }, unfinished: 2 },
+    preloadFailures: { preloads: 2, bySource: { session: 0, navigation: 2, forms: 1 }, unfinished: 2, shed: 0 },
   });
 });
