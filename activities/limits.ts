@@ -26,7 +26,8 @@ export interface WarmingLimits {
 
 export const DEFAULT_LIMITS: WarmingLimits = {
   originConcurrency: 8,
-  originRatePerSecond: 50,
+  // 8 loads a login (session, navigation, a forms list, 5 forms) at 10 logins/s leave 20/s for warms.
+  originRatePerSecond: 100,
   maxValueBytes: 5 * 1024 * 1024,
   loaderTimeoutMs: 30_000,
 };

@@ -8,6 +8,7 @@ import { intFromEnv } from '../config/env-values';
 import { readEnvironment } from '../config/environment';
 import { redact } from '../core/redact';
 import { parseListenAddress, startHealthServer } from './health-server';
+import { DEFAULT_LIMITS } from '../activities/limits';
 
 async function run(): Promise<void> {
   const env = readEnvironment();
@@ -38,9 +39,14 @@ async function run(): Promise<void> {
     maxConcurrentActivities: intFromEnv(process.env, 'WARMING_MAX_ACTIVITIES', 20),
     criticalMaxConcurrentActivities: intFromEnv(process.env, 'WARMING_CRITICAL_MAX_ACTIVITIES', 10),
     limits: {
-      originConcurrency: intFromEnv(process.env, 'WARMING_ORIGIN_CONCURRENCY', 8),
-      originRatePerSecond: intFromEnv(process.env, 'WARMING_ORIGIN_RATE_PER_SECOND', 50, 0),
-      maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', 5 * 1024 * 1024),
+      originConcurrency: intFromEnv(process.env, 'WARMING_ORIGIN_CONCURRENCY', DEFAULT_LIMITS.originConcurrency),
+      originRatePerSecond: intFromEnv(
+        process.env,
+        'WARMING_ORIGIN_RATE_PER_SECOND',
+        DEFAULT_LIMITS.originRatePerSecond,
+        0,
+      ),
+      maxValueBytes: intFromEnv(process.env, 'WARMING_MAX_VALUE_BYTES', DEFAULT_LIMITS.maxValueBytes),
     },
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', defaultMaxCachedWorkflows(), 0),
