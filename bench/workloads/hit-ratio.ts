@@ -14,10 +14,19 @@ import { simulate, topKeysOfPrefix, type OptimizerSimSettings, type SimResult, t
 import { findOltpTrace, loadOltpTrace } from '../oltp-trace';
 import { round, roundSpread, summarize } from '../stats';
 import { mulberry32, ZipfSampler } from '../zipf';
+import {
+  alternativeRows,
+  ALTERNATIVES_DESCRIPTION,
+  runAlternatives,
+  type AlternativesOutcome,
+} from './hit-ratio-alternatives';
+import { runScenarios } from './hit-ratio-scenarios';
 
-const TTL_SECONDS = 600;
+export const TTL_SECONDS = 600;
+/** How long every origin load takes in the simulation, in seconds, for every policy. */
+export const ORIGIN_LATENCY_SECONDS = 0.05;
 /** Registered tasks of both warmers: the most read keys of the first simulated hour. */
-const STATIC_TASKS = 200;
+export const STATIC_TASKS = 200;
 
 /**
  * The warmer as a user gets it: the optimiser settings of an empty config (every hot-key field
@@ -55,20 +64,43 @@ interface Outcome {
   oracle: SimResult;
   warmerTuned: SimResult;
   warmerOldDefaults: SimResult;
+  alternatives: AlternativesOutcome;
+}
+
+/** Settings every policy runs with: the TTL, the rate, the origin's latency and the worker's per-origin limit. */
+export function simSettings(readsPerSecond: number): SimSettings {
+  return {
+    ttlSeconds: TTL_SECONDS,
+    readsPerSecond,
+    originLatencySeconds: ORIGIN_LATENCY_SECONDS,
+    refreshRatePerSecond: DEFAULT_LIMITS.originRatePerSecond,
+  };
+}
+
+/** The registered tasks of both warmers: the most read keys of the first simulated hour. */
+export function staticTasks(reads: Int32Array, keyCount: number, readsPerSecond: number): number[] {
+  return topKeysOfPrefix(reads, readsPerSecond * 3600, keyCount, STATIC_TASKS);
 }
 
 function runPolicies(reads: Int32Array, keyCount: number, settings: SimSettings): Outcome {
-  const keys = topKeysOfPrefix(reads, settings.readsPerSecond * 3600, keyCount, STATIC_TASKS);
+  const keys = staticTasks(reads, keyCount, settings.readsPerSecond);
   const configured = TTL_SECONDS / 60;
   const warmer = (optimizer: OptimizerSimSettings) =>
     simulate(reads, keyCount, settings, { kind: 'warmer', keys, intervalMinutes: configured, optimizer });
+  const cacheAside = simulate(reads, keyCount, settings, { kind: 'cache-aside' });
   return {
-    cacheAside: simulate(reads, keyCount, settings, { kind: 'cache-aside' }),
+    cacheAside,
     fixed: simulate(reads, keyCount, settings, { kind: 'fixed-interval', keys, intervalMinutes: configured }),
     warmer: warmer(shippedOptimizer()),
     oracle: simulate(reads, keyCount, settings, { kind: 'oracle' }),
     warmerTuned: warmer(TUNED_OPTIMIZER),
     warmerOldDefaults: warmer(OLD_DEFAULT_OPTIMIZER),
+    alternatives: runAlternatives(reads, keyCount, settings, {
+      kind: 'warmer',
+      keys,
+      intervalMinutes: configured,
+      optimizer: shippedOptimizer(),
+    }),
   };
 }
 
@@ -119,10 +151,14 @@ function rows(
       warmerTuned: { settings: tuned(TUNED_OPTIMIZER), ...describe(first.warmerTuned) },
       warmerOldDefaults: { settings: tuned(OLD_DEFAULT_OPTIMIZER), ...describe(first.warmerOldDefaults) },
     },
+    originLatencySeconds: ORIGIN_LATENCY_SECONDS,
+    alternatives: ALTERNATIVES_DESCRIPTION,
     simulation:
-      'simulated time, TTL cache without capacity limit; every read counted as an access; misses load cache-aside; ' +
+      `simulated time, TTL cache without capacity limit; every origin load takes ${ORIGIN_LATENCY_SECONDS * 1000} ms ` +
+      '(reads of a key while it loads wait for that one load); every read counted as an access; misses load cache-aside; ' +
       'warmer = core/interval-policy.ts re-plans of the static tasks + the hot-key pass planned by ' +
       'core/warm-selection.ts (candidateQuery, planHotKeyWarming, isDueForWarm: the code findWarmCandidates runs); ' +
+      `the warmer's loads wait for the worker's per-origin rate limit (${DEFAULT_LIMITS.originRatePerSecond}/s); ` +
       "oracle = reloads a key just before each read that would miss, except a key's first read",
   };
   const common = { temporalPersistence: ctx.persistence, params };
@@ -183,6 +219,12 @@ function rows(
       workload: `${workload}; origin calls (misses + warms), this warmer vs the fixed-interval warmer`,
       target: { op: '<=', value: 1.2 },
     }),
+    ...alternativeRows(
+      common,
+      name,
+      workload,
+      outcomes.map((o) => ({ warmer: o.warmer, cacheAside: o.cacheAside, ...o.alternatives })),
+    ),
   ];
 }
 
@@ -194,10 +236,11 @@ export interface HitRatioOptions {
 export async function runHitRatio(ctx: BenchContext, options: HitRatioOptions): Promise<BenchRow[]> {
   const z = options.zipf;
   const sampler = new ZipfSampler(z.keys, 0.99);
-  const settings = { ttlSeconds: TTL_SECONDS, readsPerSecond: z.readsPerSecond };
-  const zipfOutcomes = z.seeds.map((seed) =>
-    runPolicies(sampler.draw(Math.round(z.readsPerSecond * 3600 * z.hours), mulberry32(seed)), z.keys, settings),
+  const settings = simSettings(z.readsPerSecond);
+  const zipfReads = z.seeds.map((seed) =>
+    sampler.draw(Math.round(z.readsPerSecond * 3600 * z.hours), mulberry32(seed)),
   );
+  const zipfOutcomes = zipfReads.map((reads) => runPolicies(reads, z.keys, settings));
   const out = rows(
     ctx,
     'hit-ratio-zipf',
@@ -206,6 +249,22 @@ export async function runHitRatio(ctx: BenchContext, options: HitRatioOptions): 
     {
       zipf: { s: 0.99, keys: z.keys, readsPerSecond: z.readsPerSecond, hours: z.hours, seeds: z.seeds },
     },
+  );
+
+  out.push(
+    ...runScenarios(ctx, {
+      settings,
+      warmer: {
+        kind: 'warmer',
+        keys: staticTasks(zipfReads[0] as Int32Array, z.keys, z.readsPerSecond),
+        intervalMinutes: TTL_SECONDS / 60,
+        optimizer: shippedOptimizer(),
+      },
+      reads: zipfReads[0] as Int32Array,
+      keyCount: z.keys,
+      readsPerSecond: z.readsPerSecond,
+      workload: `Zipf(0.99) over ${z.keys} keys, ${z.readsPerSecond} reads/s for ${z.hours} h, seed ${z.seeds[0]}`,
+    }),
   );
 
   const path = findOltpTrace(resolve(__dirname, '../../..'));
@@ -217,10 +276,7 @@ export async function runHitRatio(ctx: BenchContext, options: HitRatioOptions): 
   }
   const trace = await loadOltpTrace(path);
   const reads = options.oltp.maxReads ? trace.reads.slice(0, options.oltp.maxReads) : trace.reads;
-  const oltp = runPolicies(reads, trace.keyCount, {
-    ttlSeconds: TTL_SECONDS,
-    readsPerSecond: options.oltp.readsPerSecond,
-  });
+  const oltp = runPolicies(reads, trace.keyCount, simSettings(options.oltp.readsPerSecond));
   out.push(
     ...rows(
       ctx,
