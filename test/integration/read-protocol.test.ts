@@ -146,7 +146,7 @@ describe('counts', () => {
     const computeOp: Op = { op: 'getOrCompute', key: pyKeys.computed as string, value: 'computed', ttlSeconds: 600 };
     const results = await runPython(
       [...reads.map((name): Op => ({ op: 'get', key: pyKeys[name] as string })), computeOp, computeOp],
-      { prefix: sides.py },
+      { prefix: sides.py, reader: { flush_interval_ms: 3_600_000 } }, // one flush, at close, like the TS side
     );
     expect(results.map((result) => result.value)).toEqual([
       ...reads.map((name) => (name === 'missing' ? null : `value of ${name}`)),
