@@ -2,13 +2,14 @@
 # Idempotent bootstrap: installs what `npm run demo`, `npm test` and `npm run bench` need when it
 # is missing, and nothing else. Node modules (when missing or stale), the Temporal CLI v1.5.1 built
 # from the Go module proxy into .tools/bin (unless a `temporal` is on PATH), Debian's redis-server,
-# redis-sentinel and chromium, and the Temporal Python SDK (PyPI) in a venv at .tools/python for
-# the cross-language example's test. Nothing is downloaded from the web.
+# redis-sentinel and chromium, and the Temporal Python SDK and redis-py (PyPI) in a venv at
+# .tools/python for the cross-language examples' tests. Nothing is downloaded from the web.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_CLI_VERSION=v1.5.1
 PYTHON_TEMPORALIO_VERSION=1.35.0
+PYTHON_REDIS_VERSION=8.1.0
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -61,20 +62,22 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${BOOTSTRAP_SKIP_BROWSER:-}" != "1" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 # python3 with venv, for 5 when its venv is not there yet.
 venv=.tools/python
-stamp_py="$venv/.temporalio-$PYTHON_TEMPORALIO_VERSION"
+stamp_py="$venv/.packages-temporalio-$PYTHON_TEMPORALIO_VERSION-redis-$PYTHON_REDIS_VERSION"
 if [ ! -f "$stamp_py" ] && { ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }; then
   missing+=(python3 python3-venv)
 fi
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
-# 5. The Temporal Python SDK, for test/integration/examples.test.ts running examples/python. A stamp
-# names the installed version, so an up-to-date venv costs one file test.
+# 5. The Temporal Python SDK and redis-py, for test/integration/examples.test.ts and
+# read-protocol.test.ts running examples/python. A stamp names the installed versions, so an
+# up-to-date venv costs one file test.
 if [ ! -f "$stamp_py" ] || [ ! -x "$venv/bin/python" ]; then
-  say "installing the Temporal Python SDK $PYTHON_TEMPORALIO_VERSION from PyPI into $venv"
-  rm -f "$venv"/.temporalio-*
+  say "installing temporalio $PYTHON_TEMPORALIO_VERSION and redis $PYTHON_REDIS_VERSION from PyPI into $venv"
+  rm -f "$venv"/.temporalio-* "$venv"/.packages-*
   python3 -m venv "$venv" >&2 || die "python3 -m venv $venv failed (see above)"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "temporalio==$PYTHON_TEMPORALIO_VERSION" >&2 \
-    || die "pip install temporalio==$PYTHON_TEMPORALIO_VERSION failed (see above)"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "temporalio==$PYTHON_TEMPORALIO_VERSION" "redis==$PYTHON_REDIS_VERSION" >&2 \
+    || die "pip install temporalio==$PYTHON_TEMPORALIO_VERSION redis==$PYTHON_REDIS_VERSION failed (see above)"
   touch "$stamp_py"
 fi
 exit 0
