@@ -36,8 +36,12 @@ export interface BenchStack {
   originUrl: string;
   originPid: number;
   taskQueue: string;
-  /** Starts a worker process (the product's `npm run worker` entry) and waits until it polls. */
-  startWorker(limits: WorkerLimits): Promise<ChildHandle>;
+  /**
+   * Starts a worker process (the product's `npm run worker` entry) and waits until it polls:
+   * with `limits`, or with every `WARMING_*` setting at its shipped default (`'shipped'`), on the
+   * stack's task queue unless `taskQueue` names another.
+   */
+  startWorker(limits: WorkerLimits | 'shipped', taskQueue?: string): Promise<ChildHandle>;
   /**
    * Starts a worker process for the floor shapes (bench/floors) on its own task queue, loading
    * the login sources from these URL templates; `maxCachedWorkflows` else the SDK's default.
@@ -48,7 +52,7 @@ export interface BenchStack {
     options?: { maxCachedWorkflows?: number },
   ): Promise<ChildHandle>;
   /** Requests the origin has served so far. */
-  originRequests(): Promise<number>;
+  originRequests(route?: 'item' | 'session' | 'navigation' | 'forms' | 'form'): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -189,19 +193,27 @@ export async function startBenchStack(): Promise<BenchStack> {
       originUrl,
       originPid: origin.handle.pid,
       taskQueue,
-      async startWorker(limits) {
+      async startWorker(limits, queue = taskQueue) {
         const env: NodeJS.ProcessEnv = {
           ...process.env,
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_NAMESPACE: 'default',
-          TEMPORAL_TASK_QUEUE: taskQueue,
+          TEMPORAL_TASK_QUEUE: queue,
           REDIS_URL: redis.url,
           WARMING_CONFIG: resolve(__dirname, 'no-config.json'),
           WARMING_LOG_LEVEL: 'WARN',
-          WARMING_ORIGIN_CONCURRENCY: String(limits.originConcurrency),
-          WARMING_ORIGIN_RATE_PER_SECOND: String(limits.originRatePerSecond),
-          WARMING_MAX_ACTIVITIES: String(limits.maxActivities),
         };
+        if (limits === 'shipped') {
+          // What a user gets: no setting of the bench's shell may leak in.
+          for (const name of Object.keys(env)) {
+            if (name.startsWith('WARMING_') && name !== 'WARMING_CONFIG' && name !== 'WARMING_LOG_LEVEL')
+              delete env[name];
+          }
+        } else {
+          env.WARMING_ORIGIN_CONCURRENCY = String(limits.originConcurrency);
+          env.WARMING_ORIGIN_RATE_PER_SECOND = String(limits.originRatePerSecond);
+          env.WARMING_MAX_ACTIVITIES = String(limits.maxActivities);
+        }
         delete env.TEMPORAL_PROFILE;
         delete env.REDIS_CLUSTER;
         delete env.WARMING_PREFIX;
@@ -236,9 +248,10 @@ export async function startBenchStack(): Promise<BenchStack> {
         );
         return worker.handle;
       },
-      async originRequests() {
+      async originRequests(route) {
         const response = await fetch(`${originUrl}/__stats`);
-        return ((await response.json()) as { requests: number }).requests;
+        const stats = (await response.json()) as { requests: number; byRoute: Record<string, number> };
+        return route === undefined ? stats.requests : (stats.byRoute[route] ?? 0);
       },
       stop: stopAll,
     };

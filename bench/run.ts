@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only bulk,read,login,hit,scale]`: starts its own servers
+// `npm run bench [-- --quick] [-- --only bulk,read,login,first,warm,hit,scale]`: starts its own servers
 // (in-memory Temporal dev server, redis-server, the bench origin, the product's worker), runs
 // each workload against its baseline in the same run, writes bench/results/latest.json (the
 // contract's rows), latest.md (the table) and latest.svg (the ratio chart), and stops every
@@ -14,12 +14,13 @@ import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-sta
 import { ratioChartSvg } from './ratio-chart';
 import { runBulkWarm } from './workloads/bulk-warm';
 import { runHitRatio } from './workloads/hit-ratio';
+import { runLoginFirstRead } from './workloads/login-first-read';
 import { FLOOR_SHAPES, runLoginPreload, type FloorShape } from './workloads/login-preload';
 import { runReadPath } from './workloads/read-path';
 import { runScaleTasks } from './workloads/scale-tasks';
 import { runWarmCost } from './workloads/warm-cost';
 
-const WORKLOADS = ['bulk', 'read', 'login', 'warm', 'hit', 'scale'] as const;
+const WORKLOADS = ['bulk', 'read', 'login', 'first', 'warm', 'hit', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 /** Worker limits for every workload; the baselines get the same cap. Rate limiting is off so the cap decides. */
@@ -119,6 +120,16 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         repeats: 2,
         latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
         floors: loginFloors(quick),
+      });
+    case 'first':
+      return runLoginFirstRead(ctx, {
+        rates: [5, 10, 20],
+        waitRates: [5, 10],
+        seconds: quick ? 8 : 20,
+        repeats: quick ? 1 : 2,
+        offsetsMs: [50, 100, 200, 500],
+        latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
+        burst: 50,
       });
     case 'warm':
       return runWarmCost(ctx, { tasks: quick ? 200 : 500, waves: quick ? 2 : 3 });

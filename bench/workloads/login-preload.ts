@@ -10,14 +10,11 @@ import { Redis } from 'ioredis';
 import { crc32 } from 'node:zlib';
 import { DEFAULT_LOGIN_SHARDS, notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { createWarmingClient } from '../../client/warming-client';
-import { Loaders } from '../../activities/loaders';
-import { OriginLimiter } from '../../activities/origin-limiter';
 import { resolveLimits } from '../../activities/limits';
 import { RedisCacheStore } from '../../store/redis-cache-store';
 import { redisKeys } from '../../store/redis-keys';
-import { parseWarmingConfig, type LoaderSpec } from '../../core/config-schema';
-import { parseFormsList, pickRecentForms } from '../../core/recent-forms';
-import { expandTemplate } from '../../core/key-template';
+import { parseWarmingConfig } from '../../core/config-schema';
+import { directPreloader } from '../direct-preload';
 import { createRedis } from '../../config/redis-connection';
 import { ArrivalTracker } from '../arrival-tracker';
 import type { BenchContext } from '../bench-context';
@@ -125,45 +122,10 @@ export async function runLoginPreload(ctx: BenchContext, options: LoginPreloadOp
     originConcurrency: ctx.limits.originConcurrency,
     originRatePerSecond: ctx.limits.originRatePerSecond,
   });
-  const limiter = new OriginLimiter(limits);
-  const loaders = new Loaders({ limiter, limits });
   const storeRedis = createRedis({ url: stack.redis.url });
   const store = new RedisCacheStore(storeRedis, redisKeys());
-  const never = new AbortController().signal;
-  const loadAndWrite = async (loader: LoaderSpec, keyTemplate: string, vars: Record<string, string>) => {
-    const started = Date.now();
-    const value = await loaders.load({ spec: loader, vars, signal: never, heartbeat: () => undefined });
-    await store.writeIfNewer({
-      key: expandTemplate(keyTemplate, vars),
-      value,
-      ttlSeconds: TTL_SECONDS,
-      version: started,
-      durationMs: Date.now() - started,
-      source: `user:${vars.userId}`,
-      tags: [`user:${vars.userId}`],
-    });
-  };
-  const { session, navigation, forms } = {
-    session: preload.session,
-    navigation: preload.navigation,
-    forms: preload.forms,
-  };
-  const directPreload = async (userId: string) => {
-    await Promise.all([
-      loadAndWrite(session.loader, session.key, { userId }),
-      loadAndWrite(navigation.loader, navigation.key, { userId }),
-      (async () => {
-        const list = await loaders.load({
-          spec: forms.list,
-          vars: { userId },
-          signal: never,
-          heartbeat: () => undefined,
-        });
-        const ids = pickRecentForms(parseFormsList(JSON.parse(list.toString())), forms.max);
-        await Promise.all(ids.map((formId) => loadAndWrite(forms.item, forms.key, { userId, formId })));
-      })(),
-    ]);
-  };
+  const directLoads = directPreloader(store, preload, limits);
+  const directPreload = (userId: string) => directLoads.preload(userId);
 
   const floorShapes = [...new Set<FloorShape>([PRODUCT_LOGIN_SHAPE, ...options.floors])];
   const floorQueue = `${stack.taskQueue}-floor`;
@@ -282,7 +244,7 @@ export async function runLoginPreload(ctx: BenchContext, options: LoginPreloadOp
     await subscriber.quit().catch(() => undefined);
     await redis.config('SET', 'notify-keyspace-events', '');
     storeRedis.disconnect();
-    await limiter.stop();
+    await directLoads.stop();
     await warming.close();
     await floorWorker?.stop();
   }
