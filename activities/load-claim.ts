@@ -20,6 +20,8 @@ export interface HeldClaim {
   joined: false;
   /** The load's version: the store's clock when the claim was taken. */
   version: number;
+  /** The version stored when the claim was taken (null when none is tracked). */
+  storedVersion: number | null;
   release(): Promise<void>;
 }
 
@@ -47,11 +49,12 @@ export async function claimLoad(
   key: string,
   options: ClaimOptions,
 ): Promise<HeldClaim | JoinedClaim> {
-  if (!store.claimLoad) return { joined: false, version: (await versionClock(store, key))(), release: async () => {} };
+  if (!store.claimLoad)
+    return { joined: false, version: (await versionClock(store, key))(), storedVersion: null, release: async () => {} };
   const token = randomUUID();
   const started = Date.now();
   const first = await store.claimLoad(key, token, CLAIM_LEASE_MS);
-  if (first.claimed) return held(store, key, token, first.nowMs);
+  if (first.claimed) return held(store, key, token, first.nowMs, first.storedVersion);
   let reply = first;
   for (;;) {
     await pause(CLAIM_POLL_MS, options.signal);
@@ -61,14 +64,14 @@ export async function claimLoad(
       if (reply.claimed) await release(store, key, token);
       return { joined: true, storedVersion: reply.storedVersion as number, waitedMs: Date.now() - started };
     }
-    if (reply.claimed) return held(store, key, token, reply.nowMs);
+    if (reply.claimed) return held(store, key, token, reply.nowMs, reply.storedVersion);
     // The holder is stuck or slow: load anyway (versions still order the writes).
     if (Date.now() - started >= options.maxWaitMs)
-      return { joined: false, version: reply.nowMs, release: async () => {} };
+      return { joined: false, version: reply.nowMs, storedVersion: reply.storedVersion, release: async () => {} };
   }
 }
 
-function held(store: CacheStore, key: string, token: string, version: number): HeldClaim {
+function held(store: CacheStore, key: string, token: string, version: number, storedVersion: number | null): HeldClaim {
   const renew = setInterval(() => {
     store.renewLoad?.(key, token, CLAIM_LEASE_MS).then(
       (kept) => {
@@ -82,6 +85,7 @@ function held(store: CacheStore, key: string, token: string, version: number): H
   return {
     joined: false,
     version,
+    storedVersion,
     release: async () => {
       if (released) return;
       released = true;

@@ -19,6 +19,12 @@ import { reservedKeyMessage } from '../core/cache-key';
 import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
+/**
+ * A key whose stored value was loaded less than this long before a preload claims it is not
+ * loaded again: it was loaded around the login, most often by the user's own first read.
+ */
+export const FRESH_MS = 2_000;
+
 /** As warmKey's: well inside the 20 s heartbeat timeout of the preload activity. */
 const HEARTBEAT_EVERY_MS = 5_000;
 
@@ -296,7 +302,11 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
             retrying,
           );
           const claimedAt = performance.now();
-          if (claim.joined) {
+          // Loaded a moment ago (by a reader's miss, most often the user's own first request): as
+          // fresh as this load would be, so it joins that one instead of calling the origin again.
+          const fresh = !claim.joined && claim.storedVersion !== null && claim.version - claim.storedVersion < FRESH_MS;
+          if (fresh) await claim.release();
+          if (claim.joined || fresh) {
             const result = { cacheKey, ok: true, written: false, joined: true as const, durationMs: 0, ...formId };
             return { result, started: keyStarted };
           }

@@ -202,6 +202,31 @@ describe('reads and background loads share one single-flight', () => {
     expect(session?.keys[0]).toMatchObject({ ok: true, joined: true, written: false });
   });
 
+  test('a preload right after a read computed the key does not load it again; a value older than 2 s is reloaded', async () => {
+    const user = newUser();
+    const fromOrigin = async () => (await fetch(`${origin.url}${user.sessionPath}`)).text();
+    expect(await reader.getOrCompute(user.sessionKey, fromOrigin, { ttlSeconds: 60 })).toBe(
+      `session-of-${user.userId}-1`,
+    );
+    const first = await login(user.userId, { timeoutMs: 20_000 });
+    expect(first.outcome).toBe('preloaded');
+    expect(origin.hitsFor(user.sessionPath)).toBe(1);
+    const result = await stack.temporal.workflow
+      .getHandle<() => Promise<PreloadUserResult>>(first.preloadWorkflowId as string)
+      .result();
+    expect(result.sources.find((s) => s.source === 'session')?.keys[0]).toMatchObject({ joined: true });
+    // The same user again, forced past the skip window, once the value is no longer fresh.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await notifyUserLoggedIn(stack.temporal, user.userId, {
+      taskQueue: stack.taskQueue,
+      shards: SHARDS,
+      force: true,
+      waitForPreload: { timeoutMs: 20_000 },
+    });
+    expect(origin.hitsFor(user.sessionPath)).toBe(2);
+    expect(await stack.redis.get(user.sessionKey)).toBe(`session-of-${user.userId}-2`);
+  });
+
   test('a task warm that finds a read filling its key joins it and loads nothing', async () => {
     const key = `${ns}:task-key:${uniqueName('k')}`;
     const path = `/task/${uniqueName('p')}`;
