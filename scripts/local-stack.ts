@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-
-const PROJECT_ROOT = resolve(__dirname, existsSync(resolve(__dirname, '../package.json')) ? '..' : '../..');
+import { deploymentDynamicConfig } from './deployment-dynamic-config';
+import { PROJECT_ROOT } from './project-root';
 
 export interface LocalServer {
   readonly pid: number;
@@ -149,9 +149,8 @@ export interface TemporalDevServerOptions {
   detached?: boolean;
   startTimeoutMs?: number;
   /**
-   * Dynamic config values (`--dynamic-config-value key=<JSON>`), over the dev server's defaults:
-   * the tests pass the limits of the project's own deployment (test/helpers/production-limits.ts).
-   * The demo and the benchmarks keep the defaults.
+   * Dynamic config values (`--dynamic-config-value key=<JSON>`) over those of the project's own
+   * deployment (scripts/deployment-dynamic-config.ts), which every dev server started here runs with.
    */
   dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
 }
@@ -171,11 +170,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     String(await findFreePort()),
     '--log-level',
     'error',
-    // Custom search attributes are usable right after registration.
-    '--dynamic-config-value',
-    'system.forceSearchAttributesCacheRefreshOnRead=true',
     ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', `${attribute.name}=${attribute.cliType}`]),
-    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+    ...Object.entries({ ...deploymentDynamicConfig(), ...options.dynamicConfig }).flatMap(([key, value]) => [
       '--dynamic-config-value',
       `${key}=${JSON.stringify(value)}`,
     ]),

@@ -1,16 +1,8 @@
 // The Temporal limits the server tests run under: those of the project's own deployment, so a test
 // passes only if production would accept the same commands. Global setup starts the dev server with them.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse } from 'yaml';
+import { deploymentDynamicConfig, type DynamicValue } from '../../scripts/deployment-dynamic-config';
 
-/** The dynamic config of docker-compose.yml's Temporal server (a deployment of this project). */
-export const DEPLOYMENT_DYNAMIC_CONFIG_FILE = resolve(
-  __dirname,
-  '../../deploy/temporal/dynamicconfig/development-sql.yaml',
-);
-
-type DynamicValue = string | number | boolean;
+export { DEPLOYMENT_DYNAMIC_CONFIG_FILE, globalDynamicConfig } from '../../scripts/deployment-dynamic-config';
 
 /**
  * Temporal server 1.29.1's defaults for the limits a workflow can run into with outside input
@@ -39,18 +31,6 @@ export const TEMPORAL_DEFAULT_LIMITS: Readonly<Record<string, number>> = {
 /** `limit.userMetadataSummarySize`'s default: what a server that enforces it lets a summary hold. */
 export const USER_METADATA_SUMMARY_BYTES = 400;
 
-/** The global values (no constraints) of a Temporal dynamic config YAML file. */
-export function globalDynamicConfig(yamlText: string): Record<string, DynamicValue> {
-  const parsed = parse(yamlText) as Record<string, { value: unknown; constraints?: Record<string, unknown> }[]> | null;
-  const values: Record<string, DynamicValue> = {};
-  for (const [key, entries] of Object.entries(parsed ?? {})) {
-    const global = entries.find((entry) => Object.keys(entry.constraints ?? {}).length === 0);
-    const value = global?.value;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') values[key] = value;
-  }
-  return values;
-}
-
 /**
  * What the tests' dev server is started with: Temporal's default limits, then every global value
  * of the compose deployment's dynamic config (`limit.maxIDLength: 255` among them) over them.
@@ -58,6 +38,6 @@ export function globalDynamicConfig(yamlText: string): Record<string, DynamicVal
 export function productionDynamicConfig(): Record<string, DynamicValue> {
   return {
     ...TEMPORAL_DEFAULT_LIMITS,
-    ...globalDynamicConfig(readFileSync(DEPLOYMENT_DYNAMIC_CONFIG_FILE, 'utf8')),
+    ...deploymentDynamicConfig(),
   };
 }
