@@ -7,7 +7,7 @@ import { quoteKey } from '../core/cache-key';
 import { matchTemplate } from '../core/key-template';
 import { bulkImportWorkflowId } from '../core/workflow-ids';
 import type { BulkWarmInput } from '../workflows';
-import { startBulkWarms, type StartedBulkWarm } from './bulk-warm-start';
+import { BULK_INPUT_BUDGET_BYTES, startBulkWarms, type StartedBulkWarm } from './bulk-warm-start';
 import type { ListedKey, RefusedLine } from './key-list';
 
 /** Which loader warms the imported keys. */
@@ -35,6 +35,12 @@ export interface ImportOptions {
    * @default none
    */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Bytes of placeholder values (as JSON) one bulk warm takes: the list is cut into parts of at
+   * most this, each one workflow input, well under Temporal's 2 MB payload limit.
+   * @default 1048576 (1 MiB)
+   */
+  maxInputBytes?: number;
 }
 
 /** One template's share of an import. */
@@ -90,6 +96,9 @@ export async function importKeys(
   options: ImportOptions = {},
 ): Promise<ImportReport> {
   const started = Date.now();
+  const maxInputBytes = options.maxInputBytes ?? BULK_INPUT_BUDGET_BYTES;
+  if (!Number.isInteger(maxInputBytes) || maxInputBytes < 1024 || maxInputBytes > BULK_INPUT_BUDGET_BYTES)
+    throw new Error(`maxInputBytes must be an integer from 1024 to ${BULK_INPUT_BUDGET_BYTES} (got ${maxInputBytes})`);
   const refused: RefusedLine[] = [];
   const groups = new Map<string, TemplateGroup>();
   if ('loader' in target) {
@@ -129,10 +138,17 @@ export async function importKeys(
   let startedKeys = 0;
   for (const group of groups.values()) {
     if (group.vars.length === 0) continue;
-    const warms = await startBulkWarms(context.temporal, context.taskQueue, group.template, group.vars, {
-      workflowId: (nonce) => bulkImportWorkflowId(group.template.key, nonce),
-      summary: (n) => `Imports ${n} ${group.template.key} keys`,
-    });
+    const warms = await startBulkWarms(
+      context.temporal,
+      context.taskQueue,
+      group.template,
+      group.vars,
+      {
+        workflowId: (nonce) => bulkImportWorkflowId(group.template.key, nonce),
+        summary: (n) => `Imports ${n} ${group.template.key} keys`,
+      },
+      maxInputBytes,
+    );
     startedKeys += group.vars.length;
     if (options.wait === false) options.onProgress?.(startedKeys, total);
     runs.push({

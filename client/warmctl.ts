@@ -581,7 +581,7 @@ export function buildProgram(): Command {
             for (const error of t.errors) console.log(`bulk warm of ${t.template} failed: ${error}`);
           const bulk = `${report.workflowIds.length} bulk warm${report.workflowIds.length === 1 ? '' : 's'}`;
           console.log(
-            `import of ${name}: ${list.read} keys read${list.duplicates ? ` (${list.duplicates} duplicates)` : ''}, ` +
+            `import of ${name}: ${list.read} keys read${list.duplicates ? ` (${count(list.duplicates, 'duplicate')})` : ''}, ` +
               `${report.started} started in ${bulk}, ${refused.length} refused` +
               (report.waited
                 ? `; ${report.warmed} warmed, ${report.superseded} superseded, ${report.failed} failed in ${formatDurationMs(report.durationMs)}`
