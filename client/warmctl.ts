@@ -3,9 +3,9 @@
 // stderr and a non-zero exit (2 for a bad command line, 1 for everything else). Global options
 // (connection, --json / -o json) work before or after the command, as in the Temporal CLI.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../core/config-schema';
+import { ConfigError, loaderSchema } from '../core/config-schema';
 import { redact } from '../core/redact';
 import { formatDurationMs, parseDurationMs } from '../core/durations';
 import type { TaskStatus, WarmOutcome } from '../workflows/definitions';
@@ -23,9 +23,13 @@ import { WARM_COUNTER_COLUMNS, warmCounterCells } from '../core/warm-stats';
 import { renderHtmlReport } from './html-report';
 import { checkReportPath, writeReportFile } from './report-file';
 import { oneLine } from '../core/one-line';
+import { readKeyList } from './key-list';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/** `import` prints this many refused lines; `--json` has them all. */
+const MAX_LISTED_REFUSALS = 20;
 
 /** Above this many tasks, `apply` prints its summary without a line per task. */
 const MAX_LISTED_TASKS = 100;
@@ -78,6 +82,35 @@ function windowArg(value: string): number {
 function htmlFileArg(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('needs a file name');
   return value;
+}
+
+function fileArg(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('needs a file name, or - for stdin');
+  return value;
+}
+
+function loaderArg(value: string): string {
+  if (!loaderSchema([]).safeParse({ type: 'custom', name: value }).success)
+    throw new InvalidArgumentError('a loader name is an identifier such as loadCatalog (letters, digits, _ . -)');
+  return value;
+}
+
+/** The longest TTL a value may have, as the config allows: 10 years. */
+const MAX_TTL_MS = 3650 * 86_400_000;
+
+function ttlArg(value: string): number {
+  const ms = durationArg(value);
+  if (ms < 1000 || ms % 1000 !== 0 || ms > MAX_TTL_MS)
+    throw new InvalidArgumentError('a TTL is whole seconds from 1s to 3650d');
+  return ms;
+}
+
+function collectTags(value: string, previous: string[]): string[] {
+  return [...previous, tagArg(value)];
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function printJson(value: unknown): void {
@@ -503,6 +536,109 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('import')
+    .description(
+      'warm a list of keys once (one a line, or JSON lines {"key": ...}) through the applied patterns or a named loader',
+    )
+    .requiredOption('-f, --file <path>', 'the key list; - reads stdin', fileArg)
+    .option('--pattern <match>', 'only this pattern of the applied config (default: the first each key matches)')
+    .option('--loader <name>', 'a custom loader registered in the worker, called with {key}; needs --ttl', loaderArg)
+    .option('--ttl <duration>', "with --loader: the values' TTL, e.g. 10m, 24h", ttlArg)
+    .option('--tag <tag>', 'with --loader: a tag of every value (repeatable)', collectTags, [])
+    .option('--no-wait', 'return once the bulk warms are started')
+    .action(
+      async (
+        opts: { file: string; pattern?: string; loader?: string; ttl?: number; tag: string[]; wait: boolean },
+        command: Command,
+      ) => {
+        const context = contextOf(command);
+        if (opts.pattern !== undefined && opts.loader !== undefined)
+          throw new UsageError('import takes --pattern or --loader, not both');
+        if (opts.loader !== undefined && opts.ttl === undefined) throw new UsageError('--loader needs --ttl');
+        if (opts.loader === undefined && (opts.ttl !== undefined || opts.tag.length > 0))
+          throw new UsageError('--ttl and --tag go with --loader (a pattern has its own)');
+        const target =
+          opts.loader !== undefined
+            ? { loader: opts.loader, ttlSeconds: (opts.ttl as number) / 1000, tags: opts.tag }
+            : { ...(opts.pattern !== undefined ? { pattern: opts.pattern } : {}) };
+        const name = opts.file === '-' ? 'stdin' : opts.file;
+        const { list, report } = await withClient(context, async (client) => {
+          // Read whole before anything starts: an input that breaks off part way starts nothing.
+          const input = opts.file === '-' ? process.stdin : createReadStream(opts.file);
+          const list = await readKeyList(input, client.keys.prefix, { name });
+          const report = await withProgress(`importing ${name}`, (onProgress) =>
+            client.importKeys(list.keys, target, { wait: opts.wait, onProgress }),
+          );
+          return { list, report };
+        });
+        const refused = [...list.refused, ...report.refused].sort((a, b) => a.line - b.line);
+        const summary = { file: name, read: list.read, duplicates: list.duplicates, ...report, refused };
+        if (context.json) printJson(summary);
+        else {
+          for (const r of refused.slice(0, MAX_LISTED_REFUSALS)) console.log(`refused line ${r.line}: ${r.reason}`);
+          if (refused.length > MAX_LISTED_REFUSALS)
+            console.log(`... and ${refused.length - MAX_LISTED_REFUSALS} more lines refused (--json lists them all)`);
+          for (const t of report.templates)
+            for (const error of t.errors) console.log(`bulk warm of ${t.template} failed: ${error}`);
+          const bulk = `${report.workflowIds.length} bulk warm${report.workflowIds.length === 1 ? '' : 's'}`;
+          console.log(
+            `import of ${name}: ${list.read} keys read${list.duplicates ? ` (${count(list.duplicates, 'duplicate')})` : ''}, ` +
+              `${report.started} started in ${bulk}, ${refused.length} refused` +
+              (report.waited
+                ? `; ${report.warmed} warmed, ${report.superseded} superseded, ${report.failed} failed in ${formatDurationMs(report.durationMs)}`
+                : '; not waited for'),
+          );
+        }
+        if (refused.length + report.failed > 0)
+          throw new Error(`${count(refused.length, 'line')} refused, ${count(report.failed, 'key')} failed`);
+      },
+    );
+
+  program
+    .command('teardown')
+    .description(
+      'stop every workflow of this deployment and remove every key under its prefix (cached values stay unless --values)',
+    )
+    .option('--dry-run', 'only list what would be stopped and removed')
+    .option('--values', "also remove the cached values the deployment's metadata names")
+    .option('--yes', 'do it (required unless --dry-run)')
+    .action(async (opts: { dryRun?: boolean; values?: boolean; yes?: boolean }, command: Command) => {
+      const context = contextOf(command);
+      if (!opts.dryRun && !opts.yes)
+        throw new UsageError(
+          'teardown stops workflows and removes keys: pass --yes (or --dry-run to see what it would do)',
+        );
+      const report = await withClient(context, (client) =>
+        withProgress('stopping workflows', (onProgress) =>
+          client.teardown({ dryRun: opts.dryRun === true, values: opts.values === true, onProgress }),
+        ),
+      );
+      if (context.json) return printJson(report);
+      const listed = (counts: Record<string, number>) =>
+        Object.entries(counts)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([kind, n]) => `${n} ${kind}`)
+          .join(', ');
+      const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+      const [stop, remove] = report.dryRun ? ['would stop', 'would remove'] : ['stopped', 'removed'];
+      console.log(
+        `teardown of task queues ${report.taskQueues.join(', ')} and prefix ${report.prefix}${report.dryRun ? ' (dry run: nothing changed)' : ''}`,
+      );
+      const workflows = total(report.workflows);
+      console.log(
+        `${stop} ${count(workflows, 'workflow')}${workflows ? `: ${listed(report.workflows)}` : ''}` +
+          (report.alreadyClosed ? ` (${report.alreadyClosed} had closed already)` : ''),
+      );
+      const keys = total(report.keys);
+      console.log(`${remove} ${count(keys, 'key')} under ${report.prefix}${keys ? `: ${listed(report.keys)}` : ''}`);
+      console.log(
+        report.values === undefined
+          ? 'cached values: left until their TTL (--values removes those the metadata names)'
+          : `cached values: ${remove} ${count(report.values, 'value')} named by metadata`,
+      );
+    });
+
+  program
     .command('stats')
     .description('warming statistics from Temporal history: counts, durations, efficiency')
     .option('--task <task>', 'only this task', taskIdArg)
@@ -568,7 +704,6 @@ export function buildProgram(): Command {
           userPreloads: s.userPreloads,
         });
       }
-      const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
       console.log(
         `wrote ${opts.html}: ${count(s.totalWarmings, 'warm')} of ${count(Object.keys(s.byTask).length, 'task')}, ` +
           `${count(s.userPreloads, 'user preload')}`,

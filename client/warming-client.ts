@@ -28,12 +28,10 @@ import {
 } from '../core/config-schema';
 import { matchTemplate } from '../core/key-template';
 import { mapLimit } from '../core/map-limit';
-import { boundedText, chunkByBytes, TEMPORAL_LIMITS } from '../core/temporal-limits';
 import { isCritical } from '../core/priority';
 import {
   applyTaskUpdate,
   bulkRewarmWorkflowId,
-  bulkWarmWorkflow,
   forceWarmSignal,
   pauseSignal,
   removeSignal,
@@ -77,6 +75,10 @@ import type {
   WarmRunReport,
 } from './key-rewarmer';
 import { readReportData, type ReportData } from './report-data';
+import { startBulkWarms } from './bulk-warm-start';
+import { importKeys, type ImportOptions, type ImportReport, type ImportTarget } from './key-import';
+import type { ListedKey } from './key-list';
+import { teardown, type TeardownOptions, type TeardownReport } from './teardown';
 
 /** Options of `createWarmingClient`: which Temporal and Redis, which deployment, and how patient to be. */
 export interface WarmingClientOptions {
@@ -844,33 +846,19 @@ export class WarmingClient implements KeyRewarmer {
     const patterns = await Promise.all(
       [...byPattern].map(async ([index, vars]): Promise<PatternRewarmReport> => {
         const pattern = (config as WarmingConfig).patterns[index] as WarmingConfig['patterns'][number];
-        // One bulk warm per part of the keys that fits a workflow input (Temporal refuses one over 2 MB).
-        const handles = await Promise.all(
-          chunkByBytes(vars, BULK_INPUT_BUDGET_BYTES).map((part) =>
-            this.temporal.workflow.start(bulkWarmWorkflow, {
-              workflowId: bulkRewarmWorkflowId(pattern.match, randomUUID()),
-              taskQueue: this.taskQueue,
-              args: [
-                {
-                  template: {
-                    key: pattern.match,
-                    loader: pattern.loader,
-                    ttlSeconds: pattern.ttlSeconds,
-                    tags: [...pattern.tags],
-                  },
-                  vars: part,
-                },
-              ],
-              staticSummary: boundedText(
-                `Re-warms ${part.length} invalidated ${pattern.match} keys`,
-                TEMPORAL_LIMITS.summaryBytes,
-              ),
-            }),
-          ),
+        const started = await startBulkWarms(
+          this.temporal,
+          this.taskQueue,
+          { key: pattern.match, loader: pattern.loader, ttlSeconds: pattern.ttlSeconds, tags: [...pattern.tags] },
+          vars,
+          {
+            workflowId: (nonce) => bulkRewarmWorkflowId(pattern.match, nonce),
+            summary: (keys) => `Re-warms ${keys} invalidated ${pattern.match} keys`,
+          },
         );
         const report = { match: pattern.match, keys: vars.length, warmed: 0, superseded: 0, failed: 0 };
         if (options.wait === false) return report;
-        for (const handle of handles) {
+        for (const { handle } of started) {
           const result = await handle.result();
           report.warmed += result.warmed;
           report.superseded += result.superseded;
@@ -891,6 +879,32 @@ export class WarmingClient implements KeyRewarmer {
       patterns,
       unowned,
     };
+  }
+
+  /**
+   * Warms `keys` once (`warmctl import`): each through the applied config's pattern it matches
+   * (`target.pattern` to name one) or through a named loader, as bulk warms on the main queue,
+   * cut into inputs within Temporal's payload limit. See `importKeys` in key-import.ts.
+   */
+  importKeys(keys: readonly ListedKey[], target: ImportTarget, options: ImportOptions = {}): Promise<ImportReport> {
+    return importKeys(this, keys, target, options);
+  }
+
+  /**
+   * Stops every workflow on this deployment's task queues and removes every key under its prefix
+   * (`warmctl teardown`); `dryRun` only counts, `values` also removes the values its metadata names.
+   */
+  teardown(options: TeardownOptions = {}): Promise<TeardownReport> {
+    return teardown(
+      {
+        temporal: this.temporal,
+        redis: this.redis,
+        keys: this.keys,
+        taskQueue: this.taskQueue,
+        concurrency: this.concurrency,
+      },
+      options,
+    );
   }
 
   /**
@@ -1043,8 +1057,6 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
 
 /** Keys per Redis command when reading or deleting many hash fields. */
 const REDIS_CHUNK = 1000;
-/** Keys' placeholder values one bulk warm takes, as JSON: half of Temporal's 2 MB payload limit. */
-const BULK_INPUT_BUDGET_BYTES = 1024 * 1024;
 /** Run digests outlive any namespace retention they describe, then go (30 days). */
 const RUN_DIGEST_TTL_SECONDS = 30 * 86_400;
 /** How often a fleet warm counts its results. */

@@ -42,7 +42,15 @@ export interface Environment {
    * WARMING_LOADER_CROSS_ORIGIN_REDIRECTS (`deny` or `allow`). Unset, `LoaderSecurity`'s defaults.
    */
   loaderSecurity: Partial<LoaderSecurity>;
+  /**
+   * WARMING_CRITICAL_QUEUE, default `on`: whether a worker process polls `<queue>-critical` from the
+   * start (`on`), or only once the deployment has critical tasks (`auto`, for small deployments).
+   */
+  criticalQueue: CriticalQueueMode;
 }
+
+/** When a worker serves the critical queue: always, or only while the deployment has critical tasks. */
+export type CriticalQueueMode = 'on' | 'auto';
 
 /** A Worker Deployment Version: the deployment (one per service) and this build of it. */
 export interface WorkerDeployment {
@@ -66,7 +74,19 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
     ...optional('deployment', readDeployment(env)),
     loaderSecurity: readLoaderSecurity(env),
+    criticalQueue: readCriticalQueue(env),
   };
+}
+
+function readCriticalQueue(env: NodeJS.ProcessEnv): CriticalQueueMode {
+  const value = nonEmpty(env.WARMING_CRITICAL_QUEUE, 'WARMING_CRITICAL_QUEUE')?.toLowerCase();
+  if (value === undefined || value === 'on' || value === 'auto') return value ?? 'on';
+  // There is no "off": critical tasks' workflows run only on the critical queue, so a worker that
+  // never polled it would leave them unwarmed.
+  throw new Error(
+    `WARMING_CRITICAL_QUEUE must be on or auto (got "${env.WARMING_CRITICAL_QUEUE}"): ` +
+      'auto polls the critical queue only while the deployment has critical tasks, which never warm without it',
+  );
 }
 
 function taskQueueFromEnv(env: NodeJS.ProcessEnv): string {

@@ -75,3 +75,8 @@ export function taskWorkflowQueue(mainQueue: string, critical: boolean): string 
 export function bulkRewarmWorkflowId(match: string, nonce: string): string {
   return boundedId('rewarm:', match, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
 }
+
+/** `import:<template>:<nonce>`: a bulk warm of keys `warmctl import` read (the caller makes `nonce` unique). */
+export function bulkImportWorkflowId(template: string, nonce: string): string {
+  return boundedId('import:', template, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
+}

@@ -15,7 +15,13 @@ import { checkEvictionPolicy } from '../store/eviction-policy';
 import { RedisUsageTracker } from '../store/usage-tracker';
 import { resolveLoaderSecurity, type LoaderSecurity } from '../core/loader-security';
 import { criticalTaskQueue } from '../core/workflow-ids';
-import { readEnvironment, temporalConnectOptions, type WorkerDeployment } from '../config/environment';
+import {
+  readEnvironment,
+  temporalConnectOptions,
+  type CriticalQueueMode,
+  type WorkerDeployment,
+} from '../config/environment';
+import { hasCriticalWork } from './critical-work';
 import { createRedis } from '../config/redis-connection';
 import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
 
@@ -144,6 +150,22 @@ export interface CreateWorkerOptions {
    */
   deployment?: WorkerDeployment;
   /**
+   * When the process polls the critical queue: `on` from the start, with its reserved slots and
+   * its share of the workflow cache; `auto` only once the deployment has critical work (a critical
+   * task in the applied config, or a workflow running on the critical queue), checked at start and
+   * every `criticalCheckIntervalMs` after, for small deployments that have none. Critical tasks'
+   * workflows run only on the critical queue, so `auto` never leaves one unwarmed: a task made
+   * critical while the worker runs waits at most one check for its first warm.
+   * @default WARMING_CRITICAL_QUEUE, else `on`
+   */
+  criticalQueue?: CriticalQueueMode;
+  /**
+   * With `criticalQueue: 'auto'`, how often the process looks for critical work until it finds
+   * some (then it polls the critical queue until it stops), in milliseconds.
+   * @default 60000
+   */
+  criticalCheckIntervalMs?: number;
+  /**
    * Extra options for both Temporal workers (tuning, interceptors), spread over the ones above.
    * @default none
    */
@@ -152,7 +174,8 @@ export interface CreateWorkerOptions {
 
 /** What the health endpoint reports: each Temporal worker's state and the Redis connection's. */
 export interface WarmingWorkerHealth {
-  workers: { main: State; critical: State };
+  /** `critical` is `NOT_STARTED` while a worker with `criticalQueue: 'auto'` has found no critical work. */
+  workers: { main: State; critical: State | 'NOT_STARTED' };
   /** ioredis status: `ready` when connected; `connecting`, `reconnecting`, `end`... otherwise. */
   redis: string;
 }
@@ -166,6 +189,8 @@ export interface WarmingWorker {
   readonly taskQueue: string;
   /** The critical task queue it polls, with reserved slots: `<taskQueue>-critical`. */
   readonly criticalTaskQueue: string;
+  /** Whether it polls the critical queue now (with `criticalQueue: 'auto'`, once there is critical work). */
+  readonly pollsCriticalQueue: boolean;
   /** The two Temporal workers' states and the Redis connection's, for health checks. */
   health(): WarmingWorkerHealth;
   /** Runs until shutdown (SIGINT/SIGTERM or `shutdown()`), drains, closes what it opened. */
@@ -193,6 +218,10 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   if (!Number.isInteger(maxCachedWorkflows) || maxCachedWorkflows < 0)
     throw new Error(`maxCachedWorkflows must be a whole number, 0 or more (got ${maxCachedWorkflows})`);
   const criticalSlots = positive(options.criticalMaxConcurrentActivities ?? 10, 'criticalMaxConcurrentActivities');
+  const criticalQueue = options.criticalQueue ?? env.criticalQueue;
+  if (criticalQueue !== 'on' && criticalQueue !== 'auto')
+    throw new Error(`criticalQueue must be on or auto (got ${String(criticalQueue)})`);
+  const checkIntervalMs = positive(options.criticalCheckIntervalMs ?? 60_000, 'criticalCheckIntervalMs');
 
   const ownsConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectOptions().connectionOptions));
@@ -255,31 +284,78 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       // Local activities (warms, preloads) keep the SDK's 100 slots: the per-origin limiter bounds their loads.
     });
     // Critical tasks' workflows run here, so their warms (local activities) use these slots.
-    const critical = await Worker.create({
-      maxCachedWorkflows: cache.critical,
-      ...common,
-      taskQueue: criticalTaskQueue(taskQueue),
-      workflowBundle,
-      maxConcurrentActivityTaskExecutions: criticalSlots,
-      maxConcurrentLocalActivityExecutions: criticalSlots,
-    });
+    const createCritical = () =>
+      Worker.create({
+        maxCachedWorkflows: cache.critical,
+        ...common,
+        taskQueue: criticalTaskQueue(taskQueue),
+        workflowBundle,
+        maxConcurrentActivityTaskExecutions: criticalSlots,
+        maxConcurrentLocalActivityExecutions: criticalSlots,
+      });
+    const sources = { redis, keys, connection, namespace, criticalTaskQueue: criticalTaskQueue(taskQueue) };
+    let critical = criticalQueue === 'on' || (await hasCriticalWork(sources)) ? await createCritical() : undefined;
+
+    let stopping = false;
+    let wake: (() => void) | undefined;
+    /** Until shutdown, looks for critical work every checkIntervalMs; on finding some, serves the critical queue. */
+    const watchForCriticalWork = async (): Promise<void> => {
+      while (!stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, checkIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        if (stopping) return;
+        let found: boolean;
+        try {
+          found = await hasCriticalWork(sources);
+        } catch (err) {
+          // Temporal or Redis away for a moment: the next check asks again.
+          Runtime.instance().logger.warn(`cannot check for critical work: ${(err as Error).message}`);
+          continue;
+        }
+        if (!found || stopping) continue;
+        critical = await createCritical();
+        Runtime.instance().logger.info(`critical work found: polling ${criticalTaskQueue(taskQueue)} too`);
+        const running = critical.run();
+        if (stopping) shutdown(); // asked while it was being created: it drains at once
+        await running;
+        return;
+      }
+    };
 
     const run = async () => {
       try {
-        await Promise.all([main.run(), critical.run()]);
+        const mainRun = main.run();
+        const criticalRun = critical ? critical.run() : watchForCriticalWork();
+        // Either stopping (or failing) stops the other, so neither outlives the connections closed below.
+        const results = await Promise.allSettled([mainRun.finally(shutdown), criticalRun.finally(shutdown)]);
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
       } finally {
         await closeAll();
       }
     };
     const shutdown = () => {
+      stopping = true;
+      wake?.();
       for (const worker of [main, critical]) {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        if (worker?.getState() === 'RUNNING') worker.shutdown();
       }
     };
     return {
       taskQueue,
       criticalTaskQueue: criticalTaskQueue(taskQueue),
-      health: () => ({ workers: { main: main.getState(), critical: critical.getState() }, redis: redis.status }),
+      get pollsCriticalQueue() {
+        return critical !== undefined;
+      },
+      health: () => ({
+        workers: { main: main.getState(), critical: critical?.getState() ?? 'NOT_STARTED' },
+        redis: redis.status,
+      }),
       run,
       shutdown,
       async runUntil<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {

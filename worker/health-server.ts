@@ -15,7 +15,7 @@ export function parseListenAddress(value: string, name: string): { host: string;
 /**
  * Liveness (`/livez`): the event loop answers and neither Temporal worker has failed or stopped.
  * Readiness (`/readyz`): both workers are running (polling, not draining) and the Redis
- * connection is ready. Neither proves that Temporal answers polls: the SDK retries those inside
+ * connection is ready; a critical worker not started yet (`WARMING_CRITICAL_QUEUE=auto`) counts for neither. Neither proves that Temporal answers polls: the SDK retries those inside
  * a running worker, so watch the poll metrics or the task queue's pollers for that.
  */
 export async function startHealthServer(
@@ -25,7 +25,8 @@ export async function startHealthServer(
   const server: Server = createServer((request, response) => {
     const state = health();
     const path = (request.url ?? '/').split('?')[0];
-    const workers = Object.values(state.workers);
+    // A critical worker not started (WARMING_CRITICAL_QUEUE=auto, no critical work yet) is neither down nor unready.
+    const workers = Object.values(state.workers).filter((w) => w !== 'NOT_STARTED');
     const ok =
       path === '/livez'
         ? workers.every((w) => w !== 'FAILED' && w !== 'STOPPED')

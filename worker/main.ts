@@ -51,9 +51,10 @@ async function run(): Promise<void> {
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     maxCachedWorkflows: intFromEnv(process.env, 'WARMING_MAX_CACHED_WORKFLOWS', defaultMaxCachedWorkflows(), 0),
   });
-  console.log(
-    `worker polling ${worker.taskQueue} and ${worker.criticalTaskQueue} on ${env.temporalAddress} (${env.namespace}), Redis ${redact(env.redisUrl)}`,
-  );
+  const queues = worker.pollsCriticalQueue
+    ? `${worker.taskQueue} and ${worker.criticalTaskQueue}`
+    : `${worker.taskQueue} (${worker.criticalTaskQueue} once the deployment has critical tasks)`;
+  console.log(`worker polling ${queues} on ${env.temporalAddress} (${env.namespace}), Redis ${redact(env.redisUrl)}`);
   const health = healthAddress ? await startHealthServer(healthAddress, worker.health) : undefined;
   try {
     await worker.run();

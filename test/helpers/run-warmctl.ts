@@ -15,12 +15,12 @@ const BIN = resolve(__dirname, '../../dist/client/warmctl.js');
 export function runWarmctlBinary(
   args: string[],
   env: Record<string, string>,
-  input?: { cwd?: string },
+  input?: { cwd?: string; stdin?: string },
 ): Promise<CliResult> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: npm test builds it first (npm run build)`);
   const servers = testServers();
   return new Promise((resolveRun) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       {
@@ -38,5 +38,7 @@ export function runWarmctlBinary(
         resolveRun({ code, stdout, stderr });
       },
     );
+    // Without input the child's stdin is closed at once, so a command reading it sees an empty list.
+    child.stdin?.end(input?.stdin ?? '');
   });
 }

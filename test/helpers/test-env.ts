@@ -125,6 +125,8 @@ export interface TestStackOptions {
   limits?: Partial<WarmingLimits>;
   maxConcurrentActivities?: number;
   criticalMaxConcurrentActivities?: number;
+  criticalQueue?: 'on' | 'auto';
+  criticalCheckIntervalMs?: number;
 }
 
 /** A worker, clients and a Redis connection isolated by task queue and key prefix. */
@@ -156,6 +158,8 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
       limits: options.limits,
       maxConcurrentActivities: options.maxConcurrentActivities,
       criticalMaxConcurrentActivities: options.criticalMaxConcurrentActivities,
+      criticalQueue: options.criticalQueue,
+      criticalCheckIntervalMs: options.criticalCheckIntervalMs,
       workflowBundle: { codePath: servers.workflowBundlePath },
       shutdownGraceTime: '5s',
     });

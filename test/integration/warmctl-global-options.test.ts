@@ -173,6 +173,8 @@ describe('--json and -o json on every command', () => {
       ['stats', '--task', taskId],
       ['report', '--html', html],
       ['completion', 'bash'],
+      ['import', '-f', '-', '--loader', 'loadNothing', '--ttl', '1m'],
+      ['teardown', '--dry-run'],
       ['--version'],
       ['remove', taskId],
     ];
@@ -222,6 +224,11 @@ describe('shell completion', () => {
     expect(await complete(['warmctl', 'tasks', '--tls-s'])).toEqual(['--tls-server-name']);
     expect(await complete(['warmctl', 'optimizer', 'p'])).toEqual(['pause']);
     expect(await complete(['warmctl', 'completion', ''])).toEqual(['bash', 'zsh']);
+    expect(await complete(['warmctl', 'te'])).toEqual(['teardown']);
+    expect(await complete(['warmctl', 'import', '--lo'])).toEqual(['--loader']);
+    expect(await complete(['warmctl', 'teardown', '--'])).toEqual(
+      expect.arrayContaining(['--dry-run', '--values', '--yes']),
+    );
     expect(await complete(['warmctl', 'tasks', '-o', 'j'])).toEqual(['json']);
     expect(await complete(['warmctl', 'apply', '-f', join(dir, 'warmctl.ba')])).toEqual([join(dir, 'warmctl.bash')]);
   });

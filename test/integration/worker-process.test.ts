@@ -196,6 +196,7 @@ test.each([
   [{ REDIS_URL: 'http://nope' }, /REDIS_URL must start with redis:\/\/ or rediss:\/\//],
   [{ WARMING_METRICS_ADDRESS: 'everywhere' }, /WARMING_METRICS_ADDRESS must be host:port/],
   [{ WARMING_LOG_LEVEL: 'LOUD' }, /WARMING_LOG_LEVEL must be one of/],
+  [{ WARMING_CRITICAL_QUEUE: 'off' }, /WARMING_CRITICAL_QUEUE must be on or auto \(got "off"\)/],
 ])('refuses a bad setting %j with one line and a non-zero exit', async (env, message) => {
   const worker = startWorkerProcess(env);
   expect(await worker.exited).toBe(1);
