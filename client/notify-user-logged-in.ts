@@ -144,7 +144,9 @@ export async function notifyUserLoggedIn(
   const abort = new AbortController();
   try {
     const result = await Promise.race([
-      client.withAbortSignal(abort.signal, () => handle.executeUpdate(waitForUserPreloadUpdate, { args: [{ userId }] })),
+      client.withAbortSignal(abort.signal, () =>
+        handle.executeUpdate(waitForUserPreloadUpdate, { args: [{ userId }] }),
+      ),
       sleep(remainingMs, undefined, { signal: abort.signal }).then(() => undefined),
     ]);
     const waitedMs = Date.now() - recorded;
