@@ -4,7 +4,7 @@
 // (or another worker) holds it, the load waits for that holder and joins its result instead of
 // loading the key a second time.
 import { randomUUID } from 'node:crypto';
-import type { CacheStore } from '../store/cache-store';
+import type { CacheStore, LoadClaimReply } from '../store/cache-store';
 import { versionClock } from '../store/version-clock';
 
 /**
@@ -20,8 +20,9 @@ export interface HeldClaim {
   joined: false;
   /** The load's version: the store's clock when the claim was taken. */
   version: number;
-  /** The version stored when the claim was taken (null when none is tracked). */
+  /** The version stored when the claim was taken (null when none is tracked), and who wrote it. */
   storedVersion: number | null;
+  storedSource: string | null;
   release(): Promise<void>;
 }
 
@@ -50,11 +51,17 @@ export async function claimLoad(
   options: ClaimOptions,
 ): Promise<HeldClaim | JoinedClaim> {
   if (!store.claimLoad)
-    return { joined: false, version: (await versionClock(store, key))(), storedVersion: null, release: async () => {} };
+    return {
+      joined: false,
+      version: (await versionClock(store, key))(),
+      storedVersion: null,
+      storedSource: null,
+      release: async () => {},
+    };
   const token = randomUUID();
   const started = Date.now();
   const first = await store.claimLoad(key, token, CLAIM_LEASE_MS);
-  if (first.claimed) return held(store, key, token, first.nowMs, first.storedVersion);
+  if (first.claimed) return held(store, key, token, first);
   let reply = first;
   for (;;) {
     await pause(CLAIM_POLL_MS, options.signal);
@@ -64,14 +71,20 @@ export async function claimLoad(
       if (reply.claimed) await release(store, key, token);
       return { joined: true, storedVersion: reply.storedVersion as number, waitedMs: Date.now() - started };
     }
-    if (reply.claimed) return held(store, key, token, reply.nowMs, reply.storedVersion);
+    if (reply.claimed) return held(store, key, token, reply);
     // The holder is stuck or slow: load anyway (versions still order the writes).
     if (Date.now() - started >= options.maxWaitMs)
-      return { joined: false, version: reply.nowMs, storedVersion: reply.storedVersion, release: async () => {} };
+      return {
+        joined: false,
+        version: reply.nowMs,
+        storedVersion: reply.storedVersion,
+        storedSource: reply.storedSource,
+        release: async () => {},
+      };
   }
 }
 
-function held(store: CacheStore, key: string, token: string, version: number, storedVersion: number | null): HeldClaim {
+function held(store: CacheStore, key: string, token: string, reply: LoadClaimReply): HeldClaim {
   const renew = setInterval(() => {
     store.renewLoad?.(key, token, CLAIM_LEASE_MS).then(
       (kept) => {
@@ -84,8 +97,9 @@ function held(store: CacheStore, key: string, token: string, version: number, st
   let released = false;
   return {
     joined: false,
-    version,
-    storedVersion,
+    version: reply.nowMs,
+    storedVersion: reply.storedVersion,
+    storedSource: reply.storedSource,
     release: async () => {
       if (released) return;
       released = true;

@@ -12,6 +12,7 @@ import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
 import { isWrongType } from '../store/redis-errors';
 import { performance } from 'node:perf_hooks';
+import { CACHE_CLIENT_SOURCE } from '../store/cache-store';
 import { claimLoad, type HeldClaim } from './load-claim';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
@@ -20,8 +21,8 @@ import { FailureTypes, type Loaders } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 
 /**
- * A key whose stored value was loaded less than this long before a preload claims it is not
- * loaded again: it was loaded around the login, most often by the user's own first read.
+ * A key a cache client computed less than this long before a preload claims it is not loaded
+ * again: it was loaded around the login, most often by the user's own first read.
  */
 export const FRESH_MS = 2_000;
 
@@ -302,9 +303,14 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
             retrying,
           );
           const claimedAt = performance.now();
-          // Loaded a moment ago (by a reader's miss, most often the user's own first request): as
+          // Loaded a moment ago by a reader's miss (most often the user's own first request): as
           // fresh as this load would be, so it joins that one instead of calling the origin again.
-          const fresh = !claim.joined && claim.storedVersion !== null && claim.version - claim.storedVersion < FRESH_MS;
+          // A preload's own earlier value is reloaded: a forced login asks for exactly that.
+          const fresh =
+            !claim.joined &&
+            claim.storedSource === CACHE_CLIENT_SOURCE &&
+            claim.storedVersion !== null &&
+            claim.version - claim.storedVersion < FRESH_MS;
           if (fresh) await claim.release();
           if (claim.joined || fresh) {
             const result = { cacheKey, ok: true, written: false, joined: true as const, durationMs: 0, ...formId };

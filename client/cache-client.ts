@@ -4,6 +4,7 @@
 // re-warm goes through a KeyRewarmer (a WarmingClient) the application passes in.
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { CACHE_CLIENT_SOURCE } from '../store/cache-store';
 import { callScript } from '../store/lua-scripts';
 import { RedisCacheStore } from '../store/redis-cache-store';
 import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../store/redis-keys';
@@ -13,7 +14,7 @@ import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
 import { oneLine } from '../core/one-line';
 
 /** Written as the metadata `source` of values a cache client computes. */
-export const CACHE_CLIENT_SOURCE = 'cache-client';
+export { CACHE_CLIENT_SOURCE };
 
 /** Options of `createCacheClient`: which Redis, which prefix, and how reads are counted and computed. */
 export interface CacheClientOptions {

@@ -38,6 +38,9 @@ export interface WriteOutcome {
   replaced?: { version: number; reads: number; expired: boolean };
 }
 
+/** The `source` of a value a cache client computed on a miss (`getOrCompute`, `warm`). */
+export const CACHE_CLIENT_SOURCE = 'cache-client';
+
 /** What one claim attempt found. */
 export interface LoadClaimReply {
   claimed: boolean;
@@ -47,6 +50,8 @@ export interface LoadClaimReply {
   storedVersion: number | null;
   /** How long another holder's lease still runs, when not claimed. */
   heldForMs: number;
+  /** Who wrote the stored value (its metadata's `source`), or null. */
+  storedSource: string | null;
 }
 
 export interface CacheStore {

@@ -8,10 +8,16 @@ bytes (``zlib.crc32``) modulo the number of shards (WARMING_LOGIN_SHARDS, defaul
 accepts any user, so a different number only dedupes a user's logins less. ``report_login`` is the
 one place that call is made, so an auth service adapts only it if the receiver ever changes.
 
+An auth service whose next step reads the user's data may wait for the preload: right after the
+signal, it sends the update ``waitForUserPreload`` with ``{"userId": ...}`` to the same shard and
+waits for its result (``{"userId", "outcome": "preloaded" | "skipped" | "failed" | "carried" |
+"unknown", "preloadWorkflowId"?}``) at most its own deadline; the login is recorded by the signal
+either way, so a wait that times out never fails it (``--wait-ms``).
+
 Usage::
 
     pip install temporalio
-    python report_login.py USER_ID [--force] [--no-forms]
+    python report_login.py USER_ID [--force] [--no-forms] [--wait-ms MS]
 
 Temporal connection settings come from the environment and the Temporal config file, read by
 ``temporalio.envconfig`` the way the Temporal CLI reads them (TEMPORAL_ADDRESS,
@@ -79,6 +85,19 @@ async def report_login(
     return f"user-logins:{task_queue}:{shard}"
 
 
+async def wait_for_preload(client: Client, receiver: str, user_id: str, wait: timedelta) -> str:
+    """Waits at most ``wait`` for the user's preload; returns its outcome, or ``timedOut``."""
+    handle = client.get_workflow_handle(receiver)
+    try:
+        result = await asyncio.wait_for(
+            handle.execute_update("waitForUserPreload", {"userId": user_id}, result_type=dict),
+            wait.total_seconds(),
+        )
+    except asyncio.TimeoutError:
+        return "timedOut"
+    return str(result.get("outcome", "unknown"))
+
+
 async def connect(timeout: timedelta = TIMEOUT) -> Client:
     """A client from the environment and config file, as the Temporal CLI would connect."""
     config = ClientConfig.load_client_connect_config()
@@ -96,7 +115,11 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("user_id")
     parser.add_argument("--force", action="store_true", help="preload even if preloaded recently")
     parser.add_argument("--no-forms", action="store_true", help="leave the user's forms out")
+    parser.add_argument("--wait-ms", type=int, default=0, help="wait up to this long for the preload (default: do not wait)")
     args = parser.parse_args(argv)
+    if not 0 <= args.wait_ms <= 60_000:
+        print(f"report_login: --wait-ms must be from 0 to 60000 (got {args.wait_ms})", file=sys.stderr)
+        return 2
     problem = user_id_problem(args.user_id)
     if problem:
         print(f"report_login: {problem}", file=sys.stderr)
@@ -126,6 +149,12 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"report_login: {one_line(err)}", file=sys.stderr)
         return 1
     print(f"reported the login of {args.user_id} to {receiver}")
+    if args.wait_ms > 0:
+        try:
+            outcome = await wait_for_preload(client, receiver, args.user_id, timedelta(milliseconds=args.wait_ms))
+        except Exception as err:  # the login is recorded: a failed wait is reported, not fatal
+            outcome = f"waitFailed ({one_line(err)})"
+        print(f"preload of {args.user_id}: {outcome}")
     return 0
 
 

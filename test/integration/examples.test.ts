@@ -150,6 +150,22 @@ describe('Python (examples/python/report_login.py, Temporal Python SDK)', () => 
     expect(payloads).toContainEqual({ userId, preloadForms: false });
   });
 
+  test('--wait-ms waits for the preload through the waitForUserPreload update: the data is there on return', async () => {
+    const userId = uniqueName('py-wait');
+    const result = await reportLogin([userId, '--no-forms', '--wait-ms', '10000'], temporalEnv());
+    expect(result).toEqual({
+      code: 0,
+      stdout:
+        `reported the login of ${userId} to ${loginShardWorkflowId(stack.taskQueue, userId)}\n` +
+        `preload of ${userId}: preloaded\n`,
+      stderr: '',
+    });
+    // Read once, right after the process returned: no waiting for it here.
+    expect(await stack.redis.get(`ex:${userId}:session`)).toBe(`session of ${userId}`);
+    const bad = await reportLogin([userId, '--wait-ms', '-5'], temporalEnv());
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: 'report_login: --wait-ms must be from 0 to 60000 (got -5)\n' });
+  });
+
   test('an unreachable Temporal or a bad user id gives one line and a non-zero exit', async () => {
     const down = await reportLogin([uniqueName('py-down')], temporalEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
     expect(down.code).toBe(1);

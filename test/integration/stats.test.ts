@@ -242,6 +242,7 @@ test('userPreloads and preload latency agree with the preloads the origin served
     preloads: 1,
     bySource: { session: 0, navigation: 1, forms: 0 },
     unfinished: 0,
+    shed: 0,
   });
 
   // Each run is one preload the origin served: per user as many runs as session loads, each run
