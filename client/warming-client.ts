@@ -79,61 +79,13 @@ import { startBulkWarms } from './bulk-warm-start';
 import { importKeys, type ImportOptions, type ImportReport, type ImportTarget } from './key-import';
 import type { ListedKey } from './key-list';
 import { teardown, type TeardownOptions, type TeardownReport } from './teardown';
+import {
+  resolveWarmingClientOptions,
+  WARMING_CLIENT_DEFAULTS,
+  type WarmingClientOptions,
+} from './warming-client-options';
 
-/** Options of `createWarmingClient`: which Temporal and Redis, which deployment, and how patient to be. */
-export interface WarmingClientOptions {
-  /**
-   * An existing Temporal client (not closed by `close()`).
-   * @default a client of its own, connected with the environment's Temporal settings (as the Temporal CLI reads them)
-   */
-  client?: Client;
-  /**
-   * The deployment's main task queue; critical work uses `<taskQueue>-critical`.
-   * @default TEMPORAL_TASK_QUEUE, else `cache-warming`
-   */
-  taskQueue?: string;
-  /**
-   * An existing Redis connection (not closed by `close()`).
-   * @default a connection of its own, from REDIS_URL and the other REDIS_* settings
-   */
-  redis?: Redis | Cluster;
-  /**
-   * Prefix of everything the system keeps in Redis besides values.
-   * @default WARMING_PREFIX, else `cw:`
-   */
-  prefix?: string;
-  /**
-   * How long to wait for a worker to answer an update or query before giving up, in milliseconds.
-   * @default 30000
-   */
-  workerTimeoutMs?: number;
-  /**
-   * Parallel Temporal calls for bulk operations (list, status, re-warm).
-   * @default 16
-   */
-  concurrency?: number;
-  /**
-   * Task starts and updates in flight during `apply`.
-   * @default 64
-   */
-  applyConcurrency?: number;
-  /**
-   * The optimiser's workflow id, for deployments sharing one namespace.
-   * @default WARMING_OPTIMIZER_ID, else `warm-optimizer`
-   */
-  optimizerWorkflowId?: string;
-  /**
-   * Where settings not given above are read from (TEMPORAL_*, REDIS_*, WARMING_*, Temporal
-   * profiles); warmctl passes it with its flags written over it.
-   * @default process.env
-   */
-  env?: NodeJS.ProcessEnv;
-  /**
-   * Where warnings go (once each), e.g. search attributes that could not be checked.
-   * @default console
-   */
-  logger?: { warn(message: string): void };
-}
+export type { WarmingClientOptions } from './warming-client-options';
 
 /** What a `WarmingClient` is made of; `createWarmingClient` assembles it from options and the environment. */
 export interface WarmingClientParts extends Pick<
@@ -191,9 +143,9 @@ export class WarmingClient implements KeyRewarmer {
   readonly keys: RedisKeys;
   private readonly store: RedisCacheStore;
   private readonly appliedSpecs: AppliedSpecs;
-  private readonly workerTimeoutMs: number;
-  private readonly concurrency: number;
-  private readonly applyConcurrency: number;
+  readonly workerTimeoutMs: number;
+  readonly concurrency: number;
+  readonly applyConcurrency: number;
   private readonly logger: { warn(message: string): void };
   private readonly warned = new Set<string>();
   private batchResults: Promise<boolean> | undefined;
@@ -217,9 +169,15 @@ export class WarmingClient implements KeyRewarmer {
     this.keys = redisKeys(parts.prefix);
     this.store = new RedisCacheStore(parts.redis, this.keys);
     this.appliedSpecs = new AppliedSpecs(parts.redis, this.keys);
-    this.workerTimeoutMs = parts.workerTimeoutMs ?? 30_000;
-    this.concurrency = positiveInteger('concurrency', parts.concurrency ?? 16);
-    this.applyConcurrency = positiveInteger('applyConcurrency', parts.applyConcurrency ?? 64);
+    this.workerTimeoutMs = positiveInteger(
+      'workerTimeoutMs',
+      parts.workerTimeoutMs ?? WARMING_CLIENT_DEFAULTS.workerTimeoutMs,
+    );
+    this.concurrency = positiveInteger('concurrency', parts.concurrency ?? WARMING_CLIENT_DEFAULTS.concurrency);
+    this.applyConcurrency = positiveInteger(
+      'applyConcurrency',
+      parts.applyConcurrency ?? WARMING_CLIENT_DEFAULTS.applyConcurrency,
+    );
     this.logger = parts.logger ?? console;
   }
 
@@ -1029,25 +987,27 @@ function updateError(err: unknown, what: string): unknown {
 
 /** Connects to Temporal and Redis (from the environment unless given) and returns a WarmingClient. */
 export async function createWarmingClient(options: WarmingClientOptions = {}): Promise<WarmingClient> {
-  const env = readEnvironment(options.env);
+  // Every option is decided and checked before anything connects.
+  const resolved = resolveWarmingClientOptions(options);
   let connection: Connection | undefined;
-  let temporalClient = options.client;
+  let temporalClient = resolved.client;
   if (!temporalClient) {
-    const { connectionOptions, namespace } = temporalClientConnectOptions(options.env);
+    const { connectionOptions, namespace } = temporalClientConnectOptions(resolved.env);
     connection = await Connection.connect(connectionOptions);
     temporalClient = new Client({ connection, namespace });
   }
-  const redis = options.redis ?? createRedis(env.redis);
-  const ownsRedis = !options.redis;
+  const redis = resolved.redis ?? createRedis(readEnvironment(resolved.env).redis);
+  const ownsRedis = !resolved.redis;
   return new WarmingClient({
     temporal: temporalClient,
     redis,
-    taskQueue: options.taskQueue ?? env.taskQueue,
-    prefix: options.prefix ?? env.prefix,
-    optimizerWorkflowId: options.optimizerWorkflowId ?? env.optimizerWorkflowId,
-    workerTimeoutMs: options.workerTimeoutMs,
-    concurrency: options.concurrency,
-    logger: options.logger,
+    taskQueue: resolved.taskQueue,
+    prefix: resolved.prefix,
+    optimizerWorkflowId: resolved.optimizerWorkflowId,
+    workerTimeoutMs: resolved.workerTimeoutMs,
+    concurrency: resolved.concurrency,
+    applyConcurrency: resolved.applyConcurrency,
+    logger: resolved.logger,
     onClose: async () => {
       if (ownsRedis) redis.disconnect();
       await connection?.close();
