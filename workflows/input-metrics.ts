@@ -3,8 +3,11 @@
 // replay, so each input is counted once.
 import { metricMeter } from '@temporalio/workflow';
 
-/** What happened to the input: refused at its handler, or lost (a waiting login that did not fit). */
-export type InputFate = 'rejected' | 'dropped';
+/**
+ * What happened to the input: refused at its handler, lost (a waiting login that did not fit), or
+ * served through a path that is going away (a login sent to a release 0.1 `user-session:` workflow).
+ */
+export type InputFate = 'rejected' | 'dropped' | 'deprecated';
 
 /**
  * `cache_warming_workflow_inputs_total{workflow, input, fate}`: one per malformed signal, refused

@@ -90,6 +90,11 @@ const { readUserPreloadSettings } = proxyLocalActivities<Activities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5 },
 });
 
+/** Logged for each login sent through the release 0.1 path, with what replaces it. */
+export const LEGACY_LOGIN_WARNING =
+  'login through user-session:<userId> is deprecated and goes in release 0.5: send it with notifyUserLoggedIn, ' +
+  'or signal-with-start userLoggedIn to the login shard user-logins:<taskQueue>:<shard> (docs/upgrading.md)';
+
 export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Promise<UserSessionStatus> {
   // Anyone may start one: an input that is not an object reads as none (the user comes from the id).
   const input: UserSessionInput =
@@ -153,6 +158,9 @@ export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Prom
       countInput('userLoggedIn', 'rejected');
       return;
     }
+    // Workflow logs and metrics are not emitted on replay: one warning per login sent this way.
+    log.warn(LEGACY_LOGIN_WARNING, { userId: login.userId, replacement: 'notifyUserLoggedIn (login shards)' });
+    countInput('userLoggedIn', 'deprecated');
     const wanted: PendingLogins = { force: login.force, preloadForms: login.preloadForms };
     state.logins++;
     state.lastLoginAtMs = Date.now();

@@ -6,6 +6,8 @@ import { findFreePort, startRedisServer } from '../../scripts/local-stack';
 import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { dashboardSelectors, exportedMetrics } from '../helpers/dashboard-queries';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
+import { userLoggedInSignal, userSessionWorkflow, userSessionWorkflowId } from '../../workflows';
+import { LEGACY_LOGIN_WARNING } from '../../workflows/user-session';
 
 const MAIN = resolve(__dirname, '../../dist/worker/main.js');
 const stack = useTestStack({ worker: false }); // clients only: the worker under test is the separate process
@@ -92,6 +94,40 @@ test('serves Prometheus metrics with Temporal runtime metrics and warming counte
         labels: [],
       });
     }
+  } finally {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+});
+
+test('a login through the release 0.1 path is served, logs its deprecation with the replacement, and is counted', async () => {
+  const metricsPort = await findFreePort();
+  const worker = startWorkerProcess({ WARMING_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+  try {
+    await waitFor('the worker polling', () => worker.output().includes('worker polling'));
+    const userId = uniqueName('legacy');
+    await stack.temporal.workflow.signalWithStart(userSessionWorkflow, {
+      workflowId: userSessionWorkflowId(userId),
+      taskQueue: stack.taskQueue,
+      args: [{ userId }],
+      signal: userLoggedInSignal,
+      signalArgs: [{ userId }],
+    });
+    await waitFor('the deprecation warning', () => worker.output().includes(LEGACY_LOGIN_WARNING));
+    expect(worker.output()).toContain('notifyUserLoggedIn (login shards)');
+    await waitFor('the deprecated login counted', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return text
+        .split('\n')
+        .some(
+          (line) =>
+            line.startsWith('cache_warming_workflow_inputs_total') &&
+            line.includes('fate="deprecated"') &&
+            line.includes('input="userLoggedIn"') &&
+            / 1$/.test(line),
+        );
+    });
+    await stack.temporal.workflow.getHandle(userSessionWorkflowId(userId)).terminate('test done');
   } finally {
     worker.child.kill('SIGTERM');
     await worker.exited;
