@@ -8,6 +8,24 @@ import { expandTemplate } from '../core/key-template';
 import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import type { CacheStore } from '../store/cache-store';
 
+/** Origin latency of each login source, in ms (the bench origin's `?ms=`). */
+export interface LoginLatencies {
+  session: number;
+  navigation: number;
+  formsList: number;
+  form: number;
+}
+
+/** The bench origin's URLs of a login's sources, each answering after its latency. */
+export function loginOriginUrls(originUrl: string, lat: LoginLatencies): Record<keyof LoginLatencies, string> {
+  return {
+    session: `${originUrl}/users/{userId}/session?ms=${lat.session}`,
+    navigation: `${originUrl}/users/{userId}/navigation?ms=${lat.navigation}`,
+    formsList: `${originUrl}/users/{userId}/forms?ms=${lat.formsList}`,
+    form: `${originUrl}/forms/{formId}?ms=${lat.form}`,
+  };
+}
+
 export interface DirectPreloader {
   preload(userId: string): Promise<void>;
   stop(): Promise<void>;

@@ -25,7 +25,7 @@ import { userLoginsStatusQuery, userLoginsWorkflowId } from '../../workflows';
 import type { BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
 import { expectedFormIds } from '../bench-values';
-import { directPreloader } from '../direct-preload';
+import { directPreloader, loginOriginUrls } from '../direct-preload';
 import { percentile, round, summarize } from '../stats';
 
 export interface LoginFirstReadOptions {
@@ -67,13 +67,7 @@ interface PhaseResult {
 export async function runLoginFirstRead(ctx: BenchContext, options: LoginFirstReadOptions): Promise<BenchRow[]> {
   const { stack, client, redis } = ctx;
   const lat = options.latencyMs;
-  const origin = stack.originUrl;
-  const urls = {
-    session: `${origin}/users/{userId}/session?ms=${lat.session}`,
-    navigation: `${origin}/users/{userId}/navigation?ms=${lat.navigation}`,
-    formsList: `${origin}/users/{userId}/forms?ms=${lat.formsList}`,
-    form: `${origin}/forms/{formId}?ms=${lat.form}`,
-  };
+  const urls = loginOriginUrls(stack.originUrl, lat);
   // Every userPreload setting left to its default but the sources themselves.
   const config = parseWarmingConfig({
     userPreload: {

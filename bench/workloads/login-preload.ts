@@ -14,7 +14,7 @@ import { resolveLimits } from '../../activities/limits';
 import { RedisCacheStore } from '../../store/redis-cache-store';
 import { redisKeys } from '../../store/redis-keys';
 import { parseWarmingConfig } from '../../core/config-schema';
-import { directPreloader } from '../direct-preload';
+import { directPreloader, loginOriginUrls } from '../direct-preload';
 import { createRedis } from '../../config/redis-connection';
 import { ArrivalTracker } from '../arrival-tracker';
 import type { BenchContext } from '../bench-context';
@@ -84,14 +84,8 @@ interface PathResult {
 
 export async function runLoginPreload(ctx: BenchContext, options: LoginPreloadOptions): Promise<BenchRow[]> {
   const { stack, client, redis } = ctx;
-  const origin = stack.originUrl;
   const lat = options.latencyMs;
-  const urls = {
-    session: `${origin}/users/{userId}/session?ms=${lat.session}`,
-    navigation: `${origin}/users/{userId}/navigation?ms=${lat.navigation}`,
-    formsList: `${origin}/users/{userId}/forms?ms=${lat.formsList}`,
-    form: `${origin}/forms/{formId}?ms=${lat.form}`,
-  };
+  const urls = loginOriginUrls(stack.originUrl, lat);
   const userPreload = {
     session: { loader: { type: 'http', url: urls.session }, key: 'user:{userId}:session', ttlSeconds: TTL_SECONDS },
     navigation: {
