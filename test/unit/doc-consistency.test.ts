@@ -1,0 +1,372 @@
+// The docs stay true to the code: every environment variable the product reads, every warmctl
+// command and flag, and every benchmark figure's source are checked against README.md and docs/*.md
+// (plus examples/README.md, which documents the examples' own variables). Pure: reads files only.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Command, Option } from 'commander';
+import { buildProgram } from '../../client/warmctl';
+
+const ROOT = resolve(__dirname, '../..');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+const DOCS = [
+  'README.md',
+  'examples/README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+const docText = new Map(DOCS.map((doc) => [doc, read(doc)]));
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : tsFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function matches(text: string, pattern: RegExp, group = 1): string[] {
+  return [...text.matchAll(pattern)].map((m) => m[group] as string);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Environment variables.
+
+const ENV_NAME = '([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)';
+/**
+ * How the code reads a variable: `process.env.NAME` / `env.NAME`, `env['NAME']`, and a helper call
+ * whose first or second argument is the name (`intFromEnv(process.env, 'NAME', ..)`,
+ * `nonEmpty(env.NAME, 'NAME')`, `positiveEnv('NAME', ..)`), and warmctl's flag table
+ * (`variable: 'NAME'`, the variable a flag stands for). A SCREAMING_CASE literal passed to a call is
+ * an environment name in this code base; a false hit only asks for one more documented name.
+ */
+const TS_READS = [
+  new RegExp(`\\benv\\.${ENV_NAME}\\b`, 'g'),
+  new RegExp(`\\benv\\[\\s*['"]${ENV_NAME}['"]\\s*\\]`, 'g'),
+  new RegExp(`\\b\\w+\\(\\s*(?:[\\w.]+\\s*,\\s*)?'${ENV_NAME}'`, 'g'),
+  new RegExp(`\\bvariable:\\s*'${ENV_NAME}'`, 'g'),
+];
+const CODE_DIRS = ['config', 'worker', 'client', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
+
+/**
+ * Read but not for people to set: bench/bench-stack.ts hands these to the floor worker process it
+ * spawns (bench/floors/floor-worker.ts); nobody sets them by hand.
+ */
+const INTERNAL = new Set(['FLOOR_TASK_QUEUE', 'FLOOR_LOGIN_URLS', 'FLOOR_MAX_CACHED_WORKFLOWS']);
+
+/** Variable -> the first file reading it. */
+function variablesRead(): Map<string, string> {
+  const found = new Map<string, string>();
+  const add = (name: string, file: string) => {
+    if (!found.has(name) && !INTERNAL.has(name)) found.set(name, file);
+  };
+  for (const file of CODE_DIRS.flatMap(tsFiles)) {
+    const text = read(file);
+    for (const pattern of TS_READS) for (const name of matches(text, pattern)) add(name, file);
+  }
+  // Shell and compose files: `${NAME}`, `${NAME:-default}`, `$NAME`, less what the script assigns
+  // itself and the shell's own PWD.
+  for (const file of ['scripts/bootstrap.sh', 'docker-compose.yml']) {
+    const text = read(file);
+    const assigned = new Set([...matches(text, /^\s*([A-Z][A-Z0-9_]*)=/gm), 'PWD']);
+    for (const name of matches(text, /\$\{?([A-Z][A-Z0-9_]*)/g)) if (!assigned.has(name)) add(name, file);
+  }
+  return found;
+}
+
+/** `TEMPORAL_*` names @temporalio/envconfig reads (the SDK's, as Temporal's own CLI): read, by the SDK. */
+function envconfigNames(): string[] {
+  const lib = join(ROOT, 'node_modules/@temporalio/envconfig/lib');
+  const js = readdirSync(lib).filter((f) => f.endsWith('.js'));
+  return [...new Set(js.flatMap((f) => matches(readFileSync(join(lib, f), 'utf8'), /['"`](TEMPORAL_[A-Z0-9_]+)/g)))];
+}
+
+/** Documented: the name inside an inline code span or a fenced code block of some doc. */
+function documentedVariables(): Set<string> {
+  const names = new Set<string>();
+  for (const text of docText.values()) {
+    const code = [...matches(text, /```[^\n]*\n([\s\S]*?)```/g), ...matches(text, /`([^`\n]+)`/g)];
+    for (const span of code) for (const name of matches(span, new RegExp(`\\b${ENV_NAME}\\b`, 'g'))) names.add(name);
+  }
+  return names;
+}
+
+describe('environment variables', () => {
+  test('every variable the code reads is documented as `NAME`', () => {
+    const documented = documentedVariables();
+    const missing = [...variablesRead()]
+      .filter(([name]) => !documented.has(name))
+      .map(([name, file]) => `${file} reads ${name}, which no doc names in backticks`);
+    expect(missing).toEqual([]);
+  });
+
+  test('every WARMING_, TEMPORAL_, REDIS_, BENCH_ and BOOTSTRAP_ variable a doc names is read', () => {
+    const read = new Set(variablesRead().keys());
+    const sdk = envconfigNames();
+    // envconfig reads every TEMPORAL_GRPC_META_<HEADER> (a gRPC header per variable).
+    const isSdks = (name: string) =>
+      sdk.includes(name) || (sdk.includes('TEMPORAL_GRPC_META_') && name.startsWith('TEMPORAL_GRPC_META_'));
+    const unread: string[] = [];
+    for (const [doc, text] of docText) {
+      for (const name of new Set(
+        matches(text, /\b((?:WARMING|TEMPORAL|REDIS|BENCH|BOOTSTRAP)_[A-Z0-9_]*[A-Z0-9])\b/g),
+      )) {
+        if (!read.has(name) && !isSdks(name)) unread.push(`${doc} names ${name}, which nothing reads`);
+      }
+    }
+    expect(unread).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. warmctl commands and flags.
+
+interface Paragraph {
+  text: string;
+  /** A line of a fenced code block. */
+  fenced: boolean;
+}
+
+/**
+ * A doc is split into paragraphs: runs of lines between blank lines, except that every line of a
+ * fenced code block, every table row and every list item (with its indented paragraphs) is a
+ * paragraph of its own (each is one example or one entry).
+ */
+function paragraphs(text: string): Paragraph[] {
+  const out: Paragraph[] = [];
+  let current: string[] = [];
+  let fenced = false;
+  const flush = () => {
+    if (current.length) out.push({ text: current.join('\n'), fenced: false });
+    current = [];
+  };
+  for (const line of text.split('\n')) {
+    if (line.trimStart().startsWith('```')) {
+      flush();
+      fenced = !fenced;
+    } else if (fenced || line.startsWith('|')) {
+      flush();
+      out.push({ text: line, fenced });
+    } else if (line.trim() === '') {
+      flush();
+    } else if (
+      current.length === 0 &&
+      /^\s/.test(line) &&
+      out.length > 0 &&
+      !(out[out.length - 1] as Paragraph).fenced
+    ) {
+      // An indented paragraph after a blank line continues the list item above it.
+      const item = out.pop() as Paragraph;
+      current.push(item.text, line);
+    } else {
+      if (/^\s*(?:[-*]|\d+\.)\s/.test(line)) flush();
+      current.push(line);
+    }
+  }
+  flush();
+  return out;
+}
+
+const program = buildProgram();
+const commands = program.commands.filter((c) => c.name() !== 'help');
+const longFlags = (options: readonly Option[]) => options.map((o) => o.long).filter((f): f is string => Boolean(f));
+const globalFlags = longFlags(program.options);
+/** Global options that take a value, long and short: parsing skips the value after them. */
+const globalValueOptions = new Set(
+  program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter(Boolean)),
+);
+
+interface Invocation {
+  /** The word after `warmctl` and its global options, as warmctl's own parser would read it. */
+  command: string | undefined;
+  /** Every `--flag` after it, up to a shell separator (`&&`, `|`, `;`, `<`, `>`, `#`) or the span's end. */
+  flags: string[];
+}
+
+/**
+ * The warmctl invocations written in code (inline spans and fenced lines): `warmctl` or
+ * `warmctl.js` followed by a space. Prose is not parsed: "warmctl's" or "`warmctl` command" are no
+ * invocations. Other tools' flags never count, since only what follows `warmctl` is read.
+ */
+function invocations(paragraph: string, fencedLine: boolean): Invocation[] {
+  const spans = fencedLine ? [paragraph] : matches(paragraph, /`([^`]+)`/g);
+  const found: Invocation[] = [];
+  for (const span of spans) {
+    for (const segment of span.split(/\s(?:&&|\|\|?|;|<|>|#)(?:\s|$)/)) {
+      const rest = /(?<![\w-])warmctl(?:\.js)?[ \t]+(.*)/.exec(segment)?.[1];
+      if (rest === undefined) continue;
+      const tokens = rest
+        .split(/\s+/)
+        .map((t) => t.replace(/^[[(]+|[\]),.]+$/g, ''))
+        .filter(Boolean);
+      let i = 0;
+      while (i < tokens.length && (tokens[i] as string).startsWith('-')) {
+        i += globalValueOptions.has((tokens[i] as string).split('=')[0] as string) ? 2 : 1;
+      }
+      const word = tokens[i];
+      const command = word !== undefined && /^[a-z][a-z-]*$/.test(word) ? word : undefined;
+      const flags = tokens.filter((t) => /^--[a-z]/.test(t)).map((t) => t.split('=')[0] as string);
+      found.push({ command, flags });
+    }
+  }
+  return found;
+}
+
+interface DocParagraph {
+  doc: string;
+  text: string;
+  invocations: Invocation[];
+}
+
+const docParagraphs: DocParagraph[] = [...docText].flatMap(([doc, text]) =>
+  paragraphs(text).map((p) => ({ doc, text: p.text, invocations: invocations(p.text, p.fenced) })),
+);
+
+const hasWord = (text: string, word: string) =>
+  new RegExp(`(?<![\\w-])${word.replace(/[-]/g, '\\-')}(?![\\w-])`).test(text);
+
+describe('warmctl commands and flags', () => {
+  test('every command is shown as `warmctl <command>` in a doc', () => {
+    const shown = new Set(docParagraphs.flatMap((p) => p.invocations.map((i) => i.command)));
+    const missing = commands
+      .map((c) => c.name())
+      .filter((name) => !shown.has(name))
+      .map((name) => `client/warmctl.ts has command ${name}, which no doc shows as \`warmctl ${name}\``);
+    expect(missing).toEqual([]);
+  });
+
+  test("every command's long flag is in a doc paragraph showing that command", () => {
+    // Shown with its command: in a paragraph with a `warmctl <command>` invocation, or written
+    // `<command> --flag` in a paragraph that mentions warmctl (`warm --tag`, `resume --tag`).
+    const missing: string[] = [];
+    for (const command of commands as Command[]) {
+      const name = command.name();
+      for (const flag of longFlags(command.options)) {
+        const shown = docParagraphs.some(
+          (p) =>
+            (p.invocations.some((i) => i.command === name) && hasWord(p.text, flag)) ||
+            (p.text.includes('warmctl') && p.text.includes(`${name} ${flag}`)),
+        );
+        if (!shown) missing.push(`client/warmctl.ts: warmctl ${name} ${flag} is in no doc`);
+      }
+    }
+    for (const flag of globalFlags) {
+      if (!docParagraphs.some((p) => hasWord(p.text, flag)))
+        missing.push(`client/warmctl.ts: warmctl ${flag} is in no doc`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  test('every `warmctl <command> --flag` a doc writes exists', () => {
+    const wrong: string[] = [];
+    for (const p of docParagraphs) {
+      for (const { command, flags } of p.invocations) {
+        const found = commands.find((c) => c.name() === command);
+        if (command !== undefined && !found) wrong.push(`${p.doc}: warmctl has no command ${command}`);
+        const allowed = new Set([...globalFlags, ...longFlags(found?.options ?? []), '--help']);
+        for (const flag of flags) {
+          if (!allowed.has(flag))
+            wrong.push(`${p.doc}: warmctl ${command ?? ''} has no flag ${flag}`.replace('  ', ' '));
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. Benchmark figures name their run.
+
+/** Row names: those in the committed results, and those the bench code builds (`name:` then `unit:`). */
+function rowNamePatterns(): RegExp[] {
+  const resultFiles = readdirSync(join(ROOT, 'bench/results')).filter((f) => f.endsWith('.json'));
+  const names = new Set<string>();
+  for (const file of resultFiles) {
+    const rows = JSON.parse(read(`bench/results/${file}`)) as unknown;
+    const list = Array.isArray(rows) ? rows : ((rows as { rows?: unknown[] }).rows ?? []);
+    for (const row of list as Array<{ name?: unknown }>) if (typeof row.name === 'string') names.add(row.name);
+  }
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  const sources = [...names].map(escape);
+  for (const file of tsFiles('bench')) {
+    for (const name of matches(read(file), /\bname:\s*['`]([a-z][a-z0-9${}.-]*)['`],\s*\n\s*unit:/g)) {
+      sources.push(
+        name
+          .split(/\$\{[^}]*\}/)
+          .map(escape)
+          .join('[a-z0-9.]+'),
+      );
+    }
+  }
+  return sources.map((source) => new RegExp(`(?<![\\w-])${source}(?![\\w-])`));
+}
+
+const RESULT_PATH = /bench\/results\/([\w.-]+)/g;
+const DATE = /\b20\d\d-\d\d-\d\d\b/;
+
+describe('benchmark figures', () => {
+  const rowPatterns = rowNamePatterns();
+
+  test('every bench/results/ file a doc names exists', () => {
+    const missing: string[] = [];
+    for (const [doc, text] of docText) {
+      for (const file of new Set(matches(text, RESULT_PATH))) {
+        // latest.* is what `npm run bench` writes; it is not committed.
+        if (!file.startsWith('latest.') && !existsSync(join(ROOT, 'bench/results', file))) {
+          missing.push(`${doc} names bench/results/${file}, which does not exist`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  test('every paragraph or table quoting a row with a figure cites a result file or a run date', () => {
+    // Cited: a committed bench/results/ file or a date, in the paragraph itself, the one before it
+    // (a table's lead-in; each table row is a paragraph, so a table's rows cite through the lead-in
+    // above the table) or the heading of its section.
+    const uncited: string[] = [];
+    for (const [doc, text] of docText) {
+      const blocks = tableAware(paragraphs(text));
+      let heading = '';
+      blocks.forEach((paragraph, i) => {
+        const block = paragraph.text;
+        if (!paragraph.fenced && block.startsWith('#')) heading = block;
+        const row = rowPatterns.find((pattern) => pattern.test(block));
+        if (!row) return;
+        const figures = block.replace(/`[^`]*`|\]\([^)]*\)/g, '');
+        if (!/\d/.test(figures.replace(new RegExp(row.source, 'g'), ''))) return;
+        const cites = (t: string) =>
+          DATE.test(t) || matches(t, RESULT_PATH).some((f) => existsSync(join(ROOT, 'bench/results', f)));
+        if (cites(block) || cites(blocks[i - 1]?.text ?? '') || cites(heading)) return;
+        const quoted = block.match(row)?.[0] as string;
+        uncited.push(`${doc}: "${firstLine(block)}" quotes ${quoted} and cites no bench/results/ file or run date`);
+      });
+    }
+    expect(uncited).toEqual([]);
+  });
+});
+
+/** The paragraphs with each table's rows joined back into one block (a table quotes one run). */
+function tableAware(list: Paragraph[]): Paragraph[] {
+  const out: Paragraph[] = [];
+  for (const p of list) {
+    const last = out[out.length - 1];
+    const isRow = (q: Paragraph) => !q.fenced && q.text.startsWith('|');
+    if (last && isRow(p) && isRow(last)) out[out.length - 1] = { text: `${last.text}\n${p.text}`, fenced: false };
+    else out.push(p);
+  }
+  return out;
+}
+
+function firstLine(block: string): string {
+  const line = block.split('\n')[0] as string;
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}
+
+test('the scan sees the docs and the code it checks', () => {
+  // A scan that silently found nothing would pass every test above.
+  expect(variablesRead().size).toBeGreaterThan(30);
+  expect(docParagraphs.filter((p) => p.invocations.length > 0).length).toBeGreaterThan(20);
+  expect(relative(ROOT, join(ROOT, DOCS[0] as string))).toBe('README.md');
+});
