@@ -22,9 +22,11 @@ import { recordWarmMetrics } from './warm-metrics';
 
 /**
  * A key a cache client computed less than this long before a preload claims it is not loaded
- * again: it was loaded around the login, most often by the user's own first read.
+ * again: it was loaded around the login, most often by the user's own first read. Long enough for
+ * a login burst, where a preload may start seconds after its user's first read (2 s left 3 of 50
+ * sessions of a burst loaded twice), short beside any TTL.
  */
-export const FRESH_MS = 2_000;
+export const FRESH_MS = 10_000;
 
 /** As warmKey's: well inside the 20 s heartbeat timeout of the preload activity. */
 const HEARTBEAT_EVERY_MS = 5_000;

@@ -4,6 +4,7 @@
 // it), and preload loads shed at their deadline instead of queued past their use.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/create-activities';
+import { FRESH_MS } from '../../activities/user-preload-activities';
 import { createCacheClient, type CacheClient } from '../../client/cache-client';
 import { loginShardOf, notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { summarizePreloads } from '../../core/preload-stats';
@@ -202,9 +203,16 @@ describe('reads and background loads share one single-flight', () => {
     expect(session?.keys[0]).toMatchObject({ ok: true, joined: true, written: false });
   });
 
-  test('a preload right after a read computed the key does not load it again; a value older than 2 s is reloaded', async () => {
+  test('a preload right after a read computed the key does not load it again; an older compute, or its own value, is reloaded', async () => {
     const user = newUser();
     const fromOrigin = async () => (await fetch(`${origin.url}${user.sessionPath}`)).text();
+    const forced = () =>
+      notifyUserLoggedIn(stack.temporal, user.userId, {
+        taskQueue: stack.taskQueue,
+        shards: SHARDS,
+        force: true,
+        waitForPreload: { timeoutMs: 20_000 },
+      });
     expect(await reader.getOrCompute(user.sessionKey, fromOrigin, { ttlSeconds: 60 })).toBe(
       `session-of-${user.userId}-1`,
     );
@@ -215,16 +223,17 @@ describe('reads and background loads share one single-flight', () => {
       .getHandle<() => Promise<PreloadUserResult>>(first.preloadWorkflowId as string)
       .result();
     expect(result.sources.find((s) => s.source === 'session')?.keys[0]).toMatchObject({ joined: true });
-    // The same user again, forced past the skip window, once the value is no longer fresh.
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    await notifyUserLoggedIn(stack.temporal, user.userId, {
-      taskQueue: stack.taskQueue,
-      shards: SHARDS,
-      force: true,
-      waitForPreload: { timeoutMs: 20_000 },
-    });
+    // The reader's compute, aged past FRESH_MS (its version is its load's start on Redis's clock).
+    const [seconds] = await stack.redis.time();
+    const meta = redisKeys(stack.prefix).meta(user.sessionKey);
+    await stack.redis.hset(meta, 'version', String(Number(seconds) * 1000 - FRESH_MS - 1_000));
+    expect((await forced()).outcome).toBe('preloaded');
     expect(origin.hitsFor(user.sessionPath)).toBe(2);
     expect(await stack.redis.get(user.sessionKey)).toBe(`session-of-${user.userId}-2`);
+    // Its own value of a moment ago: a forced login asks for exactly this reload.
+    expect((await forced()).outcome).toBe('preloaded');
+    expect(origin.hitsFor(user.sessionPath)).toBe(3);
+    expect(await stack.redis.get(user.sessionKey)).toBe(`session-of-${user.userId}-3`);
   });
 
   test('a task warm that finds a read filling its key joins it and loads nothing', async () => {
