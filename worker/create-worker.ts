@@ -29,19 +29,20 @@ export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
 
 /**
  * Worker RSS budgeted per cached task workflow: with 10 000 tasks the bench's worker peaked at
- * 2.6-3.1 GiB over 250 MiB idle (240-290 KiB each, V8 collecting late under a 4 GiB heap).
+ * 2.6-3.1 GiB over 250 MiB idle on 2026-11-30 (240-290 KiB each, V8 collecting late under a 4 GiB
+ * heap), and at 4.1 GiB over 281 MiB on 2026-12-02 (399 KiB each; docs/PERFORMANCE.md).
  */
-export const CACHED_WORKFLOW_KIB = 320;
+export const CACHED_WORKFLOW_KIB = 400;
 /** What the heap-derived cache leaves for the worker itself (its idle RSS is about 260 MiB). */
 const WORKER_BASE_MIB = 256;
 
 /**
  * The process's sticky cache when nothing else says, sized from the memory it was given:
- * one workflow per 320 KiB of V8 heap limit beyond 256 MiB (set by `--max-old-space-size`, e.g. in
- * NODE_OPTIONS, plus V8's young generation). A cached task workflow holds 240-290 KiB of worker RSS
+ * one workflow per 400 KiB of V8 heap limit beyond 256 MiB (set by `--max-old-space-size`, e.g. in
+ * NODE_OPTIONS, plus V8's young generation). A cached task workflow holds 240-400 KiB of worker RSS
  * (the JS heap of its execution context and Temporal Core's native state), so a full cache keeps
- * RSS near the heap limit plus the worker's base: 5 888 workflows at the Kubernetes manifest's
- * `--max-old-space-size=2048` (a 2 096 MiB limit on Node 20), about 12 400 at Node's default on a
+ * RSS near the heap limit plus the worker's base: 4 710 workflows at the Kubernetes manifest's
+ * `--max-old-space-size=2048` (a 2 096 MiB limit on Node 20), about 9 950 at Node's default on a
  * 24 GiB machine. Beyond it a task workflow is evicted and replays
  * its history at its next warm; give the worker more memory, or set `maxCachedWorkflows`, to keep
  * every task.
@@ -119,12 +120,12 @@ export interface CreateWorkerOptions {
    */
   maxConcurrentActivities?: number;
   /**
-   * Workflows the process keeps in memory between their tasks (the sticky cache), 240-290 KiB of
+   * Workflows the process keeps in memory between their tasks (the sticky cache), 240-400 KiB of
    * RSS each: the main queue's worker holds seven eighths, the critical queue's an eighth
    * (`splitWorkflowCache`). A task workflow beyond it is evicted and replayed from its history at
    * its next warm, which costs more CPU the longer the history: keep it above the number of tasks
    * (plus login shards) the process serves, and the memory with it. 0 turns caching off.
-   * @default defaultMaxCachedWorkflows(): one per 320 KiB of heap limit beyond 256 MiB
+   * @default defaultMaxCachedWorkflows(): one per 400 KiB of heap limit beyond 256 MiB
    */
   maxCachedWorkflows?: number;
   /**

@@ -3,11 +3,11 @@
 import { getHeapStatistics } from 'node:v8';
 import { CACHED_WORKFLOW_KIB, defaultMaxCachedWorkflows, splitWorkflowCache } from '../../worker/create-worker';
 
-test('one cached workflow per 320 KiB of heap limit beyond 256 MiB', () => {
-  expect(CACHED_WORKFLOW_KIB).toBe(320);
-  expect(defaultMaxCachedWorkflows(2048)).toBe(5_734); // the Kubernetes manifest's heap
-  expect(defaultMaxCachedWorkflows(4144)).toBe(12_441); // Node's default heap on a 24 GiB machine
-  expect(defaultMaxCachedWorkflows(512)).toBe(819);
+test('one cached workflow per 400 KiB of heap limit beyond 256 MiB', () => {
+  expect(CACHED_WORKFLOW_KIB).toBe(400);
+  expect(defaultMaxCachedWorkflows(2096)).toBe(4_710); // the Kubernetes manifest's heap (2 048 old space + young)
+  expect(defaultMaxCachedWorkflows(4144)).toBe(9_953); // Node's default heap on a 24 GiB machine
+  expect(defaultMaxCachedWorkflows(512)).toBe(655);
 });
 
 test('a tiny heap still caches some workflows', () => {
