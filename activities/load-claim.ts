@@ -4,8 +4,8 @@
 // (or another worker) holds it, the load waits for that holder and joins its result instead of
 // loading the key a second time.
 import { randomUUID } from 'node:crypto';
-import type { CacheStore, LoadClaimReply } from '../store/cache-store';
-import { versionClock } from '../store/version-clock';
+import type { CacheStore } from '../store/cache-store';
+import { clockFrom, versionClock, type VersionClock } from '../store/version-clock';
 
 /**
  * A claim's lease: as long as a cache client waits for a holder by default (its `lockMs`), renewed
@@ -20,13 +20,12 @@ export interface HeldClaim {
   joined: false;
   /** The load's version: the store's clock when the claim was taken. */
   version: number;
-  /** The version stored when the claim was taken (null when none is tracked), and who wrote it. */
-  storedVersion: number | null;
-  storedSource: string | null;
+  /** The store's clock from then on: a retry's version is its own start. */
+  clock: VersionClock;
   release(): Promise<void>;
 }
 
-/** Another holder's load landed while this one waited: nothing to load. */
+/** Another holder's load landed (or had just landed): nothing to load. */
 export interface JoinedClaim {
   joined: true;
   /** The version that holder stored. */
@@ -38,53 +37,59 @@ export interface ClaimOptions {
   signal: AbortSignal;
   /** Wait at most this long for another holder; then load without the claim. */
   maxWaitMs: number;
+  /**
+   * Also join a value this writer (its metadata's `source`) stored less than `withinMs` before the
+   * claim: a preload joins the cache client's compute of its user's first read.
+   */
+  joinRecent?: { source: string; withinMs: number };
 }
 
 /**
  * Claims `key`'s load. Resolves held (load it, then `release()`), or joined when another holder
- * wrote the key while this waited. A store without claims gives a held claim with its clock's
- * version and nothing to release. Rejects only when the store cannot be reached or on abort.
+ * wrote the key while this waited (or `joinRecent` matched). A store without claims gives a held
+ * claim with its clock's version and nothing to release. Rejects only when the store cannot be
+ * reached or on abort.
  */
 export async function claimLoad(
   store: CacheStore,
   key: string,
   options: ClaimOptions,
 ): Promise<HeldClaim | JoinedClaim> {
-  if (!store.claimLoad)
-    return {
-      joined: false,
-      version: (await versionClock(store, key))(),
-      storedVersion: null,
-      storedSource: null,
-      release: async () => {},
-    };
+  if (!store.claimLoad) {
+    const clock = await versionClock(store, key);
+    return { joined: false, version: clock(), clock, release: async () => {} };
+  }
   const token = randomUUID();
   const started = Date.now();
   const first = await store.claimLoad(key, token, CLAIM_LEASE_MS);
-  if (first.claimed) return held(store, key, token, first);
-  let reply = first;
+  const recent = options.joinRecent;
+  if (
+    recent &&
+    first.storedSource === recent.source &&
+    first.storedVersion !== null &&
+    first.nowMs - first.storedVersion < recent.withinMs
+  ) {
+    if (first.claimed) await release(store, key, token);
+    return { joined: true, storedVersion: first.storedVersion, waitedMs: 0 };
+  }
+  if (first.claimed) return held(store, key, token, first.nowMs);
   for (;;) {
     await pause(CLAIM_POLL_MS, options.signal);
-    reply = await store.claimLoad(key, token, CLAIM_LEASE_MS);
-    const wrote = reply.storedVersion !== null && reply.storedVersion !== first.storedVersion;
-    if (wrote) {
+    const reply = await store.claimLoad(key, token, CLAIM_LEASE_MS);
+    if (reply.storedVersion !== null && reply.storedVersion !== first.storedVersion) {
       if (reply.claimed) await release(store, key, token);
-      return { joined: true, storedVersion: reply.storedVersion as number, waitedMs: Date.now() - started };
+      return { joined: true, storedVersion: reply.storedVersion, waitedMs: Date.now() - started };
     }
-    if (reply.claimed) return held(store, key, token, reply);
+    if (reply.claimed) return held(store, key, token, reply.nowMs);
     // The holder is stuck or slow: load anyway (versions still order the writes).
-    if (Date.now() - started >= options.maxWaitMs)
-      return {
-        joined: false,
-        version: reply.nowMs,
-        storedVersion: reply.storedVersion,
-        storedSource: reply.storedSource,
-        release: async () => {},
-      };
+    if (Date.now() - started >= options.maxWaitMs) {
+      const clock = clockFrom(reply.nowMs);
+      return { joined: false, version: reply.nowMs, clock, release: async () => {} };
+    }
   }
 }
 
-function held(store: CacheStore, key: string, token: string, reply: LoadClaimReply): HeldClaim {
+function held(store: CacheStore, key: string, token: string, nowMs: number): HeldClaim {
   const renew = setInterval(() => {
     store.renewLoad?.(key, token, CLAIM_LEASE_MS).then(
       (kept) => {
@@ -97,9 +102,8 @@ function held(store: CacheStore, key: string, token: string, reply: LoadClaimRep
   let released = false;
   return {
     joined: false,
-    version: reply.nowMs,
-    storedVersion: reply.storedVersion,
-    storedSource: reply.storedSource,
+    version: nowMs,
+    clock: clockFrom(nowMs),
     release: async () => {
       if (released) return;
       released = true;

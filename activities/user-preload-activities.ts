@@ -11,7 +11,6 @@ import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import { userIdProblem } from '../core/user-login';
 import type { CacheStore, WriteEntry, WriteOutcome } from '../store/cache-store';
 import { isWrongType } from '../store/redis-errors';
-import { performance } from 'node:perf_hooks';
 import { CACHE_CLIENT_SOURCE } from '../store/cache-store';
 import { claimLoad, type HeldClaim } from './load-claim';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
@@ -301,20 +300,14 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
               claimLoad(cacheStore, cacheKey, {
                 signal: context.cancellationSignal,
                 maxWaitMs: Math.max(0, startBy - Date.now()),
+                // Loaded a moment ago by a reader's miss (most often the user's own first request):
+                // as fresh as this load would be. A preload's own earlier value is reloaded: a
+                // forced login asks for exactly that.
+                joinRecent: { source: CACHE_CLIENT_SOURCE, withinMs: FRESH_MS },
               }),
             retrying,
           );
-          const claimedAt = performance.now();
-          // Loaded a moment ago by a reader's miss (most often the user's own first request): as
-          // fresh as this load would be, so it joins that one instead of calling the origin again.
-          // A preload's own earlier value is reloaded: a forced login asks for exactly that.
-          const fresh =
-            !claim.joined &&
-            claim.storedSource === CACHE_CLIENT_SOURCE &&
-            claim.storedVersion !== null &&
-            claim.version - claim.storedVersion < FRESH_MS;
-          if (fresh) await claim.release();
-          if (claim.joined || fresh) {
+          if (claim.joined) {
             const result = { cacheKey, ok: true, written: false, joined: true as const, durationMs: 0, ...formId };
             return { result, started: keyStarted };
           }
@@ -324,7 +317,7 @@ export function createUserPreloadActivities(deps: UserPreloadActivityDeps) {
               async (): Promise<WriteEntry> => {
                 const loadStarted = Date.now();
                 // A retry's version is its own start on the store's clock, as the first attempt's was.
-                const version = claim.version + Math.floor(performance.now() - claimedAt);
+                const version = claim.clock();
                 const value = await loaders.load({
                   spec: loader,
                   vars,

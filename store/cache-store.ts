@@ -48,8 +48,6 @@ export interface LoadClaimReply {
   nowMs: number;
   /** The version stored then, or null when none is tracked. */
   storedVersion: number | null;
-  /** How long another holder's lease still runs, when not claimed. */
-  heldForMs: number;
   /** Who wrote the stored value (its metadata's `source`), or null. */
   storedSource: string | null;
 }

@@ -62,17 +62,16 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async claimLoad(key: string, token: string, leaseMs: number): Promise<LoadClaimReply> {
-    const [claimed, nowMs, stored, heldForMs, source] = (await callScript(
+    const [claimed, nowMs, stored, source] = (await callScript(
       this.redis,
       'claim-load',
       [this.keys.lock(key), this.keys.meta(key)],
       [token, leaseMs],
-    )) as [number, number, number, number, string];
+    )) as [number, number, number, string];
     return {
       claimed: Number(claimed) === 1,
       nowMs: Number(nowMs),
       storedVersion: Number(stored) >= 0 ? Number(stored) : null,
-      heldForMs: Math.max(0, Number(heldForMs)),
       storedSource: typeof source === 'string' && source !== '' ? source : null,
     };
   }

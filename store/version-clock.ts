@@ -14,9 +14,15 @@ export type VersionClock = () => number;
  */
 export async function versionClock(store: Pick<CacheStore, 'serverTimeMs'>, nearKey: string): Promise<VersionClock> {
   if (!store.serverTimeMs) return () => Date.now();
-  const serverMs = await store.serverTimeMs(nearKey);
-  // Taken after the reply: a version may be a little early (by the reply's travel), never late,
-  // so a load is never stamped newer than it is.
+  return clockFrom(await store.serverTimeMs(nearKey));
+}
+
+/**
+ * A clock that reads `serverMs` now and advances with this process's monotonic clock. Call it as
+ * the store's reply arrives: a version may then be a little early (by the reply's travel), never
+ * late, so a load is never stamped newer than it is.
+ */
+export function clockFrom(serverMs: number): VersionClock {
   const localMs = performance.now();
   return () => Math.floor(serverMs + (performance.now() - localMs));
 }

@@ -5,8 +5,8 @@
 -- as acquire-lock does. One round trip also gives the load its version (Redis's clock) and what
 -- is stored now, so a waiting claimer can tell whether a load it waited for made its own needless.
 -- KEYS[1] lock key, KEYS[2] the value's metadata hash (same slot). ARGV[1] token, ARGV[2] lease ms.
--- Returns { claimed (0/1), nowMs, storedVersion or -1, lock's remaining ms (0 when claimed),
--- the stored value's writer (its metadata's source) or '' }.
+-- Returns { claimed (0/1), nowMs, storedVersion or -1, the stored value's writer (its metadata's
+-- source) or '' }.
 local kind = redis.call('TYPE', KEYS[1])['ok']
 if kind ~= 'none' and (kind ~= 'string' or redis.call('PTTL', KEYS[1]) < 0) then
   redis.call('DEL', KEYS[1])
@@ -20,6 +20,6 @@ if redis.call('TYPE', KEYS[2])['ok'] == 'hash' then
   source = redis.call('HGET', KEYS[2], 'source') or ''
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]), 'NX') then
-  return { 1, nowMs, stored, 0, source }
+  return { 1, nowMs, stored, source }
 end
-return { 0, nowMs, stored, redis.call('PTTL', KEYS[1]), source }
+return { 0, nowMs, stored, source }
