@@ -11,7 +11,7 @@ import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../store/redis-keys';
 import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../store/usage-tracker';
 import { createRedis, readRedisEnvironment, type RedisOptions } from '../config/redis-connection';
 import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
-import { oneLine } from '../core/one-line';
+import { errorMessage, oneLine } from '../core/one-line';
 
 /** Written as the metadata `source` of values a cache client computes. */
 export { CACHE_CLIENT_SOURCE };
@@ -453,7 +453,7 @@ export class CacheClient {
       if (!this.flushFailing) {
         this.flushFailing = true;
         this.options.logger.warn(
-          `cache client: could not record access counts (will retry): ${describe(failure.reason)}`,
+          `cache client: could not record access counts (will retry): ${errorMessage(failure.reason)}`,
         );
       }
       // Keep what failed for the next flush, unless that would grow the buffer without bound.
@@ -517,7 +517,9 @@ export class CacheClient {
         await this.unlock(lockKey, token);
       }
     })()
-      .catch((err: unknown) => this.options.logger.warn(`cache client: refreshing "${key}" failed: ${describe(err)}`))
+      .catch((err: unknown) =>
+        this.options.logger.warn(`cache client: refreshing "${key}" failed: ${errorMessage(err)}`),
+      )
       .finally(() => this.refreshing.delete(key));
     this.refreshing.set(key, refresh);
   }
@@ -590,10 +592,6 @@ function requeue(into: Map<string, number>, from: ReadonlyMap<string, number>, m
 
 function withoutUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function delay(ms: number): Promise<void> {

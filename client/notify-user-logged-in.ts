@@ -16,7 +16,7 @@ import {
 } from '../workflows';
 import { intFromEnv } from '../config/env-values';
 import { readEnvironment } from '../config/environment';
-import { oneLine } from '../core/one-line';
+import { errorMessage, oneLine } from '../core/one-line';
 
 /** Login shards when neither the option nor WARMING_LOGIN_SHARDS says otherwise. */
 export const DEFAULT_LOGIN_SHARDS = 4;
@@ -157,7 +157,7 @@ export async function notifyUserLoggedIn(
       ...(result.preloadWorkflowId !== undefined ? { preloadWorkflowId: result.preloadWorkflowId } : {}),
     };
   } catch (err) {
-    return { outcome: 'waitFailed', waitedMs: Date.now() - recorded, error: oneLine(describe(err)) };
+    return { outcome: 'waitFailed', waitedMs: Date.now() - recorded, error: oneLine(errorMessage(err)) };
   } finally {
     // The update's poll stops here; the shard finishes its handler by itself.
     abort.abort();
@@ -174,8 +174,4 @@ function preloadWaitMs(option: NotifyUserLoggedInOptions['waitForPreload']): num
       `waitForPreload must be true, false or { timeoutMs: an integer from 1 to ${MAX_PRELOAD_WAIT_MS} } (got ${JSON.stringify(option)})`,
     );
   return timeoutMs;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
