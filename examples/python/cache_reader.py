@@ -360,13 +360,8 @@ class CacheReader:
             pipe.expireat(bucket, (minute + 1 + self.usage_retention_minutes) * 60)
             pipe.execute()
 
-        try:
-            write()
-        except ResponseError as err:
-            if not _is_wrong_type(err):
-                raise
-            self.redis.delete(bucket)  # stray data where this minute's bucket belongs: the bucket is ours
-            write()
+        # Stray data where this minute's bucket belongs: the bucket is ours.
+        self._write_over_wrong_type(bucket, write)
 
     def _record_reads(self, hits: dict[str, int]) -> tuple[dict[str, int], Exception | None]:
         """Adds each key's hits to its metadata ``reads``; returns what failed, to keep."""
@@ -445,12 +440,16 @@ class CacheReader:
             pipe.sadd(tag_key, key).expire(tag_key, ttl_seconds, nx=True).expire(tag_key, ttl_seconds, gt=True)
             pipe.execute()
 
+        self._write_over_wrong_type(tag_key, write)
+
+    def _write_over_wrong_type(self, key: str, write: Callable[[], None]) -> None:
+        """Runs ``write``; when ``key`` holds another type (stray data under the prefix), clears it and writes again."""
         try:
             write()
         except ResponseError as err:
             if not _is_wrong_type(err):
                 raise
-            self.redis.delete(tag_key)
+            self.redis.delete(key)
             write()
 
 
