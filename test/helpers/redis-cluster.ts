@@ -40,6 +40,8 @@ export async function startRedisCluster(
     const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
     for (let i = 0; i < 3; i++) {
       const port = await findFreePort();
+      // The bus port would otherwise be port + 10 000, which nothing checked was free.
+      const busPort = await findFreePort();
       const announce = options.announceHostnames
         ? [
             '--cluster-announce-hostname',
@@ -59,6 +61,8 @@ export async function startRedisCluster(
             join(dir, `nodes-${port}.conf`),
             '--cluster-node-timeout',
             '5000',
+            '--cluster-port',
+            String(busPort),
             ...auth,
             ...announce,
           ],
