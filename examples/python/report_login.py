@@ -159,4 +159,9 @@ async def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: the SDK's Rust runtime threads can race Python's finalisation and
+    # kill a finished process by a signal (temporalio/sdk-python#300); the login is reported by now.
+    os._exit(code)
