@@ -3,13 +3,14 @@
 /** What loads may cost the origins and the worker; `createWorker({ limits })` overrides any of them. */
 export interface WarmingLimits {
   /**
-   * Loads in flight per origin, per worker process.
+   * Loads in flight per origin: all the deployment's workers together with the shared budget
+   * (`createWorker({ originBudget })`, the default), else this process alone.
    * @default 8
    */
   originConcurrency: number;
   /**
-   * Loads started per second per origin, per worker process; 0 means no rate limit.
-   * @default 50
+   * Loads started per second per origin, counted as `originConcurrency` is; 0 means no rate limit.
+   * @default 100
    */
   originRatePerSecond: number;
   /**

@@ -47,7 +47,15 @@ export interface Environment {
    * start (`on`), or only once the deployment has critical tasks (`auto`, for small deployments).
    */
   criticalQueue: CriticalQueueMode;
+  /**
+   * WARMING_ORIGIN_BUDGET, default `shared`: whether each origin's concurrency cap and rate hold for
+   * every worker of the deployment together (`shared`, through Redis) or for each process (`worker`).
+   */
+  originBudget: OriginBudgetMode;
 }
+
+/** Whose budget an origin's limits are: the deployment's (all its workers together) or each worker's. */
+export type OriginBudgetMode = 'shared' | 'worker';
 
 /** When a worker serves the critical queue: always, or only while the deployment has critical tasks. */
 export type CriticalQueueMode = 'on' | 'auto';
@@ -75,6 +83,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     ...optional('deployment', readDeployment(env)),
     loaderSecurity: readLoaderSecurity(env),
     criticalQueue: readCriticalQueue(env),
+    originBudget: choice(env, 'WARMING_ORIGIN_BUDGET', ['shared', 'worker'] as const) ?? 'shared',
   };
 }
 

@@ -14,6 +14,7 @@ const SCRIPTS = {
   'renew-lock': 1,
   'update-applied': 2,
   'claim-load': 2,
+  'origin-budget': 3,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

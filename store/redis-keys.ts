@@ -53,6 +53,11 @@ export interface RedisKeys {
   usageScratch(id: string): string;
   /** JSON of what the optimiser's last hot-key plan tuned (its cycle), read back by the next cycle. */
   optimizerTuning(): string;
+  /**
+   * The keys of one origin's budget shared by a deployment's workers (store/lua/origin-budget.lua):
+   * leases in flight, starts in the last second, waiting demand; one slot per origin.
+   */
+  originBudget(origin: string): [leases: string, starts: string, demand: string];
 }
 
 export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
@@ -72,5 +77,9 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     plannedIntervals: () => `${prefix}planned`,
     usageScratch: (id) => `${prefix}{usage}:tmp:${id}`,
     optimizerTuning: () => `${prefix}optimizer:tuning`,
+    originBudget: (origin) => {
+      const base = `${prefix}budget:{${slotTag(keySlot(origin))}}:${origin}`;
+      return [`${base}:leases`, `${base}:starts`, `${base}:demand`];
+    },
   };
 }

@@ -11,6 +11,8 @@ import type { LoaderRegistry } from '../activities/loaders';
 import { OriginLimiter } from '../activities/origin-limiter';
 import { RedisCacheStore } from '../store/redis-cache-store';
 import { redisKeys } from '../store/redis-keys';
+import { RedisOriginBudget } from '../store/origin-budget';
+import { errorMessage } from '../core/one-line';
 import { checkEvictionPolicy } from '../store/eviction-policy';
 import { RedisUsageTracker } from '../store/usage-tracker';
 import { resolveLoaderSecurity, type LoaderSecurity } from '../core/loader-security';
@@ -19,6 +21,7 @@ import {
   readEnvironment,
   temporalConnectOptions,
   type CriticalQueueMode,
+  type OriginBudgetMode,
   type WorkerDeployment,
 } from '../config/environment';
 import { hasCriticalWork } from './critical-work';
@@ -161,6 +164,14 @@ export interface CreateWorkerOptions {
    */
   criticalQueue?: CriticalQueueMode;
   /**
+   * Whose budget each origin's `limits.originConcurrency` and `originRatePerSecond` are: `shared`,
+   * every worker of the deployment (same Redis and prefix) together, with critical loads of any
+   * worker ahead of normal and bulk loads of all (leases in Redis: a worker that dies holds its
+   * share for at most 10 s); `worker`, each process its own, as if alone.
+   * @default WARMING_ORIGIN_BUDGET, else `shared`
+   */
+  originBudget?: OriginBudgetMode;
+  /**
    * With `criticalQueue: 'auto'`, how often the process looks for critical work until it finds
    * some (then it polls the critical queue until it stops), in milliseconds.
    * @default 60000
@@ -223,12 +234,27 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   if (criticalQueue !== 'on' && criticalQueue !== 'auto')
     throw new Error(`criticalQueue must be on or auto (got ${String(criticalQueue)})`);
   const checkIntervalMs = positive(options.criticalCheckIntervalMs ?? 60_000, 'criticalCheckIntervalMs');
+  const originBudget = options.originBudget ?? env.originBudget;
+  if (originBudget !== 'shared' && originBudget !== 'worker')
+    throw new Error(`originBudget must be shared or worker (got ${String(originBudget)})`);
+  const keys = redisKeys(options.prefix ?? env.prefix);
 
   const ownsConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectOptions().connectionOptions));
   const ownsRedis = !options.redis;
   const redis = options.redis ?? createRedis(env.redis);
-  const limiter = new OriginLimiter(limits);
+  const limiter = new OriginLimiter(
+    limits,
+    originBudget === 'shared'
+      ? {
+          budget: new RedisOriginBudget(redis, keys),
+          onBudgetError: (err) =>
+            Runtime.instance().logger.warn(
+              `origin budget in Redis unreachable, loads wait for it: ${errorMessage(err)}`,
+            ),
+        }
+      : {},
+  );
   const http = new HttpLoaderClient(loaderSecurity);
 
   const closeAll = async () => {
@@ -239,7 +265,6 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
   };
 
   try {
-    const keys = redisKeys(options.prefix ?? env.prefix);
     const store = new RedisCacheStore(redis, keys);
     // An allkeys-* eviction policy can drop the applied config: said once, never fatal.
     void checkEvictionPolicy(redis, keys.prefix).then((warning) => {
