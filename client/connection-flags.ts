@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { instanceProblem } from '../core/workflow-ids';
 import { redisKeys } from '../store/redis-keys';
 
 interface FlagSpec {
@@ -53,6 +54,12 @@ function prefix(value: string): string {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+  return value;
+}
+
+function instance(value: string): string {
+  const problem = instanceProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
   return value;
 }
 
@@ -165,6 +172,13 @@ export const VALUE_FLAGS: readonly FlagSpec[] = [
     variable: 'WARMING_PREFIX',
     description: "prefix of the system's Redis keys (default cw:)",
     parse: prefix,
+  },
+  {
+    flags: '--instance <name>',
+    key: 'instance',
+    variable: 'WARMING_INSTANCE',
+    description: 'name in front of the workflow ids, for several deployments in one namespace (default none)',
+    parse: instance,
   },
 ];
 

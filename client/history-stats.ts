@@ -43,6 +43,12 @@ export interface StatsOptions {
    */
   tag?: string;
   /**
+   * The instance name the deployment's task workflow ids carry (`<instance>/warm-task:<taskId>`);
+   * the warming client sets its own.
+   * @default none: `warm-task:<taskId>`
+   */
+  instance?: string;
+  /**
    * Where each run's digest (its warms and interval events, read from its history once) is kept
    * between calls; the warming client keeps them in Redis.
    * @default none: every history is read on every call
@@ -137,6 +143,7 @@ interface RunDigest extends RunHistory {
 const DIGEST_VERSION = 1;
 
 interface TaskRun {
+  taskId: string;
   workflowId: string;
   runId: string;
   /** History length visibility knows: exact for a closed run, stale for an open one. */
@@ -166,13 +173,16 @@ const DIGEST_READ_CHUNK = 500;
 /** Runs of this queue's task workflows that may hold warms in the window. */
 async function listTaskRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<TaskRun[]> {
   const clauses = [`WorkflowType = 'warmTaskWorkflow'`, taskQueuesClause(taskQueue)];
-  if (options.taskId) clauses.push(`WorkflowId = ${quote(taskWorkflowId(options.taskId))}`);
+  if (options.taskId) clauses.push(`WorkflowId = ${quote(taskWorkflowId(options.taskId, options.instance))}`);
   if (options.tag) clauses.push(`WarmTags = ${quote(options.tag)}`);
   if (options.sinceMs !== undefined)
     clauses.push(`(ExecutionStatus = 'Running' OR CloseTime >= '${new Date(options.sinceMs).toISOString()}')`);
   const runs: TaskRun[] = [];
   for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+    const taskId = taskIdFromWorkflowId(execution.workflowId, options.instance);
+    if (taskId === undefined) continue; // another instance's task on this queue
     runs.push({
+      taskId,
       workflowId: execution.workflowId,
       runId: execution.runId,
       historyLength: execution.historyLength,
@@ -185,8 +195,7 @@ async function listTaskRuns(client: Client, taskQueue: string, options: StatsOpt
 
 /** Every warmKey activity in one run's history, completed or failed, and its interval events. */
 async function readRun(client: Client, run: TaskRun): Promise<(RunHistory & { historyLength: number }) | undefined> {
-  const taskId = taskIdFromWorkflowId(run.workflowId);
-  if (taskId === undefined) return undefined;
+  const taskId = run.taskId;
   const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
   const events = history.events ?? [];
   const converter = client.options.loadedDataConverter.payloadConverter;

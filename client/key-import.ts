@@ -76,6 +76,8 @@ export interface ImportReport {
 export interface ImportContext {
   temporal: Client;
   taskQueue: string;
+  /** The instance name its bulk warms' ids carry, or undefined. */
+  instance?: string | undefined;
   appliedConfig(): Promise<WarmingConfig | undefined>;
 }
 
@@ -144,7 +146,7 @@ export async function importKeys(
       group.template,
       group.vars,
       {
-        workflowId: (nonce) => bulkImportWorkflowId(group.template.key, nonce),
+        workflowId: (nonce) => bulkImportWorkflowId(group.template.key, nonce, context.instance),
         summary: (n) => `Imports ${n} ${group.template.key} keys`,
       },
       maxInputBytes,

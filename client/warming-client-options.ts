@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { Cluster, Redis } from 'ioredis';
 import { readEnvironment } from '../config/environment';
-import { taskQueueProblem } from '../core/workflow-ids';
+import { defaultOptimizerWorkflowId, instanceProblem, taskQueueProblem } from '../core/workflow-ids';
 import { redisKeys } from '../store/redis-keys';
 
 /** Options of `createWarmingClient`: which Temporal and Redis, which deployment, and how patient to be. */
@@ -44,8 +44,15 @@ export interface WarmingClientOptions {
    */
   applyConcurrency?: number;
   /**
-   * The optimiser's workflow id, for deployments sharing one namespace.
-   * @default WARMING_OPTIMIZER_ID, else `warm-optimizer`
+   * The name in front of every workflow id this deployment creates (`<instance>/warm-task:<taskId>`,
+   * `<instance>/warm-optimizer`, bulk warms), so several deployments, each with its own task queue
+   * and prefix, can share one namespace with the same task ids. Up to 64 letters, digits, . _ -
+   * @default WARMING_INSTANCE, else none: the contract's own ids (`warm-task:<taskId>`, `warm-optimizer`)
+   */
+  instance?: string;
+  /**
+   * The optimiser's workflow id: an override of the one the instance gives.
+   * @default WARMING_OPTIMIZER_ID, else `<instance>/warm-optimizer` with an instance, else `warm-optimizer`
    */
   optimizerWorkflowId?: string;
   /**
@@ -74,6 +81,7 @@ export interface ResolvedWarmingClientOptions {
   redis: Redis | Cluster | undefined;
   taskQueue: string;
   prefix: string;
+  instance: string | undefined;
   optimizerWorkflowId: string;
   workerTimeoutMs: number;
   concurrency: number;
@@ -87,12 +95,20 @@ export interface ResolvedWarmingClientOptions {
 export function resolveWarmingClientOptions(options: WarmingClientOptions = {}): ResolvedWarmingClientOptions {
   const env = options.env ?? process.env;
   const fromEnv = readEnvironment(env);
+  const instance = options.instance ?? fromEnv.instance;
+  const instanceFailure =
+    instance === undefined ? undefined : typeof instance === 'string' ? instanceProblem(instance) : 'must be a string';
+  if (instanceFailure) throw new Error(`instance ${instanceFailure}`);
+  // An instance given here replaces the environment's; only an explicit override wins over it.
+  const optimizerFromEnv =
+    env.WARMING_OPTIMIZER_ID === undefined ? defaultOptimizerWorkflowId(instance) : fromEnv.optimizerWorkflowId;
   const resolved: ResolvedWarmingClientOptions = {
     client: options.client,
     redis: options.redis,
     taskQueue: options.taskQueue ?? fromEnv.taskQueue,
     prefix: options.prefix ?? fromEnv.prefix,
-    optimizerWorkflowId: options.optimizerWorkflowId ?? fromEnv.optimizerWorkflowId,
+    instance,
+    optimizerWorkflowId: options.optimizerWorkflowId ?? optimizerFromEnv,
     workerTimeoutMs: options.workerTimeoutMs ?? WARMING_CLIENT_DEFAULTS.workerTimeoutMs,
     concurrency: options.concurrency ?? WARMING_CLIENT_DEFAULTS.concurrency,
     applyConcurrency: options.applyConcurrency ?? WARMING_CLIENT_DEFAULTS.applyConcurrency,

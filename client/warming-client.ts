@@ -100,6 +100,8 @@ export interface WarmingClientParts extends Pick<
   taskQueue: string;
   /** Prefix of everything the system keeps in Redis besides values. */
   prefix: string;
+  /** The instance name in front of its workflow ids, or undefined for the contract's own ids. */
+  instance?: string | undefined;
   /** The optimiser's workflow id. */
   optimizerWorkflowId: string;
   /** Closes what the client owns (connections it opened itself). */
@@ -156,6 +158,8 @@ export class WarmingClient implements KeyRewarmer {
   readonly redis: Redis | Cluster;
   /** The deployment's main task queue. */
   readonly taskQueue: string;
+  /** The instance name in front of its workflow ids (`<instance>/warm-task:<taskId>`), or undefined. */
+  readonly instance: string | undefined;
   /** The optimiser's workflow id. */
   readonly optimizerWorkflowId: string;
   private readonly onClose: () => Promise<void>;
@@ -164,6 +168,7 @@ export class WarmingClient implements KeyRewarmer {
     this.temporal = parts.temporal;
     this.redis = parts.redis;
     this.taskQueue = parts.taskQueue;
+    this.instance = parts.instance;
     this.optimizerWorkflowId = parts.optimizerWorkflowId;
     this.onClose = parts.onClose;
     this.keys = redisKeys(parts.prefix);
@@ -286,12 +291,15 @@ export class WarmingClient implements KeyRewarmer {
     };
   }
 
-  /** Running task workflows of every deployment in the namespace: task id -> task queue (one visibility scan). */
+  /**
+   * Running task workflows of this instance's ids in the namespace, whatever their queue: task id ->
+   * task queue (one visibility scan). Other instances' ids do not parse as this one's.
+   */
   private async runningTaskQueues(): Promise<Map<string, string>> {
     const running = new Map<string, string>();
     const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running'`;
     for await (const execution of this.temporal.workflow.list({ query })) {
-      const taskId = taskIdFromWorkflowId(execution.workflowId);
+      const taskId = taskIdFromWorkflowId(execution.workflowId, this.instance);
       if (taskId !== undefined) running.set(taskId, execution.taskQueue);
     }
     return running;
@@ -315,7 +323,7 @@ export class WarmingClient implements KeyRewarmer {
    * is updated instead.
    */
   private async applyTask(spec: TaskSpec, index: number, running: boolean): Promise<ApplyReport['tasks'][number]> {
-    const workflowId = taskWorkflowId(spec.taskId);
+    const workflowId = taskWorkflowId(spec.taskId, this.instance);
     if (!running) {
       try {
         await this.temporal.workflow.start(warmTaskWorkflow, {
@@ -353,7 +361,8 @@ export class WarmingClient implements KeyRewarmer {
     return this.temporal.workflow.signalWithStart(optimizerWorkflow, {
       workflowId: this.optimizerWorkflowId,
       taskQueue: this.taskQueue,
-      args: [{}],
+      // The optimiser signals task workflows by id, so it is told the instance their ids carry.
+      args: [this.instance === undefined ? {} : { instance: this.instance }],
       signal: configAppliedSignal,
       signalArgs: [],
       staticSummary: 'Re-plans adaptive intervals, warms hot keys, runs the critical pass',
@@ -458,7 +467,7 @@ export class WarmingClient implements KeyRewarmer {
     // Only this deployment's tasks: others may share the namespace on their own task queue.
     const ids: string[] = [];
     for await (const execution of this.temporal.workflow.list({ query: this.runningTasksQuery(filter) })) {
-      const taskId = taskIdFromWorkflowId(execution.workflowId);
+      const taskId = taskIdFromWorkflowId(execution.workflowId, this.instance);
       if (taskId !== undefined) ids.push(taskId);
     }
     return ids.sort();
@@ -608,7 +617,7 @@ export class WarmingClient implements KeyRewarmer {
   private async fleetResults(query: string, ok: boolean): Promise<TaskWarmReport[]> {
     const reports: TaskWarmReport[] = [];
     for await (const execution of this.temporal.workflow.list({ query })) {
-      const taskId = taskIdFromWorkflowId(execution.workflowId);
+      const taskId = taskIdFromWorkflowId(execution.workflowId, this.instance);
       if (taskId === undefined) continue;
       const attributes = execution.typedSearchAttributes;
       reports.push({
@@ -810,7 +819,7 @@ export class WarmingClient implements KeyRewarmer {
           { key: pattern.match, loader: pattern.loader, ttlSeconds: pattern.ttlSeconds, tags: [...pattern.tags] },
           vars,
           {
-            workflowId: (nonce) => bulkRewarmWorkflowId(pattern.match, nonce),
+            workflowId: (nonce) => bulkRewarmWorkflowId(pattern.match, nonce, this.instance),
             summary: (keys) => `Re-warms ${keys} invalidated ${pattern.match} keys`,
           },
         );
@@ -872,7 +881,7 @@ export class WarmingClient implements KeyRewarmer {
    * The seed's `get_warming_stats` (overall) and `get_warming_performance` (per task: `byTask`).
    */
   stats(options: StatsOptions = {}): Promise<WarmingStats> {
-    return readWarmingStats(this.temporal, this.taskQueue, this.store, { digests: this.runDigests, ...options });
+    return readWarmingStats(this.temporal, this.taskQueue, this.store, this.statsOptions(options));
   }
 
   /**
@@ -880,7 +889,16 @@ export class WarmingClient implements KeyRewarmer {
    * history and each user preload in the window (render it with `renderHtmlReport`).
    */
   reportData(options: StatsOptions = {}): Promise<ReportData> {
-    return readReportData(this.temporal, this.taskQueue, this.store, { digests: this.runDigests, ...options });
+    return readReportData(this.temporal, this.taskQueue, this.store, this.statsOptions(options));
+  }
+
+  /** The caller's options with this deployment's run digests and instance. */
+  private statsOptions(options: StatsOptions): StatsOptions {
+    return {
+      digests: this.runDigests,
+      ...options,
+      ...(this.instance !== undefined ? { instance: this.instance } : {}),
+    };
   }
 
   /** Closes the connections the client opened itself (not a `client` or `redis` it was given). */
@@ -908,7 +926,7 @@ export class WarmingClient implements KeyRewarmer {
 
   /** The task's running workflow; a task of another deployment (task queue) is refused, never touched. */
   private async runningHandle(taskId: string): Promise<WorkflowHandle<typeof warmTaskWorkflow>> {
-    const workflowId = taskWorkflowId(taskId);
+    const workflowId = taskWorkflowId(taskId, this.instance);
     const queue = await this.runningQueue(workflowId);
     if (queue === undefined) throw new TaskNotFoundError(taskId);
     if (!this.ownsQueue(queue)) {
@@ -1003,6 +1021,7 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
     redis,
     taskQueue: resolved.taskQueue,
     prefix: resolved.prefix,
+    instance: resolved.instance,
     optimizerWorkflowId: resolved.optimizerWorkflowId,
     workerTimeoutMs: resolved.workerTimeoutMs,
     concurrency: resolved.concurrency,

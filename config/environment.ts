@@ -6,7 +6,7 @@ import type { ConnectionOptions } from '@temporalio/client';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { DEFAULT_PREFIX } from '../store/redis-keys';
 import { parseHostPattern, type LoaderSecurity } from '../core/loader-security';
-import { OPTIMIZER_WORKFLOW_ID, taskQueueProblem } from '../core/workflow-ids';
+import { defaultOptimizerWorkflowId, instanceProblem, taskQueueProblem } from '../core/workflow-ids';
 import { nonEmpty, optional } from './env-values';
 import { readRedisEnvironment, type RedisOptions } from './redis-connection';
 
@@ -29,7 +29,13 @@ export interface Environment {
   configPath: string;
   /** WARMING_PREFIX, default `cw:`: everything but cached values lives under it. */
   prefix: string;
-  /** WARMING_OPTIMIZER_ID, default `warm-optimizer`: for deployments sharing one namespace. */
+  /**
+   * WARMING_INSTANCE, default unset: the name in front of every workflow id this deployment
+   * creates (`<instance>/warm-task:<taskId>`, `<instance>/warm-optimizer`), for several
+   * deployments in one namespace. Unset, the ids are the contract's own (`warm-task:<taskId>`).
+   */
+  instance?: string;
+  /** WARMING_OPTIMIZER_ID, default `warm-optimizer` (`<instance>/warm-optimizer` with an instance): an override. */
   optimizerWorkflowId: string;
   /**
    * WARMING_DEPLOYMENT and WARMING_BUILD_ID (both or neither): the Worker Deployment Version this
@@ -69,6 +75,7 @@ export interface WorkerDeployment {
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
   const profile = loadTemporalProfile(env);
   const redis = readRedisEnvironment(env);
+  const instance = readInstance(env);
   return {
     temporalAddress: profile.connectionOptions.address ?? 'localhost:7233',
     namespace: profile.namespace ?? 'default',
@@ -79,7 +86,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     redis,
     configPath: nonEmpty(env.WARMING_CONFIG, 'WARMING_CONFIG') ?? 'warming.config.json',
     prefix: nonEmpty(env.WARMING_PREFIX, 'WARMING_PREFIX') ?? DEFAULT_PREFIX,
-    optimizerWorkflowId: nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? OPTIMIZER_WORKFLOW_ID,
+    ...optional('instance', instance),
+    optimizerWorkflowId:
+      nonEmpty(env.WARMING_OPTIMIZER_ID, 'WARMING_OPTIMIZER_ID') ?? defaultOptimizerWorkflowId(instance),
     ...optional('deployment', readDeployment(env)),
     loaderSecurity: readLoaderSecurity(env),
     criticalQueue: readCriticalQueue(env),
@@ -96,6 +105,13 @@ function readCriticalQueue(env: NodeJS.ProcessEnv): CriticalQueueMode {
     `WARMING_CRITICAL_QUEUE must be on or auto (got "${env.WARMING_CRITICAL_QUEUE}"): ` +
       'auto polls the critical queue only while the deployment has critical tasks, which never warm without it',
   );
+}
+
+function readInstance(env: NodeJS.ProcessEnv): string | undefined {
+  const instance = nonEmpty(env.WARMING_INSTANCE, 'WARMING_INSTANCE');
+  const problem = instance === undefined ? undefined : instanceProblem(instance);
+  if (problem) throw new Error(`WARMING_INSTANCE ${problem}`);
+  return instance;
 }
 
 function taskQueueFromEnv(env: NodeJS.ProcessEnv): string {

@@ -4,17 +4,52 @@ import { boundedId, TEMPORAL_LIMITS, utf8Bytes } from './temporal-limits';
 
 const TASK_PREFIX = 'warm-task:';
 
-/** The long-running optimiser workflow's id. */
+/** The long-running optimiser workflow's id (of the deployment with no instance name). */
 export const OPTIMIZER_WORKFLOW_ID = 'warm-optimizer';
 
-/** `warm-task:<taskId>`: the one workflow that owns a task's schedule. */
-export function taskWorkflowId(taskId: string): string {
-  return `${TASK_PREFIX}${taskId}`;
+/**
+ * Longest instance name, in UTF-8 bytes: `<instance>/warm-task:<taskId>` with a 128-byte task id,
+ * and the bulk ids' heads, stay well within Temporal's 255-byte id limit.
+ */
+export const MAX_INSTANCE_BYTES = 64;
+
+/**
+ * Why `name` cannot be an instance name (WARMING_INSTANCE), or undefined. No `/` or `:`, so the
+ * instance and the id after it never run into each other.
+ */
+export function instanceProblem(name: string): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    return `must be letters, digits, . _ - starting with a letter or digit (got "${name}")`;
+  const bytes = utf8Bytes(name);
+  if (bytes > MAX_INSTANCE_BYTES) return `must be at most ${MAX_INSTANCE_BYTES} bytes (got ${bytes})`;
+  return undefined;
 }
 
-/** The task id inside a `warm-task:` workflow id, or undefined for other ids. */
-export function taskIdFromWorkflowId(workflowId: string): string | undefined {
-  return workflowId.startsWith(TASK_PREFIX) ? workflowId.slice(TASK_PREFIX.length) : undefined;
+/** `<instance>/` in front of every workflow id an instance creates; nothing for the default deployment. */
+function instanceHead(instance: string | undefined): string {
+  return instance === undefined ? '' : `${instance}/`;
+}
+
+/**
+ * `warm-task:<taskId>`, or `<instance>/warm-task:<taskId>` for a named instance: the one workflow
+ * that owns a task's schedule.
+ */
+export function taskWorkflowId(taskId: string, instance?: string): string {
+  return `${instanceHead(instance)}${TASK_PREFIX}${taskId}`;
+}
+
+/** The task id inside a task workflow id of `instance` (none: the default deployment's), or undefined for other ids. */
+export function taskIdFromWorkflowId(workflowId: string, instance?: string): string | undefined {
+  const head = `${instanceHead(instance)}${TASK_PREFIX}`;
+  return workflowId.startsWith(head) ? workflowId.slice(head.length) : undefined;
+}
+
+/**
+ * The optimiser's id unless WARMING_OPTIMIZER_ID overrides it: `warm-optimizer`, or
+ * `<instance>/warm-optimizer` for a named instance.
+ */
+export function defaultOptimizerWorkflowId(instance?: string): string {
+  return `${instanceHead(instance)}${OPTIMIZER_WORKFLOW_ID}`;
 }
 
 /** `user-session:<userId>`: the per-user workflow that receives `userLoggedIn`. */
@@ -71,12 +106,18 @@ export function taskWorkflowQueue(mainQueue: string, critical: boolean): string 
   return critical ? criticalTaskQueue(mainQueue) : mainQueue;
 }
 
-/** `rewarm:<match>:<nonce>`: a bulk warm re-warming invalidated keys of one pattern (the caller makes `nonce` unique). */
-export function bulkRewarmWorkflowId(match: string, nonce: string): string {
-  return boundedId('rewarm:', match, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
+/**
+ * `[<instance>/]rewarm:<match>:<nonce>`: a bulk warm re-warming invalidated keys of one pattern
+ * (the caller makes `nonce` unique).
+ */
+export function bulkRewarmWorkflowId(match: string, nonce: string, instance?: string): string {
+  return boundedId(`${instanceHead(instance)}rewarm:`, match, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
 }
 
-/** `import:<template>:<nonce>`: a bulk warm of keys `warmctl import` read (the caller makes `nonce` unique). */
-export function bulkImportWorkflowId(template: string, nonce: string): string {
-  return boundedId('import:', template, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
+/**
+ * `[<instance>/]import:<template>:<nonce>`: a bulk warm of keys `warmctl import` read (the caller
+ * makes `nonce` unique).
+ */
+export function bulkImportWorkflowId(template: string, nonce: string, instance?: string): string {
+  return boundedId(`${instanceHead(instance)}import:`, template, `:${nonce}`, TEMPORAL_LIMITS.idBytes);
 }

@@ -1,5 +1,6 @@
-// optimizerWorkflow (id `warm-optimizer`): every `everyMinutes` it re-plans adaptive tasks'
-// intervals from access frequency (signalling only tasks whose interval changes), warms hot keys
+// optimizerWorkflow (id `warm-optimizer`, or `<instance>/warm-optimizer`): every `everyMinutes` it
+// re-plans adaptive tasks' intervals from access frequency (signalling only tasks whose interval
+// changes, by their ids, which carry the instance given in its input), warms hot keys
 // that are missing or about to expire (task keys through their task, pattern keys in batches),
 // and runs a critical pass. Can be paused, resumed, inspected, and asked for a cycle now.
 import {
@@ -27,7 +28,7 @@ import {
   type CycleReport,
   type OptimizerStatus,
 } from './definitions';
-import { taskWorkflowId } from '../core/workflow-ids';
+import { instanceProblem, taskWorkflowId } from '../core/workflow-ids';
 import { warmInBatches } from './warm-in-batches';
 import { CarriedStateError, migrateOptimizerState } from './carried-state';
 import { describeFailure } from './describe-failure';
@@ -47,6 +48,8 @@ export interface OptimizerInput {
   carried?: OptimizerState;
   /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
   historyEventsLimit?: number;
+  /** The instance name the deployment's task workflow ids carry (`<instance>/warm-task:<taskId>`). Default none. */
+  instance?: string;
 }
 
 const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCandidates, patternTemplate } =
@@ -63,6 +66,12 @@ const { readOptimizerSettings, planIntervals, recordPlannedIntervals, findWarmCa
 export const CYCLE_FAILURE_PATCH = 'cycle-failure';
 const MAX_ERROR_BYTES = 2_000;
 
+/**
+ * Patch: an optimiser started with an instance signals `<instance>/warm-task:<taskId>`. Asked only
+ * when the input has one, which no history before it had, so those replay as they ran.
+ */
+export const INSTANCE_IDS_PATCH = 'instance-ids';
+
 export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<void> {
   const input = readOptimizerInput(rawInput);
   const state: OptimizerState = migrateOptimizerState(input.carried) ?? {
@@ -75,6 +84,9 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
     generation: 0,
   };
   const historyEventsLimit = input.historyEventsLimit ?? 10_000;
+  const instance = input.instance;
+  const taskId = (id: string) =>
+    instance !== undefined && patched(INSTANCE_IDS_PATCH) ? taskWorkflowId(id, instance) : taskWorkflowId(id);
   let requested = 0;
   let lastError: string | null = null;
   let served = 0;
@@ -115,7 +127,7 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
     await Promise.all(
       plan.changes.map(async (change) => {
         try {
-          await getExternalWorkflowHandle(taskWorkflowId(change.taskId)).signal(setIntervalSignal, {
+          await getExternalWorkflowHandle(taskId(change.taskId)).signal(setIntervalSignal, {
             intervalMinutes: change.toMinutes,
             reason: `optimizer: ${change.accessesPerMinute} accesses/min`,
           });
@@ -133,7 +145,7 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
       candidates.tasks.map(async (candidate) => {
         try {
           // Through the task's workflow, so the warm counts toward that task.
-          await getExternalWorkflowHandle(taskWorkflowId(candidate.taskId)).signal(forceWarmSignal, {
+          await getExternalWorkflowHandle(taskId(candidate.taskId)).signal(forceWarmSignal, {
             reason: `optimizer: ${candidate.reason}`,
           });
           taskWarms.push({ taskId: candidate.taskId, reason: candidate.reason });
@@ -218,6 +230,7 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
         await continueAsNew<typeof optimizerWorkflow>({
           carried: { ...state, generation: state.generation + 1 },
           historyEventsLimit,
+          ...(instance !== undefined ? { instance } : {}),
         });
       continue;
     }
@@ -231,7 +244,8 @@ export async function optimizerWorkflow(rawInput: OptimizerInput = {}): Promise<
 
 /**
  * The optimiser's input, parsed: its id is well known and it serves every task, so an input it
- * cannot read is logged and left out (it starts afresh), never a failed workflow task.
+ * cannot read is logged and left out (it starts afresh), never a failed workflow task. Only a bad
+ * instance fails the workflow: without it the optimiser would signal another deployment's tasks.
  */
 function readOptimizerInput(input: unknown): OptimizerInput {
   const raw =
@@ -239,6 +253,12 @@ function readOptimizerInput(input: unknown): OptimizerInput {
   const limit = raw.historyEventsLimit;
   const parsed: OptimizerInput =
     typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 ? { historyEventsLimit: limit } : {};
+  if (raw.instance !== undefined) {
+    // An instance it cannot use would signal ids no task has: refused rather than guessed.
+    const problem = typeof raw.instance === 'string' ? instanceProblem(raw.instance) : 'must be a string';
+    if (problem) throw ApplicationFailure.nonRetryable(`optimiser input: instance ${problem}`, 'BadInput');
+    parsed.instance = raw.instance as string;
+  }
   try {
     if (migrateOptimizerState(raw.carried) !== undefined) parsed.carried = raw.carried as OptimizerState;
   } catch (err) {

@@ -161,7 +161,10 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       const done = written - base;
       waveRates.push(done / seconds);
       // A workflow task records its warm after the write: count once the sampled ones have.
-      const after = await settledHistoryLengths(client, sampleIds.map(taskWorkflowId));
+      const after = await settledHistoryLengths(
+        client,
+        sampleIds.map((id) => taskWorkflowId(id)),
+      );
       for (const [name, used] of Object.entries(cpu.used())) (cpuPerWarm[name] ??= []).push((used * 1000) / done);
       eventsPerWarm.push(after.reduce((sum, len, i) => sum + (len - (before[i] as number)), 0) / after.length);
       before = after;

@@ -95,7 +95,7 @@ export async function runWarmCost(ctx: BenchContext, options: WarmCostOptions): 
     await untilWritten(productPrefix, n);
     paths.push({
       name: 'system',
-      workflowIds: ids.map(taskWorkflowId),
+      workflowIds: ids.map((id) => taskWorkflowId(id)),
       keyPrefix: productPrefix,
       workerPid: ctx.workerPid,
       force: async (workflowId, wave) => {

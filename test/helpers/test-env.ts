@@ -117,6 +117,7 @@ export function stackEnv(stack: TestStack): Record<string, string> {
     TEMPORAL_TASK_QUEUE: stack.taskQueue,
     WARMING_PREFIX: stack.prefix,
     WARMING_OPTIMIZER_ID: stack.warming.optimizerWorkflowId,
+    ...(stack.warming.instance !== undefined ? { WARMING_INSTANCE: stack.warming.instance } : {}),
   };
 }
 
@@ -127,6 +128,8 @@ export interface TestStackOptions {
   criticalMaxConcurrentActivities?: number;
   criticalQueue?: 'on' | 'auto';
   criticalCheckIntervalMs?: number;
+  /** The warming client's instance name; with one, the optimiser's id is the one it gives. Default none. */
+  instance?: string;
 }
 
 /** A worker, clients and a Redis connection isolated by task queue and key prefix. */
@@ -138,14 +141,17 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
   const redis = new Redis(servers.redisUrl, { enableAutoPipelining: true });
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const temporal = new Client({ connection });
-  // Each stack has its own optimiser: the default id `warm-optimizer` is one per namespace.
+  // Each stack has its own optimiser: the default id `warm-optimizer` is one per namespace, and
+  // an instance's is `<instance>/warm-optimizer`.
   const warming = await createWarmingClient({
     client: temporal,
     redis,
     taskQueue,
     prefix,
     workerTimeoutMs: 20_000,
-    optimizerWorkflowId: uniqueName('optimizer'),
+    ...(options.instance !== undefined
+      ? { instance: options.instance }
+      : { optimizerWorkflowId: uniqueName('optimizer') }),
   });
   const nativeConnection = await NativeConnection.connect({ address: servers.temporalAddress });
   const makeWorker = () =>

@@ -33,6 +33,7 @@ const given: Required<WarmingClientOptions> = {
   workerTimeoutMs: 1_234,
   concurrency: 3,
   applyConcurrency: 7,
+  instance: 'instance-from-options',
   optimizerWorkflowId: 'optimizer-from-options',
   env: { TEMPORAL_TASK_QUEUE: 'queue-from-env' },
   logger,
@@ -49,6 +50,7 @@ test('every documented option reaches the client it builds', async () => {
     redis: client.redis,
     taskQueue: client.taskQueue,
     prefix: client.keys.prefix,
+    instance: client.instance,
     optimizerWorkflowId: client.optimizerWorkflowId,
     workerTimeoutMs: client.workerTimeoutMs,
     concurrency: client.concurrency,
@@ -58,6 +60,7 @@ test('every documented option reaches the client it builds', async () => {
     redis,
     taskQueue: 'queue-from-options',
     prefix: 'opt:',
+    instance: 'instance-from-options',
     optimizerWorkflowId: 'optimizer-from-options',
     workerTimeoutMs: 1_234,
     concurrency: 3,
@@ -80,6 +83,8 @@ test.each([
   [{ taskQueue: '' }, /^taskQueue /],
   [{ optimizerWorkflowId: ' ' }, 'optimizerWorkflowId must be a non-empty string'],
   [{ prefix: 'has space' }, /^prefix must be/],
+  [{ instance: 'a/b' }, /^instance must be letters, digits, \. _ - /],
+  [{ instance: 'x'.repeat(65) }, 'instance must be at most 64 bytes (got 65)'],
   [{ logger: {} as never }, 'logger must have a warn method'],
 ] as [WarmingClientOptions, string | RegExp][])(
   'a bad option is refused naming it, before anything connects: %j',
@@ -89,3 +94,25 @@ test.each([
     await expect(createWarmingClient({ env: { TEMPORAL_ADDRESS: '127.0.0.1:1' }, ...bad })).rejects.toThrow(message);
   },
 );
+
+test("without an instance the ids are the contract's own; an instance names the optimiser unless overridden", () => {
+  expect(resolveWarmingClientOptions({ env: {} })).toMatchObject({
+    instance: undefined,
+    optimizerWorkflowId: 'warm-optimizer',
+  });
+  expect(resolveWarmingClientOptions({ env: { WARMING_INSTANCE: 'eu' } })).toMatchObject({
+    instance: 'eu',
+    optimizerWorkflowId: 'eu/warm-optimizer',
+  });
+  // The option's instance replaces the environment's, optimiser id included.
+  expect(resolveWarmingClientOptions({ instance: 'us', env: { WARMING_INSTANCE: 'eu' } })).toMatchObject({
+    instance: 'us',
+    optimizerWorkflowId: 'us/warm-optimizer',
+  });
+  expect(
+    resolveWarmingClientOptions({ env: { WARMING_INSTANCE: 'eu', WARMING_OPTIMIZER_ID: 'legacy-optimizer' } }),
+  ).toMatchObject({ instance: 'eu', optimizerWorkflowId: 'legacy-optimizer' });
+  expect(() => resolveWarmingClientOptions({ env: { WARMING_INSTANCE: 'has space' } })).toThrow(
+    /^WARMING_INSTANCE must be letters, digits/,
+  );
+});
