@@ -8,7 +8,8 @@ import { setMaxListeners } from 'node:events';
 import { redact } from '../core/redact';
 import { parseWarmingConfig, type LoaderSpec, type OptimizerSpec, type WarmingConfig } from '../core/config-schema';
 import { intervalForFrequency } from '../core/interval-policy';
-import { expandTemplate, matchTemplate } from '../core/key-template';
+import { expandTemplate } from '../core/key-template';
+import { keyOwners, type KeyOwner } from '../core/key-owner';
 import { mapLimit } from '../core/map-limit';
 import { isCritical } from '../core/priority';
 import {
@@ -122,11 +123,6 @@ export type OptimizerSettings = Omit<OptimizerSpec, 'everyMinutes'> & {
   tasks: number;
 };
 
-/** Who loads a hot key: its task, or a pattern with the placeholder values the key gives it. */
-type KeyOwner =
-  | { kind: 'task'; task: WarmingConfig['tasks'][number] }
-  | { kind: 'pattern'; index: number; pattern: WarmingConfig['patterns'][number]; vars: Record<string, string> };
-
 const MAX_REPORTED_FAILURES = 10;
 
 export function createOptimizerActivities(deps: OptimizerActivityDeps) {
@@ -212,21 +208,6 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
     };
   }
 
-  /** The task owning `key`, else the first pattern matching it, else undefined. */
-  function ownerOf(
-    config: WarmingConfig,
-    taskByKey: Map<string, WarmingConfig['tasks'][number]>,
-    key: string,
-  ): KeyOwner | undefined {
-    const task = taskByKey.get(key);
-    if (task) return { kind: 'task', task };
-    for (const [index, pattern] of config.patterns.entries()) {
-      const vars = matchTemplate(pattern.match, key);
-      if (vars) return { kind: 'pattern', index, pattern, vars };
-    }
-    return undefined;
-  }
-
   return {
     /** The applied optimiser settings (defaults when no config was applied). */
     async readOptimizerSettings(): Promise<OptimizerSettings> {
@@ -293,7 +274,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
       if (!config) return { hotKeys: 0, tasks: [], patterns: [], unmatched: 0 };
       const settings = config.optimizer;
       const { everyMinutes: cycleMinutes } = await cycleInForce(config);
-      const taskByKey = new Map(config.tasks.map((task) => [task.cacheKey, task]));
+      const ownerOf = keyOwners(config);
       const tasks: TaskWarmCandidate[] = [];
       const groups = new Map<number, PatternWarmGroup>();
       let unmatched = 0;
@@ -309,7 +290,7 @@ export function createOptimizerActivities(deps: OptimizerActivityDeps) {
         const owners = new Map<string, KeyOwner>();
         const candidates: HotKeyCandidate<string>[] = [];
         for (const { key, count } of window.top) {
-          const owner = ownerOf(config, taskByKey, key);
+          const owner = ownerOf(key);
           if (!owner) {
             unmatched++;
             continue;

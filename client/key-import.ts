@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { LoaderSpec, WarmingConfig } from '../core/config-schema';
 import { quoteKey } from '../core/cache-key';
-import { matchTemplate } from '../core/key-template';
+import { keyOwners } from '../core/key-owner';
 import { bulkImportWorkflowId } from '../core/workflow-ids';
 import type { BulkWarmInput } from '../workflows';
 import { BULK_INPUT_BUDGET_BYTES, startBulkWarms, type StartedBulkWarm } from './bulk-warm-start';
@@ -108,11 +108,11 @@ export async function importKeys(
     const template = { key: '{key}', loader, ttlSeconds: target.ttlSeconds, tags: [...(target.tags ?? [])] };
     groups.set(template.key, { template, vars: keys.map(({ key }) => ({ key })) });
   } else {
-    const patterns = await importPatterns(context, target.pattern);
+    // Through patterns only: a task's key is warmed by its task, never by an import.
+    const ownerOf = keyOwners({ tasks: [], patterns: await importPatterns(context, target.pattern) });
     for (const { key, line } of keys) {
-      let vars: Record<string, string> | undefined;
-      const pattern = patterns.find((p) => (vars = matchTemplate(p.match, key)) !== undefined);
-      if (!pattern || !vars) {
+      const owner = ownerOf(key);
+      if (owner?.kind !== 'pattern') {
         refused.push({
           line,
           reason: target.pattern
@@ -121,6 +121,7 @@ export async function importKeys(
         });
         continue;
       }
+      const { pattern, vars } = owner;
       const group = groups.get(pattern.match) ?? {
         template: {
           key: pattern.match,

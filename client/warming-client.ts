@@ -26,7 +26,7 @@ import {
   type TaskSpec,
   type WarmingConfig,
 } from '../core/config-schema';
-import { matchTemplate } from '../core/key-template';
+import { keyOwners } from '../core/key-owner';
 import { mapLimit } from '../core/map-limit';
 import { isCritical } from '../core/priority';
 import {
@@ -746,26 +746,19 @@ export class WarmingClient implements KeyRewarmer {
   async rewarmKeys(keys: readonly string[], options: RewarmOptions = {}): Promise<RewarmReport> {
     const started = Date.now();
     const config = await this.appliedConfig();
-    const taskByKey = new Map((config?.tasks ?? []).map((task) => [task.cacheKey, task]));
+    const ownerOf = keyOwners(config ?? { tasks: [], patterns: [] });
     const ownerTasks = new Set<string>();
     const byPattern = new Map<number, Record<string, string>[]>();
     const unowned: string[] = [];
     for (const key of new Set(keys)) {
-      const task = taskByKey.get(key);
-      if (task) {
-        ownerTasks.add(task.taskId);
-        continue;
+      const owner = ownerOf(key);
+      if (!owner) unowned.push(key);
+      else if (owner.kind === 'task') ownerTasks.add(owner.task.taskId);
+      else {
+        const vars = byPattern.get(owner.index) ?? [];
+        vars.push(owner.vars);
+        byPattern.set(owner.index, vars);
       }
-      const index = (config?.patterns ?? []).findIndex((p) => matchTemplate(p.match, key) !== undefined);
-      if (index < 0) {
-        unowned.push(key);
-        continue;
-      }
-      const vars = byPattern.get(index) ?? [];
-      vars.push(
-        matchTemplate((config as WarmingConfig).patterns[index]?.match as string, key) as Record<string, string>,
-      );
-      byPattern.set(index, vars);
     }
 
     // Tasks by tag in one fleet operation, then owners not carrying a tag (looked up one by one).
