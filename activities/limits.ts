@@ -9,7 +9,7 @@ export interface WarmingLimits {
   originConcurrency: number;
   /**
    * Loads started per second per origin, per worker process; 0 means no rate limit.
-   * @default 50
+   * @default 100
    */
   originRatePerSecond: number;
   /**
