@@ -48,6 +48,8 @@ const TS_READS = [
   new RegExp(`\\bvariable:\\s*'${ENV_NAME}'`, 'g'),
 ];
 const CODE_DIRS = ['config', 'worker', 'client', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
+/** The tests' own knobs a developer sets (`CW_FUZZ_SEED`, ...); the rest of test/ reads only what its setup set. */
+const TEST_KNOB = /^CW_(?!TEST_)/;
 
 /**
  * Read but not for people to set: bench/bench-stack.ts hands these to the floor worker process it
@@ -64,6 +66,11 @@ function variablesRead(): Map<string, string> {
   for (const file of CODE_DIRS.flatMap(tsFiles)) {
     const text = read(file);
     for (const pattern of TS_READS) for (const name of matches(text, pattern)) add(name, file);
+  }
+  for (const file of tsFiles('test').filter((f) => f !== 'test/unit/doc-consistency.test.ts')) {
+    const text = read(file);
+    for (const pattern of TS_READS)
+      for (const name of matches(text, pattern)) if (TEST_KNOB.test(name)) add(name, file);
   }
   // Shell and compose files: `${NAME}`, `${NAME:-default}`, `$NAME`, less what the script assigns
   // itself and the shell's own PWD.
@@ -101,7 +108,7 @@ describe('environment variables', () => {
     expect(missing).toEqual([]);
   });
 
-  test('every WARMING_, TEMPORAL_, REDIS_, BENCH_ and BOOTSTRAP_ variable a doc names is read', () => {
+  test('every WARMING_, TEMPORAL_, REDIS_, BENCH_, BOOTSTRAP_ and CW_ variable a doc names is read', () => {
     const read = new Set(variablesRead().keys());
     const sdk = envconfigNames();
     // envconfig reads every TEMPORAL_GRPC_META_<HEADER> (a gRPC header per variable).
@@ -110,9 +117,11 @@ describe('environment variables', () => {
     const unread: string[] = [];
     for (const [doc, text] of docText) {
       for (const name of new Set(
-        matches(text, /\b((?:WARMING|TEMPORAL|REDIS|BENCH|BOOTSTRAP)_[A-Z0-9_]*[A-Z0-9])\b/g),
+        matches(text, /\b((?:WARMING|TEMPORAL|REDIS|BENCH|BOOTSTRAP|CW)_[A-Z0-9_]*[A-Z0-9])\b/g),
       )) {
-        if (!read.has(name) && !isSdks(name)) unread.push(`${doc} names ${name}, which nothing reads`);
+        // `CW_TEST_*` is named as a family only: what test/global-setup.ts hands the test files.
+        if (!read.has(name) && !isSdks(name) && !name.startsWith('CW_TEST'))
+          unread.push(`${doc} names ${name}, which nothing reads`);
       }
     }
     expect(unread).toEqual([]);
@@ -344,6 +353,119 @@ describe('benchmark figures', () => {
       });
     }
     expect(uncited).toEqual([]);
+  });
+});
+
+interface ResultRow {
+  name: string;
+  value: number;
+  baselineValue: number | null;
+  ratio: number | null;
+  params: Record<string, unknown>;
+}
+
+function resultRows(file: string): Map<string, ResultRow> {
+  const rows = JSON.parse(read(`bench/results/${file}`)) as ResultRow[];
+  return new Map(rows.map((row) => [row.name, row]));
+}
+
+/** A `## heading` section of a doc, up to the next heading of level 2 or above. */
+function sections(text: string): { heading: string; body: string }[] {
+  return text
+    .split(/^(?=#{1,2} )/m)
+    .map((part) => ({ heading: part.split('\n')[0] as string, body: part }))
+    .filter((part) => part.heading.startsWith('#'));
+}
+
+/** The first number of a table cell as written (`3,572 ms [3,540-3,853]` -> 3572), or null for `-`. */
+function cellNumber(cell: string): number | null {
+  const found = /-?\d[\d,]*(?:\.\d+)?/.exec(cell.trim() === '-' ? '' : cell)?.[0];
+  return found === undefined ? null : Number(found.replace(/,/g, ''));
+}
+
+/** Written as the result rounded for a table: within half a unit of its third significant digit. */
+function agrees(written: number | null, measured: number | null): boolean {
+  if (written === null || measured === null) return written === measured;
+  const digit = measured === 0 ? 0.01 : 10 ** (Math.floor(Math.log10(Math.abs(measured))) - 2);
+  return Math.abs(written - measured) <= Math.max(digit / 2, 0.005) * 1.0001;
+}
+
+describe('benchmark figures are the committed results', () => {
+  test('each "Results (full run, DATE)" table has the value, baseline value and ratio of full-run-DATE.json', () => {
+    const wrong: string[] = [];
+    let tables = 0;
+    for (const [doc, text] of docText) {
+      for (const { heading, body } of sections(text)) {
+        const date = /^## Results \(full run, (20\d\d-\d\d-\d\d)\)/.exec(heading)?.[1];
+        if (!date) continue;
+        const file = `full-run-${date}.json`;
+        if (!existsSync(join(ROOT, 'bench/results', file))) {
+          wrong.push(`${doc}: "${heading}" has no bench/results/${file}`);
+          continue;
+        }
+        tables++;
+        const rows = resultRows(file);
+        const shown = new Set<string>();
+        for (const line of body.split('\n').filter((l) => l.startsWith('|'))) {
+          const cells = line.split('|').slice(1, -1);
+          const row = rows.get((cells[0] ?? '').trim());
+          if (!row) continue;
+          shown.add(row.name);
+          const checks: [string, number | null, number | null][] = [
+            ['value', cellNumber(cells[1] ?? ''), row.value],
+            ['baseline value', cellNumber(cells[3] ?? ''), row.baselineValue],
+            ['ratio', cellNumber(cells[4] ?? ''), row.ratio],
+          ];
+          for (const [what, written, measured] of checks) {
+            if (!agrees(written, measured))
+              wrong.push(`${doc} (${date}): ${row.name} ${what} is ${written}, ${file} has ${measured}`);
+          }
+        }
+        for (const name of rows.keys()) if (!shown.has(name)) wrong.push(`${doc} (${date}): no row for ${name}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(tables).toBeGreaterThan(0);
+  });
+
+  test("PERFORMANCE.md's opening figures are computed from the 2026-12-02 results", () => {
+    const section = sections(docText.get('docs/PERFORMANCE.md') as string).find(
+      (s) => s.heading === '## How much one worker takes',
+    )?.body as string;
+    expect(section).toContain('full-run-2026-12-02.json');
+    const full = resultRows('full-run-2026-12-02.json');
+    const rerun = resultRows('login-rerun-2026-12-02.json');
+    const param = <T>(rows: Map<string, ResultRow>, name: string, key: string) => rows.get(name)?.params[key] as T;
+    const span = (values: number[]) => [Math.min(...values), Math.max(...values)] as const;
+    const fixed = (n: number) => n.toFixed(1);
+    const toFive = (n: number) => Math.round(n / 5) * 5;
+
+    const [warmMin, warmMax] = span(
+      param<{ worker: number }[]>(full, 'warm-cpu-ms', 'cpuMsPerWarm').map((c) => c.worker),
+    );
+    const scaleWarm = param<{ worker: number }>(full, 'scale-tasks-warms-per-second', 'cpuMsPerWarm').worker;
+    const [loginMin, loginMax] = span(
+      [full, rerun].flatMap((rows) =>
+        param<{ worker: number }[]>(rows, 'login-cpu-ms', 'cpuMsPerLogin').map((c) => c.worker),
+      ),
+    );
+    const rss = full.get('scale-tasks-worker-rss') as ResultRow;
+    const tasks = param<number>(full, 'scale-tasks-worker-rss', 'tasks');
+    const perThousand = Math.round(((rss.value - (rss.baselineValue as number)) / tasks) * 100) * 10;
+
+    for (const figure of [
+      `${fixed(warmMin)}-${fixed(warmMax)} ms of worker CPU per forced warm`,
+      `${toFive(1000 / warmMax)}-${toFive(1000 / warmMin)} warms/s`,
+      `${fixed(scaleWarm)} ms`,
+      `${Math.round(1000 / scaleWarm)} warms/s`,
+      `${fixed(loginMin)}-${fixed(loginMax)} ms of worker CPU per login`,
+      `${Math.round(1000 / loginMax)}-${Math.round(1000 / loginMin)} logins/s`,
+      `${perThousand} MiB per 1,000 tasks`,
+      `${Math.round(rss.value).toLocaleString('en-US').replace(',', ' ')} MiB peak`,
+      `${Math.round(rss.baselineValue as number)} MiB idle`,
+    ]) {
+      expect(section.replace(/\*\*/g, '')).toContain(figure);
+    }
   });
 });
 
