@@ -2,10 +2,19 @@
 // the config's concurrency and rate hold for all replicas together, and a critical load anywhere
 // goes ahead of normal and bulk loads everywhere. Loads wait here by priority as in the local gate;
 // one exchange at a time with Redis returns finished leases and asks for as many as wait at the
-// highest priority, so a batch of loads costs one round trip, not one each.
+// highest priority, so a batch of loads costs one round trip, not one each. Without a rate limit,
+// a finishing load hands its lease straight to the next load waiting here, with no round trip,
+// while the last exchange (at most HANDOVER_FRESH_MS ago) saw no other worker waiting at that
+// priority or above: a fast origin then keeps every slot busy instead of idling one round trip
+// per load, and a waiting worker is seen within that time.
 import type { OriginBudget } from '../store/origin-budget';
 import type { OriginGate } from './local-origin-gate';
 import { LOAD_PRIORITIES, LoadWaiters, type LoadPriority } from './load-waiters';
+
+/** How old the last exchange's view of other workers' demand may be for a lease to be handed over locally, in ms. */
+const HANDOVER_FRESH_MS = 50;
+/** Past the lowest priority's index: no other worker waits. */
+const NOBODY_WAITS = LOAD_PRIORITIES.length;
 
 /** How long stopping waits to return its leases, in ms. */
 const STOP_WAIT_MS = 1_000;
@@ -34,6 +43,9 @@ export class SharedOriginGate implements OriginGate {
   private timer: NodeJS.Timeout | undefined;
   private readonly renewal: NodeJS.Timeout;
   private stopped = false;
+  /** What the last exchange said of other workers' waiting loads, and when it said it. */
+  private othersWaitAt = NOBODY_WAITS;
+  private othersSeenAt = 0;
 
   constructor(
     private readonly origin: string,
@@ -63,10 +75,26 @@ export class SharedOriginGate implements OriginGate {
     try {
       return await load();
     } finally {
-      this.held.delete(lease);
-      this.finished.push(lease);
-      this.pump();
+      if (!this.handOver(lease)) {
+        this.held.delete(lease);
+        this.finished.push(lease);
+        this.pump();
+      }
     }
+  }
+
+  /** Gives a finished load's lease to the next load waiting here when no round trip is needed (see the top). */
+  private handOver(lease: string): boolean {
+    if (this.ratePerSecond > 0 || this.stopped) return false;
+    const priority = this.waiters.highest();
+    if (priority === undefined || Date.now() - this.othersSeenAt > HANDOVER_FRESH_MS) return false;
+    if (this.othersWaitAt <= LOAD_PRIORITIES.indexOf(priority)) return false;
+    return this.waiters.grantNext(lease, priority);
+  }
+
+  private saw(othersWaitAt: number): void {
+    this.othersWaitAt = othersWaitAt;
+    this.othersSeenAt = Date.now();
   }
 
   /** One exchange with the budget when there is something to return or to ask for; never two at once. */
@@ -94,8 +122,9 @@ export class SharedOriginGate implements OriginGate {
         ratePerSecond: this.ratePerSecond,
       })
       .then(
-        ({ leases, retryAfterMs }) => {
+        ({ leases, retryAfterMs, othersWaitAt }) => {
           this.failing = false;
+          this.saw(othersWaitAt);
           for (const lease of leases) {
             // A waiter shed while the exchange ran leaves its lease unused: return it.
             if (this.waiters.grantNext(lease, priority)) this.held.add(lease);
@@ -140,6 +169,7 @@ export class SharedOriginGate implements OriginGate {
         concurrency: this.concurrency,
         ratePerSecond: this.ratePerSecond,
       })
+      .then(({ othersWaitAt }) => this.saw(othersWaitAt))
       .catch(() => undefined);
   }
 

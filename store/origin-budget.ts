@@ -29,6 +29,8 @@ export interface BudgetGrant {
   leases: string[];
   /** When fewer were granted than wanted for lack of rate: ms until a start ages out; else 0. */
   retryAfterMs: number;
+  /** The highest priority index another worker has loads waiting at; 4 (past the lowest) when none waits. */
+  othersWaitAt: number;
 }
 
 /** Origins' budgets shared by a deployment's workers. */
@@ -87,9 +89,9 @@ export class RedisOriginBudget implements OriginBudget {
       request.release.length,
       ...request.release,
       ...request.renew,
-    ])) as [number, number];
+    ])) as [number, number, number];
     const granted = Number(reply[0]);
     const leases = Array.from({ length: granted }, (_, i) => `${this.worker}:${first + i}`);
-    return { leases, retryAfterMs: Number(reply[1]) };
+    return { leases, retryAfterMs: Number(reply[1]), othersWaitAt: Number(reply[2]) };
   }
 }

@@ -9,8 +9,9 @@
 -- worker's demand; -2 = acquire nothing, leave its demand as it is: a renewal), leases wanted,
 -- concurrency, rate per second (0 = none), lease ms, demand ms, first lease sequence number, count
 -- of lease ids to release, then those ids, then lease ids to renew.
--- Returns { granted, retry after ms (0 = when a lease is released) }: the granted leases are
--- '<worker>:<seq>' for seq = first .. first + granted - 1.
+-- Returns { granted, retry after ms (0 = when a lease is released), the highest priority another
+-- worker waits at (4 = none) }: the granted leases are '<worker>:<seq>' for seq = first .. first +
+-- granted - 1.
 local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local worker = ARGV[1]
@@ -36,28 +37,34 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs)
 -- Nothing is kept for an origin nobody loads from any more.
 redis.call('PEXPIRE', KEYS[1], leaseMs * 2)
-if priority == -2 then
-  return { 0, 0 }
-end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', nowMs)
+local others = 4
+-- Other workers waiting at this call's priority or above: a worker returning leases does not take
+-- their places back in the same call (it would always be first), so workers at one priority take turns.
+local aheadOrLevel = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  local colon = string.find(member, ':', 1, true)
+  if colon and string.sub(member, colon + 1) ~= worker then
+    local level = tonumber(string.sub(member, 1, colon - 1)) or 4
+    others = math.min(others, level)
+    if level <= priority then
+      aheadOrLevel = aheadOrLevel + 1
+    end
+  end
+end
+if priority == -2 then
+  return { 0, 0, others }
+end
 for p = 0, 3 do
   redis.call('ZREM', KEYS[3], p .. ':' .. worker)
 end
 if priority < 0 then
-  return { 0, 0 }
+  return { 0, 0, others }
 end
 
 local granted = 0
 local retryMs = 0
-local blocked = false
-for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  local colon = string.find(member, ':', 1, true)
-  if colon and tonumber(string.sub(member, 1, colon - 1)) < priority then
-    blocked = true
-    break
-  end
-end
-if not blocked then
+if others >= priority then
   local free = concurrency - redis.call('ZCARD', KEYS[1])
   if rate > 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs - 1000)
@@ -71,6 +78,9 @@ if not blocked then
         end
       end
     end
+  end
+  if releases > 0 then
+    free = free - aheadOrLevel
   end
   granted = math.max(0, math.min(wanted, free))
   for seq = firstSeq, firstSeq + granted - 1 do
@@ -89,4 +99,4 @@ if granted < wanted then
   redis.call('ZADD', KEYS[3], nowMs + demandMs, priority .. ':' .. worker)
   redis.call('PEXPIRE', KEYS[3], demandMs * 2)
 end
-return { granted, retryMs }
+return { granted, retryMs, others }

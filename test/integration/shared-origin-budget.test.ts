@@ -141,3 +141,51 @@ test('a load waiting for a shared budget is still shed at its deadline', async (
   await b.limiter.schedule(ORIGIN, async () => void started.push('next'));
   expect(started).toEqual(['next']);
 });
+
+/** 200 loads of 5 ms queued at once on `worker`: one second of work under a cap of one; resolves with how many ran. */
+function stream(worker: Worker, priority: LoadPriority) {
+  let done = 0;
+  const all = Promise.all(
+    Array.from({ length: 200 }, () =>
+      worker.limiter.schedule(
+        ORIGIN,
+        async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          done++;
+        },
+        priority,
+      ),
+    ),
+  );
+  return { all, done: () => done };
+}
+
+test("a worker handing its slot from load to load still lets another worker's critical load in within a moment", async () => {
+  const [a, b] = workers(2, 1, 0) as [Worker, Worker];
+  const bulk = stream(a, 'bulk');
+  await new Promise((r) => setTimeout(r, 100));
+  const asked = Date.now();
+  let waitedMs = -1;
+  let bulkDoneBefore = -1;
+  await b.limiter.schedule(
+    ORIGIN,
+    async () => {
+      waitedMs = Date.now() - asked;
+      bulkDoneBefore = bulk.done();
+    },
+    'critical',
+  );
+  await bulk.all;
+  expect(bulkDoneBefore).toBeLessThan(150);
+  expect(waitedMs).toBeLessThan(500);
+});
+
+test('a worker handing its slot from load to load lets another worker waiting at the same priority take turns', async () => {
+  const [a, b] = workers(2, 1, 0) as [Worker, Worker];
+  const normal = stream(a, 'normal');
+  await new Promise((r) => setTimeout(r, 100));
+  let doneBefore = -1;
+  await b.limiter.schedule(ORIGIN, async () => void (doneBefore = normal.done()));
+  await normal.all;
+  expect(doneBefore).toBeLessThan(150);
+});
