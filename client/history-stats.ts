@@ -2,27 +2,17 @@
 // activity a task workflow ran (in every run of its continue-as-new chain) is one warm record, and
 // every closed preloadUserWorkflow run on the queue is one user preload.
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time';
-import type { temporal } from '@temporalio/proto';
-import type { WarmKeyResult } from '../activities/create-activities';
 import type { CacheStore } from '../store/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
-import { redact } from '../core/redact';
 import { quote, taskQueuesClause } from './visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
 import { shedLoads } from '../core/preload-results';
-import { decideFates, summarizeByTask, type FateInput, type WarmCounters, type WarmRecord } from '../core/warm-stats';
-import {
-  applyTaskUpdate,
-  setIntervalSignal,
-  taskIdFromWorkflowId,
-  taskWorkflowId,
-  type PreloadUserResult,
-  type SetInterval,
-  type WarmTaskInput,
-} from '../workflows';
+import { summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
+import { taskIdFromWorkflowId, taskWorkflowId, type PreloadUserResult } from '../workflows';
+import { decodeTaskRun, type RunHistory } from './task-history-decoding';
+import { decideRecords } from './warm-fates';
 
 /** Options of `stats` and `reportData`: which warms count. */
 export interface StatsOptions {
@@ -110,18 +100,6 @@ export interface WarmingHistory {
   preloads: PreloadRun[];
 }
 
-/** A warm as read from history, before its fate is known. */
-interface HistoryWarm {
-  taskId: string;
-  cacheKey: string;
-  ok: boolean;
-  atMs: number;
-  durationMs: number;
-  /** What a successful warm's write reported: all its fate needs. */
-  write?: FateInput;
-  error?: string;
-}
-
 /**
  * Keeps run digests between stats calls, keyed by run id. A digest is JSON of what `readRun`
  * took out of one run's history; a closed run's never changes.
@@ -153,17 +131,6 @@ interface TaskRun {
   closeMs: number | null;
 }
 
-interface RunHistory {
-  taskId: string;
-  warms: HistoryWarm[];
-  intervalEvents: IntervalEvent[];
-  /** From the run's start input and later `applyTask` specs. */
-  spec?: TaskSpec;
-}
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type PayloadConverter = Client['options']['loadedDataConverter']['payloadConverter'];
-
 /** Parallel history reads; a stats call should not crowd out the workers' own Temporal traffic. */
 const HISTORY_READS_IN_FLIGHT = 16;
 const PRELOAD_WORKFLOW_TYPE = 'preloadUserWorkflow';
@@ -193,68 +160,13 @@ async function listTaskRuns(client: Client, taskQueue: string, options: StatsOpt
   return runs.sort((a, b) => a.startMs - b.startMs);
 }
 
-/** Every warmKey activity in one run's history, completed or failed, and its interval events. */
+/** One run's history, read and decoded. */
 async function readRun(client: Client, run: TaskRun): Promise<(RunHistory & { historyLength: number }) | undefined> {
   const taskId = run.taskId;
   const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
   const events = history.events ?? [];
   const converter = client.options.loadedDataConverter.payloadConverter;
-  const scheduled = new Map<string, { atMs: number; cacheKey: string }>();
-  const out: RunHistory = { taskId, warms: [], intervalEvents: [] };
-  /** When the current workflow task started: a local warm ran inside it. */
-  let taskStartedMs = 0;
-  for (const event of events) {
-    const atMs = tsToMs(event.eventTime);
-    if (event.workflowTaskStartedEventAttributes) taskStartedMs = atMs;
-    if (collectIntervalEvent(event, atMs, converter, out)) continue;
-    const local = localActivity(event, converter);
-    if (local) {
-      if (local.activityType !== 'warmKey') continue;
-      const result = local.ok ? decode<WarmKeyResult>(converter, local.result) : undefined;
-      out.warms.push({
-        taskId,
-        cacheKey: result?.cacheKey ?? out.spec?.cacheKey ?? '',
-        atMs,
-        ok: local.ok,
-        durationMs: result?.durationMs ?? atMs - taskStartedMs,
-        ...(result ? { write: fateInput(result) } : {}),
-        ...(local.error ? { error: local.error } : {}),
-      });
-      continue;
-    }
-    const attributes = event.activityTaskScheduledEventAttributes;
-    if (attributes && attributes.activityType?.name === 'warmKey') {
-      const input = decode<{ cacheKey?: string }>(converter, attributes.input?.payloads?.[0]);
-      scheduled.set(String(event.eventId), { atMs, cacheKey: input?.cacheKey ?? '' });
-      continue;
-    }
-    const closed = closedActivity(event);
-    if (!closed) continue;
-    const start = scheduled.get(String(closed.scheduledEventId));
-    if (!start) continue;
-    const base = { taskId, cacheKey: start.cacheKey, atMs };
-    if (closed.ok) {
-      const result = decode<WarmKeyResult>(converter, closed.result?.payloads?.[0]);
-      out.warms.push({
-        ...base,
-        ok: true,
-        durationMs: result?.durationMs ?? atMs - start.atMs,
-        ...(result ? { write: fateInput(result) } : {}),
-      });
-    } else {
-      const error = closed.error;
-      out.warms.push({ ...base, ok: false, durationMs: atMs - start.atMs, ...(error ? { error } : {}) });
-    }
-  }
-  return { ...out, historyLength: events.length };
-}
-
-function fateInput(result: WarmKeyResult): FateInput {
-  return {
-    version: result.version ?? 0,
-    written: result.written ?? false,
-    ...(result.replaced ? { replaced: result.replaced } : {}),
-  };
+  return { ...decodeTaskRun(taskId, events, converter), historyLength: events.length };
 }
 
 /**
@@ -304,163 +216,6 @@ function parseDigest(text: string | null): RunDigest | undefined {
   } catch {
     return undefined; // unreadable: read the history again
   }
-}
-
-/** Records the run's start input, accepted `applyTask` specs and `setInterval` signals; true if it was one. */
-function collectIntervalEvent(
-  event: HistoryEvent,
-  atMs: number,
-  converter: PayloadConverter,
-  out: RunHistory,
-): boolean {
-  const started = event.workflowExecutionStartedEventAttributes;
-  if (started) {
-    const input = decode<WarmTaskInput>(converter, started.input?.payloads?.[0]);
-    if (input?.spec) {
-      out.spec = input.spec;
-      const carried = input.carried?.intervalMinutes;
-      out.intervalEvents.push({
-        kind: 'start',
-        atMs,
-        spec: input.spec,
-        ...(typeof carried === 'number' ? { carriedIntervalMinutes: carried } : {}),
-      });
-    }
-    return true;
-  }
-  const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
-  if (accepted) {
-    if (accepted.name === applyTaskUpdate.name) {
-      const spec = decode<TaskSpec>(converter, accepted.args?.payloads?.[0]);
-      if (spec && typeof spec.intervalMinutes === 'number') {
-        out.spec = spec;
-        out.intervalEvents.push({ kind: 'apply', atMs, spec });
-      }
-    }
-    return true;
-  }
-  const signaled = event.workflowExecutionSignaledEventAttributes;
-  if (signaled) {
-    if (signaled.signalName === setIntervalSignal.name) {
-      const payload = decode<Partial<SetInterval>>(converter, signaled.input?.payloads?.[0]);
-      if (payload && typeof payload.intervalMinutes === 'number') {
-        out.intervalEvents.push({
-          kind: 'setInterval',
-          atMs,
-          intervalMinutes: payload.intervalMinutes,
-          ...(typeof payload.reason === 'string' ? { reason: payload.reason } : {}),
-        });
-      }
-    }
-    return true;
-  }
-  return false;
-}
-
-/** A local activity's marker: its type, and its result or why it failed. */
-function localActivity(
-  event: HistoryEvent,
-  converter: PayloadConverter,
-): { activityType: string; ok: boolean; result?: temporal.api.common.v1.IPayload | null; error?: string } | undefined {
-  const marker = event.markerRecordedEventAttributes;
-  if (!marker || marker.markerName !== 'core_local_activity') return undefined;
-  const data = decode<{ activity_type?: string }>(converter, marker.details?.data?.payloads?.[0]);
-  const activityType = data?.activity_type ?? '';
-  if (marker.failure) return { activityType, ok: false, error: failureMessage(marker.failure) ?? 'failed' };
-  return { activityType, ok: true, result: marker.details?.result?.payloads?.[0] };
-}
-
-function closedActivity(
-  event: HistoryEvent,
-):
-  | { ok: boolean; scheduledEventId: unknown; result?: temporal.api.common.v1.IPayloads | null; error?: string }
-  | undefined {
-  const completed = event.activityTaskCompletedEventAttributes;
-  if (completed) return { ok: true, scheduledEventId: completed.scheduledEventId, result: completed.result };
-  const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
-  if (failed) return { ok: false, scheduledEventId: failed.scheduledEventId, error: failureMessage(failed.failure) };
-  const canceled = event.activityTaskCanceledEventAttributes;
-  return canceled ? { ok: false, scheduledEventId: canceled.scheduledEventId, error: 'canceled' } : undefined;
-}
-
-/**
- * The interesting message is at the bottom of the chain: timeout or retry wrapper -> the cause.
- * Redacted: histories written before loaders redacted their errors may hold a URL's token.
- */
-function failureMessage(failure: temporal.api.failure.v1.IFailure | null | undefined): string | undefined {
-  let current = failure;
-  while (current?.cause) current = current.cause;
-  if (!current?.message) return undefined;
-  const type = current.applicationFailureInfo?.type;
-  return redact(type ? `${type}: ${current.message}` : current.message);
-}
-
-function decode<T>(
-  converter: PayloadConverter,
-  payload: temporal.api.common.v1.IPayload | null | undefined,
-): T | undefined {
-  if (!payload) return undefined;
-  try {
-    return converter.fromPayload<T>(payload);
-  } catch {
-    return undefined; // an undecodable payload (a signal from a foreign client) carries nothing we count
-  }
-}
-
-/**
- * Decides each warm's fate: whether its value was read before it was replaced or expired (from
- * the replacing write's report, or for the latest warm from the key's metadata now).
- */
-async function decideRecords(
-  warms: readonly HistoryWarm[],
-  store: CacheStore,
-  options: StatsOptions,
-  nowMs: number,
-): Promise<WarmRecord[]> {
-  const byKey = new Map<string, HistoryWarm[]>();
-  for (const warm of warms) {
-    const group = byKey.get(warm.cacheKey) ?? [];
-    group.push(warm);
-    byKey.set(warm.cacheKey, group);
-  }
-  const groups = [...byKey.entries()];
-  const metas = await mapLimit(groups, HISTORY_READS_IN_FLIGHT, ([cacheKey]) => store.getMeta(cacheKey));
-  const records: WarmRecord[] = [];
-  groups.forEach(([cacheKey, group], g) => {
-    const succeeded = group
-      .filter((w) => w.ok && w.write)
-      .sort((a, b) => (a.write?.version ?? 0) - (b.write?.version ?? 0));
-    const meta = metas[g];
-    const fates = decideFates(
-      succeeded.map((w) => w.write as FateInput),
-      meta,
-      nowMs,
-    );
-    succeeded.forEach((warm, i) =>
-      records.push({
-        taskId: warm.taskId,
-        cacheKey,
-        ok: true,
-        atMs: warm.atMs,
-        durationMs: warm.durationMs,
-        fate: fates[i] ?? 'pending',
-      }),
-    );
-    for (const warm of group.filter((w) => !w.ok))
-      records.push({
-        taskId: warm.taskId,
-        cacheKey,
-        ok: false,
-        atMs: warm.atMs,
-        durationMs: warm.durationMs,
-        fate: 'pending',
-        // Digests kept in Redis by earlier versions hold errors as they were, unredacted.
-        ...(warm.error ? { error: redact(warm.error) } : {}),
-      });
-  });
-  return records
-    .filter((record) => options.sinceMs === undefined || record.atMs >= options.sinceMs)
-    .sort((a, b) => a.atMs - b.atMs);
 }
 
 /** Each task's effective interval over the window, from the events of its runs in order. */
@@ -596,7 +351,7 @@ export async function readWarmingHistory(
   const warms = await decideRecords(
     histories.flatMap((history) => history?.warms ?? []),
     store,
-    options,
+    options.sinceMs,
     nowMs,
   );
   return {
@@ -622,5 +377,3 @@ export async function readWarmingStats(
 ): Promise<WarmingStats> {
   return (await readWarmingHistory(client, taskQueue, store, options)).stats;
 }
-
-/** Quotes a value for a Temporal visibility query. */

@@ -65,6 +65,17 @@ export interface ReplayFixture {
    * the nondeterminism it hit. Later code must replay it or fail exactly so, nothing else.
    */
   failsOnOwnCode?: string;
+  /**
+   * The last run of a task workflow's chain: the chain's own counters (its `status` query) when
+   * capture ended, which stats read from the chain's histories must equal (from 0.4.0).
+   */
+  taskCounters?: TaskCounters;
+}
+
+/** A task workflow's count of succeeded and failed warms over its whole continue-as-new chain. */
+export interface TaskCounters {
+  warmCount: number;
+  failureCount: number;
 }
 
 export interface ReplayManifest {
@@ -79,6 +90,8 @@ export interface ReplayManifest {
 }
 
 const scenarios: Record<string, string> = {};
+/** Each task workflow's counters at the end of the drive, by workflow id. */
+const taskCounters = new Map<string, TaskCounters>();
 function scenario(workflowId: string, what: string): string {
   scenarios[workflowId] = what;
   return workflowId;
@@ -573,6 +586,21 @@ async function drive(
   await optimizer.signal(pauseSignal);
   await continued.signal(pauseSignal);
   await sleep(1_000);
+  await recordTaskCounters(client);
+}
+
+/**
+ * Each task workflow's own counters, asked after everything has settled and while the worker still
+ * runs (a query needs one); no warm follows, as the worker stops next.
+ */
+async function recordTaskCounters(client: Client): Promise<void> {
+  for await (const execution of client.workflow.list({ query: `WorkflowType = 'warmTaskWorkflow'` })) {
+    if (execution.status.name === 'CONTINUED_AS_NEW' || taskCounters.has(execution.workflowId)) continue;
+    const status = await client.workflow
+      .getHandle<typeof warmTaskWorkflow>(execution.workflowId, execution.runId)
+      .query(statusQuery);
+    taskCounters.set(execution.workflowId, { warmCount: status.warmCount, failureCount: status.failureCount });
+  }
 }
 
 /** Every execution in the namespace, each run of a chain on its own, as history JSON files. */
@@ -602,6 +630,7 @@ async function saveHistories(client: Client, outDir: string): Promise<ReplayFixt
     // A file name holds 255 bytes: a long workflow id (a long user's preload) is cut, with a digest.
     const name = `${boundedId('', execution.workflowId.replace(/[^\w.-]+/g, '_'), '', 160)}.run${runIndex}.json`;
     writeFileSync(join(dir, name), `${historyToJSON(history)}\n`);
+    const counters = execution.status !== 'CONTINUED_AS_NEW' ? taskCounters.get(execution.workflowId) : undefined;
     fixtures.push({
       file: `${execution.type}/${name}`,
       workflowType: execution.type,
@@ -609,6 +638,7 @@ async function saveHistories(client: Client, outDir: string): Promise<ReplayFixt
       runId: execution.runId,
       status: execution.status,
       events: history.events?.length ?? 0,
+      ...(counters ? { taskCounters: counters } : {}),
     });
   }
   return fixtures;

@@ -3,10 +3,12 @@
 // naming what is wrong (retried until a worker that understands it is deployed). A new shape gets
 // a new `version` and a branch here that upgrades the older ones; test/replay decodes the carried
 // state of every saved release with these functions. Pure: no I/O, importable from workflows.
-import type { OptimizerState } from './optimizer';
-import type { CarriedUserLoginsState } from './user-logins';
-import type { CarriedUserSessionState } from './user-session';
-import type { CarriedTaskState } from './warm-task';
+import type {
+  CarriedTaskState,
+  CarriedUserLoginsState,
+  CarriedUserSessionState,
+  OptimizerState,
+} from './carried-types';
 
 /** The shape version each type carries today. Release 0.1 carried no `version` (read as 0). */
 export const CARRIED_STATE_VERSIONS = {

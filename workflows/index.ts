@@ -3,18 +3,19 @@ import './versioning';
 export * from './definitions';
 export * from '../core/workflow-ids';
 export * from './search-attributes';
-export {
-  warmTaskWorkflow,
-  queueKind,
-  type WarmTaskInput,
-  type CarriedTaskState,
-  type TaskQueueKind,
-} from './warm-task';
+export { warmTaskWorkflow, queueKind, type WarmTaskInput, type TaskQueueKind } from './warm-task';
 export * from './user-definitions';
-export { userSessionWorkflow, type UserSessionInput, type CarriedUserSessionState } from './user-session';
+export { userSessionWorkflow, type UserSessionInput } from './user-session';
 export { preloadUserWorkflow, type PreloadUserInput } from './preload-user';
-export { userLoginsWorkflow, type UserLoginsInput, type CarriedUserLoginsState } from './user-logins';
+export { userLoginsWorkflow, type UserLoginsInput } from './user-logins';
 export * from './carried-state';
-export { optimizerWorkflow, type OptimizerInput, type OptimizerState } from './optimizer';
+export type {
+  CarriedTaskState,
+  CarriedUserLoginsState,
+  CarriedUserSessionState,
+  CarriedUserTuple,
+  OptimizerState,
+} from './carried-types';
+export { optimizerWorkflow, type OptimizerInput } from './optimizer';
 export { bulkWarmWorkflow, type BulkWarmInput, type BulkWarmResult } from './bulk-warm';
 export { VERSIONING_BEHAVIORS } from './versioning';

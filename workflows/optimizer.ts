@@ -31,18 +31,9 @@ import {
 import { instanceProblem, taskWorkflowId } from '../core/workflow-ids';
 import { warmInBatches } from './warm-in-batches';
 import { CarriedStateError, migrateOptimizerState } from './carried-state';
+import type { OptimizerState } from './carried-types';
 import { describeFailure } from './describe-failure';
 import { boundedText } from '../core/temporal-limits';
-
-export interface OptimizerState {
-  paused: boolean;
-  cycles: number;
-  everyMinutes: number;
-  nextCycleAtMs: number | null;
-  lastCycle: CycleReport | null;
-  since: string;
-  generation: number;
-}
 
 export interface OptimizerInput {
   carried?: OptimizerState;

@@ -38,6 +38,7 @@ import { describeFailure } from './describe-failure';
 import { preloadChildId } from './bounded-commands';
 import { countInput } from './input-metrics';
 import { CarriedStateError, migrateCarriedUserLogins } from './carried-state';
+import type { CarriedUserLoginsState, CarriedUserTuple } from './carried-types';
 
 /** Logins of one user waiting to be served: merged, so a burst becomes one preload. */
 interface PendingLogins {
@@ -55,36 +56,8 @@ interface CarriedUser {
   pending: PendingLogins | null;
 }
 
-/**
- * One carried user, compact so thousands fit one continue-as-new payload (2 MB at most):
- * `[userId, lastCompleteAtMs | null, lastLoginAtMs, flags]`, flags as CARRIED_FLAGS.
- */
-export type CarriedUserTuple = [string, number | null, number, number];
-
 /** Bits of a carried user's flags. */
 export const CARRIED_FLAGS = { includedForms: 1, pending: 2, pendingForce: 4, pendingForms: 8 } as const;
-
-/** Release 0.2's carried state of a login shard; `version` names its shape for later migrations. */
-export interface CarriedUserLoginsState {
-  version: 1;
-  logins: number;
-  preloads: number;
-  failedPreloads: number;
-  skipped: number;
-  coalesced: number;
-  rejected: number;
-  /** Logins waiting when the shard continued as new whose users did not fit the carried state (from 0.3). */
-  droppedLogins?: number;
-  /** Preloads with a load shed at the deadline (from 0.4). */
-  shed?: number;
-  lastRejection: string | null;
-  /** The skip window last known (from `preloadSettings` or a preload's applied settings). */
-  skipMs: number;
-  /** Users within their skip window or with logins waiting, most recent first. */
-  users: CarriedUserTuple[];
-  since: string;
-  generation: number;
-}
 
 export interface UserLoginsInput {
   carried?: CarriedUserLoginsState;

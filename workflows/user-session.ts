@@ -32,37 +32,7 @@ import { describeFailure } from './describe-failure';
 import { preloadChildId } from './bounded-commands';
 import { countInput } from './input-metrics';
 import { migrateCarriedUserSessionState } from './carried-state';
-
-/** Logins waiting to be served: merged, so a burst becomes one preload. */
-interface PendingLogins {
-  force: boolean;
-  preloadForms: boolean;
-}
-
-/** Counters and dedupe state carried across continue-as-new. */
-export interface CarriedUserSessionState {
-  logins: number;
-  preloads: number;
-  failedPreloads: number;
-  skipped: number;
-  coalesced: number;
-  rejected: number;
-  lastLoginAtMs: number;
-  lastPreloadAt: string | null;
-  /** When the last preload in which every source succeeded finished: the skip window's start. */
-  lastCompleteAtMs: number | null;
-  /** Whether that preload was asked to load forms (a later login that wants forms is not skipped otherwise). */
-  lastCompleteIncludedForms: boolean;
-  lastResult: PreloadSummary | null;
-  lastError: string | null;
-  lastRejection: string | null;
-  /** From the settings last read: how long to stay open without logins, and the skip window. */
-  idleMs: number;
-  skipMs: number;
-  pending: PendingLogins | null;
-  since: string;
-  generation: number;
-}
+import type { CarriedUserSessionState, PendingLogins } from './carried-types';
 
 export interface UserSessionInput {
   /** Defaults to the user in the workflow id, which wins when both are given and differ. */

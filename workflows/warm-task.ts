@@ -43,6 +43,7 @@ import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/wor
 import { taskSearchAttributes, WARM_BATCHES } from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { CarriedStateError, migrateCarriedTaskState } from './carried-state';
+import type { CarriedTaskState } from './carried-types';
 import { countInput } from './input-metrics';
 import { cacheKeyProblem } from '../core/cache-key';
 import { boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
@@ -55,21 +56,6 @@ import { boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
 function configSchema(): typeof ConfigSchema {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, see above
   return require('../core/config-schema') as typeof ConfigSchema;
-}
-
-/** Counters and schedule state carried across continue-as-new. */
-export interface CarriedTaskState {
-  warmCount: number;
-  failureCount: number;
-  lastWarmAt: string | null;
-  nextWarmAtMs: number;
-  intervalMinutes: number;
-  paused: boolean;
-  lastResult: WarmOutcome | null;
-  lastError: string | null;
-  since: string;
-  generation: number;
-  pendingForce: { trigger: WarmTrigger; reason?: string } | null;
 }
 
 export interface WarmTaskInput {
