@@ -6,7 +6,7 @@ import type { CacheStore } from '../store/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
-import { quote, taskQueuesClause } from './visibility-query';
+import { closedPreloadsQuery, taskRunsQuery } from '../core/visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
 import { shedLoads } from '../core/preload-results';
 import { summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
@@ -133,19 +133,18 @@ interface TaskRun {
 
 /** Parallel history reads; a stats call should not crowd out the workers' own Temporal traffic. */
 const HISTORY_READS_IN_FLIGHT = 16;
-const PRELOAD_WORKFLOW_TYPE = 'preloadUserWorkflow';
 /** Run digests fetched from their store per request. */
 const DIGEST_READ_CHUNK = 500;
 
 /** Runs of this queue's task workflows that may hold warms in the window. */
 async function listTaskRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<TaskRun[]> {
-  const clauses = [`WorkflowType = 'warmTaskWorkflow'`, taskQueuesClause(taskQueue)];
-  if (options.taskId) clauses.push(`WorkflowId = ${quote(taskWorkflowId(options.taskId, options.instance))}`);
-  if (options.tag) clauses.push(`WarmTags = ${quote(options.tag)}`);
-  if (options.sinceMs !== undefined)
-    clauses.push(`(ExecutionStatus = 'Running' OR CloseTime >= '${new Date(options.sinceMs).toISOString()}')`);
+  const query = taskRunsQuery(taskQueue, {
+    ...(options.taskId !== undefined ? { workflowId: taskWorkflowId(options.taskId, options.instance) } : {}),
+    ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    ...(options.sinceMs !== undefined ? { sinceMs: options.sinceMs } : {}),
+  });
   const runs: TaskRun[] = [];
-  for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+  for await (const execution of client.workflow.list({ query })) {
     const taskId = taskIdFromWorkflowId(execution.workflowId, options.instance);
     if (taskId === undefined) continue; // another instance's task on this queue
     runs.push({
@@ -260,14 +259,8 @@ export async function readPreloadRuns(
   options: StatsOptions = {},
 ): Promise<PreloadRun[]> {
   if (options.taskId !== undefined || options.tag !== undefined) return [];
-  const clauses = [
-    `WorkflowType = ${quote(PRELOAD_WORKFLOW_TYPE)}`,
-    `TaskQueue = ${quote(taskQueue)}`,
-    `ExecutionStatus != 'Running'`,
-  ];
-  if (options.sinceMs !== undefined) clauses.push(`CloseTime >= '${new Date(options.sinceMs).toISOString()}'`);
   const closed: WorkflowExecutionInfo[] = [];
-  for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+  for await (const execution of client.workflow.list({ query: closedPreloadsQuery(taskQueue, options.sinceMs) })) {
     if (execution.closeTime && preloadStatus(execution) !== undefined) closed.push(execution);
   }
   const runs = await mapLimit(closed, HISTORY_READS_IN_FLIGHT, async (execution): Promise<PreloadRun> => {

@@ -6,7 +6,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Cluster, Redis } from 'ioredis';
 import { mapLimit } from '../core/map-limit';
 import type { RedisKeys } from '../store/redis-keys';
-import { taskQueuesClause } from './visibility-query';
+import { runningOnDeploymentQuery } from '../core/visibility-query';
 
 /** The kinds of workflow a deployment runs, by workflow type. */
 const WORKFLOW_KINDS: Record<string, string> = {
@@ -68,7 +68,7 @@ export interface TeardownContext {
 /** Stops this deployment's workflows and removes its keys (see the file comment); a dry run only counts. */
 export async function teardown(context: TeardownContext, options: TeardownOptions = {}): Promise<TeardownReport> {
   const dryRun = options.dryRun === true;
-  const query = `ExecutionStatus = 'Running' AND ${taskQueuesClause(context.taskQueue)}`;
+  const query = runningOnDeploymentQuery(context.taskQueue);
   const running: { workflowId: string; runId: string; kind: string }[] = [];
   for await (const execution of context.temporal.workflow.list({ query })) {
     running.push({

@@ -64,7 +64,16 @@ import { readEnvironment, temporalClientConnectOptions } from '../config/environ
 import { createRedis } from '../config/redis-connection';
 import { specHash } from './spec-hash';
 import { readWarmingStats, type RunDigestStore, type StatsOptions, type WarmingStats } from './history-stats';
-import { quote, taskQueuesClause } from './visibility-query';
+import {
+  and,
+  batchOutcomeClause,
+  criticalClause,
+  CRITICAL_CLAUSE,
+  runningLoginShardsQuery,
+  runningTasksAnywhereQuery,
+  runningTasksQuery,
+  tagsClause,
+} from '../core/visibility-query';
 import { signalByQuery } from './batch-signal';
 import type {
   KeyRewarmer,
@@ -297,7 +306,7 @@ export class WarmingClient implements KeyRewarmer {
    */
   private async runningTaskQueues(): Promise<Map<string, string>> {
     const running = new Map<string, string>();
-    const query = `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running'`;
+    const query = runningTasksAnywhereQuery();
     for await (const execution of this.temporal.workflow.list({ query })) {
       const taskId = taskIdFromWorkflowId(execution.workflowId, this.instance);
       if (taskId !== undefined) running.set(taskId, execution.taskQueue);
@@ -374,7 +383,7 @@ export class WarmingClient implements KeyRewarmer {
    * at their next login (each preload reads the rest of the settings itself).
    */
   private async notifyLoginShards(skipIfWarmedWithinMinutes: number): Promise<void> {
-    const query = `WorkflowType = 'userLoginsWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(this.taskQueue)}`;
+    const query = runningLoginShardsQuery(this.taskQueue);
     const ids: string[] = [];
     for await (const execution of this.temporal.workflow.list({ query })) ids.push(execution.workflowId);
     await mapLimit(ids, this.concurrency, async (workflowId) => {
@@ -466,7 +475,7 @@ export class WarmingClient implements KeyRewarmer {
   async listTaskIds(filter?: string): Promise<string[]> {
     // Only this deployment's tasks: others may share the namespace on their own task queue.
     const ids: string[] = [];
-    for await (const execution of this.temporal.workflow.list({ query: this.runningTasksQuery(filter) })) {
+    for await (const execution of this.temporal.workflow.list({ query: runningTasksQuery(this.taskQueue, filter) })) {
       const taskId = taskIdFromWorkflowId(execution.workflowId, this.instance);
       if (taskId !== undefined) ids.push(taskId);
     }
@@ -517,14 +526,14 @@ export class WarmingClient implements KeyRewarmer {
     tag: string,
     options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
   ): Promise<WarmRunReport> {
-    return this.warmFleet(`WarmTags = ${quote(tag)}`, `tag ${tag}`, options);
+    return this.warmFleet(tagsClause([tag]), `tag ${tag}`, options);
   }
 
   /** Warms every critical task, highest priority first where the client fans out (see `warmFleet`). */
   async warmCritical(
     options: { parallel?: number; wait?: boolean; onProgress?: OnProgress } = {},
   ): Promise<WarmRunReport> {
-    return this.warmFleet('WarmCritical = true', 'critical pass', options);
+    return this.warmFleet(CRITICAL_CLAUSE, 'critical pass', options);
   }
 
   /** Pauses (or resumes) every task carrying `tag` with one batch signal; resolves once all are signalled. */
@@ -534,7 +543,7 @@ export class WarmingClient implements KeyRewarmer {
     options: { onProgress?: OnProgress } = {},
   ): Promise<{ signalled: number; mode: 'batch' | 'client' }> {
     const result = await signalByQuery(this.temporal, {
-      query: this.runningTasksQuery(`WarmTags = ${quote(tag)}`),
+      query: runningTasksQuery(this.taskQueue, tagsClause([tag])),
       signal: (paused ? pauseSignal : resumeSignal).name,
       reason: `warmctl ${paused ? 'pause' : 'resume'} --tag ${tag}`,
       parallel: this.concurrency,
@@ -562,9 +571,9 @@ export class WarmingClient implements KeyRewarmer {
       return this.warmMany(await this.listTasks(filter), reason, { ...options, parallel: options.parallel ?? 1 });
     }
     const started = Date.now();
-    const scope = this.runningTasksQuery(filter);
+    const scope = runningTasksQuery(this.taskQueue, filter);
     const batch = `b-${randomUUID()}`;
-    const parts = [`${scope} AND WarmCritical = true`, `${scope} AND WarmCritical = false`];
+    const parts = [and(scope, criticalClause(true)), and(scope, criticalClause(false))];
     let signalled = 0;
     for (const query of parts) {
       if ((await this.temporal.workflow.count(query)).count === 0) continue;
@@ -584,7 +593,7 @@ export class WarmingClient implements KeyRewarmer {
     if (options.wait === false) {
       return { results: [], succeeded: 0, failed: 0, requested: signalled, totalDurationMs: Date.now() - started };
     }
-    const resultQuery = (result: 'ok' | 'failed') => `${scope} AND WarmBatches = ${quote(`${batch}:${result}`)}`;
+    const resultQuery = (result: 'ok' | 'failed') => and(scope, batchOutcomeClause(batch, result));
     let done = 0;
     let progressAtMs = Date.now();
     while (done < signalled && Date.now() - progressAtMs < 2 * this.workerTimeoutMs) {
@@ -651,11 +660,6 @@ export class WarmingClient implements KeyRewarmer {
       },
     );
     return this.batchResults;
-  }
-
-  /** This deployment's running task workflows, optionally narrowed by a visibility clause. */
-  private runningTasksQuery(filter?: string): string {
-    return `WorkflowType = 'warmTaskWorkflow' AND ExecutionStatus = 'Running' AND ${taskQueuesClause(this.taskQueue)}${filter ? ` AND ${filter}` : ''}`;
   }
 
   private async warmMany(
@@ -767,14 +771,10 @@ export class WarmingClient implements KeyRewarmer {
     const wait = options.wait !== undefined ? { wait: options.wait } : {};
     const byTag =
       tags.length > 0
-        ? await this.warmFleet(
-            `(${tags.map((tag) => `WarmTags = ${quote(tag)}`).join(' OR ')})`,
-            'invalidate --rewarm',
-            {
-              ...progress,
-              ...wait,
-            },
-          )
+        ? await this.warmFleet(tagsClause(tags), 'invalidate --rewarm', {
+            ...progress,
+            ...wait,
+          })
         : undefined;
     const covered = new Set([
       ...(byTag?.results ?? []).map((r) => r.taskId),

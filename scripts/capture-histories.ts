@@ -1,6 +1,7 @@
 // `npm run capture-histories -- --version X`: drives every workflow type through its paths against
 // real servers of its own and saves each run's history as JSON under test/replay/<X>/, the replay
 // fixtures that `npm test` replays against the current workflow code (docs/upgrading.md).
+import { allTasksQuery } from '../core/visibility-query';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -594,7 +595,7 @@ async function drive(
  * runs (a query needs one); no warm follows, as the worker stops next.
  */
 async function recordTaskCounters(client: Client): Promise<void> {
-  for await (const execution of client.workflow.list({ query: `WorkflowType = 'warmTaskWorkflow'` })) {
+  for await (const execution of client.workflow.list({ query: allTasksQuery() })) {
     if (execution.status.name === 'CONTINUED_AS_NEW' || taskCounters.has(execution.workflowId)) continue;
     const status = await client.workflow
       .getHandle<typeof warmTaskWorkflow>(execution.workflowId, execution.runId)

@@ -4,6 +4,7 @@
 import type { NativeConnection } from '@temporalio/worker';
 import type { Cluster, Redis } from 'ioredis';
 import { isCritical } from '../core/priority';
+import { runningOnQueueQuery } from '../core/visibility-query';
 import { readAppliedConfigText } from '../store/applied-config';
 import type { RedisKeys } from '../store/redis-keys';
 
@@ -19,10 +20,9 @@ export interface CriticalWorkSources {
 /** True when the applied config has a critical task or a workflow runs on the critical queue. */
 export async function hasCriticalWork(sources: CriticalWorkSources): Promise<boolean> {
   if (appliedConfigHasCriticalTask(await readAppliedConfigText(sources.redis, sources.keys))) return true;
-  const queue = `'${sources.criticalTaskQueue.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const response = await sources.connection.workflowService.countWorkflowExecutions({
     namespace: sources.namespace,
-    query: `ExecutionStatus = 'Running' AND TaskQueue = ${queue}`,
+    query: runningOnQueueQuery(sources.criticalTaskQueue),
   });
   return Number(String(response.count ?? 0)) > 0;
 }
