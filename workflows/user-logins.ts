@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { parseUserLoggedIn, userIdProblem } from '../core/user-login';
+import { arriveLogin, skipsPreload } from '../core/login-batching';
 import { CARRIED_USERS_BUDGET_BYTES, utf8Bytes } from '../core/temporal-limits';
 import { preloadUserWorkflow } from './preload-user';
 import {
@@ -153,22 +154,13 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
     counters.logins++;
     user.logins++;
     user.lastLoginAtMs = Date.now();
-    // A login the running preload already covers joins it; a forced one (or one wanting forms the
-    // running preload leaves out) queues one more preload after it.
-    const covered = user.serving !== null && !wanted.force && (!wanted.preloadForms || user.serving.preloadForms);
-    if (covered) {
-      counters.coalesced++;
-      user.coalesced++;
-    } else if (user.pending) {
-      counters.coalesced++;
-      user.coalesced++;
-      user.pending = {
-        force: user.pending.force || wanted.force,
-        preloadForms: user.pending.preloadForms || wanted.preloadForms,
-      };
-    } else {
-      user.pending = wanted;
+    const arrival = arriveLogin(wanted, user.serving, user.pending);
+    if (arrival.kind !== 'covered') user.pending = arrival.pending;
+    if (arrival.kind === 'queued') {
       if (!user.serving) ready.add(login.userId);
+    } else {
+      counters.coalesced++;
+      user.coalesced++;
     }
   });
 
@@ -204,8 +196,14 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
   async function serve(userId: string, user: UserEntry): Promise<void> {
     const batch = user.pending as PendingLogins;
     user.pending = null;
-    const recent = user.lastCompleteAtMs !== null && Date.now() - user.lastCompleteAtMs < skipMs;
-    if (!batch.force && recent && (!batch.preloadForms || user.includedForms)) {
+    if (
+      skipsPreload(
+        batch,
+        { completeAtMs: user.lastCompleteAtMs, includedForms: user.includedForms },
+        skipMs,
+        Date.now(),
+      )
+    ) {
       counters.skipped++;
       user.skipped++;
       user.lastOutcome = 'skipped';

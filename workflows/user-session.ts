@@ -19,6 +19,7 @@ import {
 import type { Activities } from '../activities/create-activities';
 import type { UserPreloadSettings } from '../activities/user-preload-activities';
 import { parseUserLoggedIn, userIdProblem } from '../core/user-login';
+import { arriveLogin, skipsPreload, type LastPreload } from '../core/login-batching';
 import { preloadUserWorkflow } from './preload-user';
 import {
   userIdFromSessionWorkflowId,
@@ -134,20 +135,14 @@ export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Prom
     const wanted: PendingLogins = { force: login.force, preloadForms: login.preloadForms };
     state.logins++;
     state.lastLoginAtMs = Date.now();
-    // A login the running preload already covers joins it; a forced one (or one wanting forms the
-    // running preload leaves out) queues one more preload after it.
-    const covered = serving !== null && !wanted.force && (!wanted.preloadForms || serving.preloadForms);
-    if (covered) {
-      state.coalesced++;
-    } else if (state.pending) {
-      state.coalesced++;
-      state.pending = {
-        force: state.pending.force || wanted.force,
-        preloadForms: state.pending.preloadForms || wanted.preloadForms,
-      };
-    } else {
-      state.pending = wanted;
-    }
+    const arrival = arriveLogin(wanted, serving, state.pending);
+    if (arrival.kind !== 'covered') state.pending = arrival.pending;
+    if (arrival.kind !== 'queued') state.coalesced++;
+  });
+
+  const lastPreload = (): LastPreload => ({
+    completeAtMs: state.lastCompleteAtMs,
+    includedForms: state.lastCompleteIncludedForms,
   });
 
   async function serve(batch: PendingLogins): Promise<void> {
@@ -164,8 +159,7 @@ export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Prom
     }
     state.idleMs = settings.preload.idleMinutes * 60_000;
     state.skipMs = settings.preload.skipIfWarmedWithinMinutes * 60_000;
-    const recent = state.lastCompleteAtMs !== null && Date.now() - state.lastCompleteAtMs < state.skipMs;
-    if (!batch.force && recent && (!batch.preloadForms || state.lastCompleteIncludedForms)) {
+    if (skipsPreload(batch, lastPreload(), state.skipMs, Date.now())) {
       state.skipped++;
       return;
     }
@@ -208,8 +202,7 @@ export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Prom
 
   /** From release 0.2: the child reads the applied settings and reports the windows they set. */
   async function servePreloadReadingSettings(batch: PendingLogins): Promise<void> {
-    const recent = state.lastCompleteAtMs !== null && Date.now() - state.lastCompleteAtMs < state.skipMs;
-    if (!batch.force && recent && (!batch.preloadForms || state.lastCompleteIncludedForms)) {
+    if (skipsPreload(batch, lastPreload(), state.skipMs, Date.now())) {
       state.skipped++;
       return;
     }

@@ -213,6 +213,8 @@ const EXPECTED_TYPE: [RegExp, string][] = [
   [/^tag:/, 'set'],
   [/^\{usage\}:m:\d+$/, 'zset'],
   [/^\{usage\}:tmp:/, 'zset'],
+  // The origin budget the workers share: leases, starts, demand per origin.
+  [/^budget:\{[0-9a-z]{1,4}\}:.+:(leases|starts|demand)$/, 'zset'],
 ];
 
 /** What is wrong under the prefix, and the keys to delete so a later batch is judged on its own. */
