@@ -1,5 +1,6 @@
 // The state each long-running workflow carries across continue-as-new, one shape per type. Its own
 // module, below the workflows and carried-state.ts: each imports these types, none imports back.
+import type { LoginWants } from '../core/login-batching';
 import type { CycleReport, WarmOutcome, WarmTrigger } from './definitions';
 import type { PreloadSummary } from './user-definitions';
 
@@ -30,19 +31,20 @@ export interface OptimizerState {
 }
 
 /** A session's logins waiting to be served: merged, so a burst becomes one preload. */
-export interface PendingLogins {
-  force: boolean;
-  preloadForms: boolean;
-}
+export type PendingLogins = LoginWants;
 
-/** A user session's counters and dedupe state. */
-export interface CarriedUserSessionState {
+/** What both login receivers count, carried across continue-as-new. */
+export interface CarriedLoginCounters {
   logins: number;
   preloads: number;
   failedPreloads: number;
   skipped: number;
   coalesced: number;
   rejected: number;
+}
+
+/** A user session's counters and dedupe state. */
+export interface CarriedUserSessionState extends CarriedLoginCounters {
   lastLoginAtMs: number;
   lastPreloadAt: string | null;
   /** When the last preload in which every source succeeded finished: the skip window's start. */
@@ -67,14 +69,8 @@ export interface CarriedUserSessionState {
 export type CarriedUserTuple = [string, number | null, number, number];
 
 /** Release 0.2's carried state of a login shard; `version` names its shape for later migrations. */
-export interface CarriedUserLoginsState {
+export interface CarriedUserLoginsState extends CarriedLoginCounters {
   version: 1;
-  logins: number;
-  preloads: number;
-  failedPreloads: number;
-  skipped: number;
-  coalesced: number;
-  rejected: number;
   /** Logins waiting when the shard continued as new whose users did not fit the carried state (from 0.3). */
   droppedLogins?: number;
   /** Preloads with a load shed at the deadline (from 0.4). */
