@@ -1,45 +1,32 @@
 // Import cycles fail `npm run lint` whether they run through values (import-x/no-cycle) or through
 // type imports, which that rule skips (eslint-rules/no-type-cycle.js): probe modules placed in
 // workflows/ prove both, and that imports in one direction only pass. ESLint runs as its CLI.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { lintProbes, ROOT } from '../helpers/lint-probes';
 
 jest.setTimeout(120_000);
 
-const ROOT = resolve(__dirname, '../..');
 const RULES = ['import-x/no-cycle', 'local/no-type-cycle'];
 
 /** Lints probe modules `name -> source` in workflows/ (`./NAME` in a source names a probe), then removes them. */
 function cycleErrors(probes: Record<string, string>): Record<string, string[]> {
   const tag = randomBytes(4).toString('hex');
   const fileOf = (name: string) => join(ROOT, 'workflows', `cycle-probe-${tag}-${name}.ts`);
-  const names = Object.keys(probes);
-  try {
-    for (const name of names) {
-      writeFileSync(fileOf(name), (probes[name] as string).replace(/'\.\/(\w+)'/g, `'./cycle-probe-${tag}-$1'`));
-    }
-    const eslint = spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/eslint/bin/eslint.js'), '--format', 'json', ...names.map(fileOf)],
-      { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-    );
-    if (eslint.status !== 0 && eslint.status !== 1) throw new Error(`eslint failed: ${eslint.stderr}`);
-    const results = JSON.parse(eslint.stdout) as {
-      filePath: string;
-      messages: { ruleId: string | null; message: string }[];
-    }[];
-    return Object.fromEntries(
-      names.map((name) => {
-        const result = results.find((r) => r.filePath === fileOf(name));
-        if (!result) throw new Error(`eslint did not lint ${fileOf(name)}`);
-        return [name, result.messages.filter((m) => RULES.includes(m.ruleId ?? '')).map((m) => m.ruleId ?? '')];
-      }),
-    );
-  } finally {
-    for (const name of names) rmSync(fileOf(name), { force: true });
-  }
+  const linted = lintProbes(
+    Object.fromEntries(
+      Object.entries(probes).map(([name, source]) => [
+        fileOf(name),
+        source.replace(/'\.\/(\w+)'/g, `'./cycle-probe-${tag}-$1'`),
+      ]),
+    ),
+  );
+  return Object.fromEntries(
+    Object.keys(probes).map((name) => [
+      name,
+      (linted[fileOf(name)] ?? []).filter((m) => RULES.includes(m.ruleId)).map((m) => m.ruleId),
+    ]),
+  );
 }
 
 test('a circle of type imports fails the lint, as a circle of values does; one direction passes', () => {
