@@ -143,6 +143,7 @@ function keyKind(rest: string): string {
     ['{usage}:', 'usage'],
     ['lock:', 'lock'],
     ['run:', 'run'],
+    ['budget:', 'budget'],
   ] as const) {
     if (rest.startsWith(head)) return kind;
   }

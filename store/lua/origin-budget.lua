@@ -12,6 +12,14 @@
 -- Returns { granted, retry after ms (0 = when a lease is released), the highest priority another
 -- worker waits at (4 = none) }: the granted leases are '<worker>:<seq>' for seq = first .. first +
 -- granted - 1.
+-- Stray data where a budget key belongs (written by hand, another tool) is dropped: the keys hold
+-- nothing that outlives a lease, so starting them afresh loses no more than a lease would.
+for _, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key).ok
+  if kind ~= 'zset' and kind ~= 'none' then
+    redis.call('DEL', key)
+  end
+end
 local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local worker = ARGV[1]

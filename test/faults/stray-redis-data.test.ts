@@ -277,6 +277,22 @@ test.each(STRAY_TYPES)(
   },
 );
 
+test.each(STRAY_TYPES)(
+  "an origin's shared budget keys that are %s are started afresh: loads from that origin go on",
+  async (_what, plant) => {
+    const { taskId, cacheKey } = await applyTask();
+    const budgetKeys = redisKeys(stack.prefix).originBudget(new URL(origin.url).origin);
+    for (const key of budgetKeys) {
+      await stack.redis.del(key);
+      await plant(stack.redis, key);
+    }
+    const outcome = await stack.warming.warm(taskId, { reason: 'over a stray budget' });
+    expect(outcome).toMatchObject({ ok: true, result: { written: true } });
+    expect(await stack.redis.get(cacheKey)).toBe('v2');
+    for (const key of budgetKeys) expect(['zset', 'none']).toContain(await stack.redis.type(key));
+  },
+);
+
 test('every key the system keeps has its stray-data case here', () => {
   // Adding a key builder to RedisKeys means adding its case above (or saying here why it needs none).
   const covered = {
@@ -290,6 +306,7 @@ test('every key the system keeps has its stray-data case here', () => {
     usageBucket: 'usage buckets ... of the wrong type',
     plannedIntervals: 'usage buckets and planned intervals; planned intervals that are ...',
     optimizerTuning: "the optimiser's self-tuned cycle over stray data",
+    originBudget: "an origin's shared budget keys that are ...",
     // Named by a fresh random id per union, written (ZUNIONSTORE replaces any type) and deleted in one transaction.
     usageScratch: 'none needed',
   };
