@@ -10,8 +10,8 @@ import {
   type WarmCounters,
   type WarmRecord,
 } from '../core/warm-stats';
-import type { TaskIntervalHistory } from './history-stats';
-import type { ReportData } from './report-data';
+import type { TaskIntervalHistory } from '../client/history-stats';
+import type { ReportData } from '../client/report-data';
 import {
   axes,
   escapeHtml,
