@@ -47,7 +47,7 @@ const TS_READS = [
   new RegExp(`\\b\\w+\\(\\s*(?:[\\w.]+\\s*,\\s*)?'${ENV_NAME}'`, 'g'),
   new RegExp(`\\bvariable:\\s*'${ENV_NAME}'`, 'g'),
 ];
-const CODE_DIRS = ['config', 'worker', 'client', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
+const CODE_DIRS = ['config', 'worker', 'cache', 'client', 'report', 'cli', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
 /** The tests' own knobs a developer sets (`CW_FUZZ_SEED`, ...); the rest of test/ reads only what its setup set. */
 const TEST_KNOB = /^CW_(?!TEST_)/;
 
