@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Image for the cache-warming worker (default command) and warmctl (`node dist/client/warmctl.js`).
+# Image for the cache-warming worker (default command) and warmctl (`node dist/cli/warmctl.js`).
 # Built by docker-compose.yml; see docs/docker.md. Node 22 LTS: Node 20 reached end of life in
 # April 2026. The tests run on the Node of the machine that runs them (20.x there; see docs/operations.md).
 

@@ -12,7 +12,7 @@ export { loadConfigFile, parseConfigText } from './config/config-file';
 export { ConfigError, parseWarmingConfig } from './core/config-schema';
 export type { WarmingConfig, WarmingConfigInput, TaskSpec, TaskInput } from './core/config-schema';
 export type { TaskStatus, WarmOutcome, ForceWarm } from './workflows/definitions';
-export { renderHtmlReport } from './client/html-report';
+export { renderHtmlReport } from './report/html-report';
 export type { StatsOptions, WarmingStats, TaskIntervalHistory } from './client/history-stats';
 export type { ReportData } from './client/report-data';
 export type { WarmCounters, WarmRecord, LatencySummary, EfficiencyRating } from './core/warm-stats';

@@ -7,20 +7,33 @@ const noTypeCycle = require('./eslint-rules/no-type-cycle');
 const nodeBuiltins = require('module').builtinModules;
 
 /**
- * The layers, bottom to top. A folder may import from the folders before it, never after. worker/
- * and client/ are the two top roles, side by side: neither imports the other, so a client process
- * never loads the Temporal worker (and a worker never needs the CLI).
+ * The layers, bottom to top. A folder may import from the folders before it, never after, and the
+ * roles above the worker keep out of the folders FENCED names: the cache client (cache/) loads
+ * nothing of Temporal, and no client-side role (cache/, client/, report/, cli/) loads the worker.
  */
-const LAYERS = ['core', 'store', 'config', 'activities', 'workflows', 'worker', 'client'];
-const SIBLINGS = { worker: ['client'], client: ['worker'] };
+const LAYERS = ['core', 'store', 'config', 'activities', 'workflows', 'worker', 'cache', 'client', 'report', 'cli'];
+const FENCED = {
+  cache: {
+    folders: ['activities', 'workflows', 'worker'],
+    why: 'the cache client applications read through loads nothing of Temporal',
+  },
+  client: { folders: ['worker'], why: 'a client process never loads the Temporal worker' },
+  report: { folders: ['worker'], why: 'a client process never loads the Temporal worker' },
+  cli: { folders: ['worker'], why: 'a client process never loads the Temporal worker' },
+};
 
-const layerZones = LAYERS.flatMap((layer, i) =>
-  [...new Set([...LAYERS.slice(i + 1), ...(SIBLINGS[layer] ?? [])])].map((other) => ({
+const layerZones = LAYERS.flatMap((layer, i) => [
+  ...LAYERS.slice(i + 1).map((other) => ({
     target: `./${layer}`,
     from: `./${other}`,
     message: `${layer}/ may not import from ${other}/: imports go down the layers ${LAYERS.join(' < ')} (docs/architecture.md).`,
   })),
-);
+  ...(FENCED[layer]?.folders ?? []).map((other) => ({
+    target: `./${layer}`,
+    from: `./${other}`,
+    message: `${layer}/ may not import from ${other}/: ${FENCED[layer].why} (docs/architecture.md).`,
+  })),
+]);
 
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', '.tmp/**', 'coverage/**', 'bench/results/**'] },
@@ -65,7 +78,16 @@ module.exports = tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/store/*', '**/config/*', '**/activities/*', '**/client/*', '**/worker/*'],
+              group: [
+                '**/store/*',
+                '**/config/*',
+                '**/activities/*',
+                '**/worker/*',
+                '**/cache/*',
+                '**/client/*',
+                '**/report/*',
+                '**/cli/*',
+              ],
               allowTypeImports: true,
               message: 'Only types may cross into workflow code.',
             },

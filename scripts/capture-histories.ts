@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createCacheClient } from '../client/cache-client';
+import { createCacheClient } from '../cache/cache-client';
 import { notifyUserLoggedIn } from '../client/notify-user-logged-in';
 import { userPreloadStatus } from '../client/user-preload-status';
 import { createWarmingClient, type WarmingClient } from '../client/warming-client';

@@ -9,7 +9,7 @@
 // user are duplicates.
 import { Redis } from 'ioredis';
 import { resolveLimits } from '../../activities/limits';
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import {
   DEFAULT_LOGIN_SHARDS,
   DEFAULT_PRELOAD_WAIT_MS,

@@ -2,7 +2,7 @@
 // flushed in batches) against a plain ioredis GET on the same keys: per-read latency one at a
 // time, and throughput with many reads in flight.
 import { Redis } from 'ioredis';
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { alternate, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
 import { itemValue } from '../bench-values';

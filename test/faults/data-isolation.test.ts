@@ -1,7 +1,7 @@
 // Security promises about data: no cached value or user data in any workflow history (every
 // workflow the system runs, failures included, scanned for a marker), and deployments sharing one
 // Redis and one namespace never touch each other's keys when their prefixes differ.
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { redisKeys } from '../../store/redis-keys';
 import { historiesOnTaskQueue } from '../helpers/history-text';

@@ -1,6 +1,6 @@
 // Redis going away under a running worker process: stopped and restarted on the same port, or
 // frozen (SIGSTOP) and thawed. Warms retry and complete, no workflow fails, the worker stays up.
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { findFreePort, startRedisServer, type RedisServer } from '../../scripts/local-stack';
 import { taskWorkflowId } from '../../workflows';
 import { expectUnchangedFor, testServers, uniqueName, waitFor } from '../helpers/test-env';

@@ -4,7 +4,7 @@
 // ACL users of docs/security.md, created from that file, run a worker, warmctl and an application.
 import { Client, Connection } from '@temporalio/client';
 import type { Cluster, Redis } from 'ioredis';
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -3,7 +3,7 @@
 // through a SENTINEL FAILOVER (its writes land on the promoted replica), and the cache client and
 // warming client follow the same way.
 import { Redis } from 'ioredis';
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { createWarmingClient, type WarmingClient } from '../../client/warming-client';
 import { createRedis, readRedisEnvironment } from '../../config/redis-connection';
 import { taskWorkflowId } from '../../workflows';

@@ -2,7 +2,7 @@
 // metadata that is not a hash or has no numeric version, a tag index that is not a set, a usage
 // bucket of the wrong type. Warms, reads, invalidation and the optimiser carry on, and the stray
 // data is replaced rather than trusted.
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { redisKeys } from '../../store/redis-keys';
 import { taskWorkflowId } from '../../workflows';
 import { uniqueName, waitFor, type TestStack } from '../helpers/test-env';

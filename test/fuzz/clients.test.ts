@@ -4,7 +4,7 @@
 // Each call answers or refuses with one line; nothing but the product's layout lands under the
 // prefix; other keys and tags are untouched; the client, the shards and the tasks keep serving.
 import fc from 'fast-check';
-import { createCacheClient, type CacheClient } from '../../client/cache-client';
+import { createCacheClient, type CacheClient } from '../../cache/cache-client';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { redisKeys } from '../../store/redis-keys';
 import {

@@ -1,4 +1,4 @@
-// Runs the built warmctl binary (dist/client/warmctl.js) as a user would, against the test servers.
+// Runs the built warmctl binary (dist/cli/warmctl.js) as a user would, against the test servers.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +10,7 @@ export interface CliResult {
   stderr: string;
 }
 
-const BIN = resolve(__dirname, '../../dist/client/warmctl.js');
+const BIN = resolve(__dirname, '../../dist/cli/warmctl.js');
 
 export function runWarmctlBinary(
   args: string[],

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisCacheStore } from '../../store/redis-cache-store';
 import { redisKeys } from '../../store/redis-keys';
 import { RedisUsageTracker } from '../../store/usage-tracker';
-import { createCacheClient, type CacheClient, type CacheClientOptions } from '../../client/cache-client';
+import { createCacheClient, type CacheClient, type CacheClientOptions } from '../../cache/cache-client';
 import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 
 const MINUTE_MS = 60_000;

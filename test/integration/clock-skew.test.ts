@@ -3,7 +3,7 @@
 // older load overwrite a newer one. Clocks are skewed by replacing Date.now in this process while
 // the skewed machine's part runs; Redis is a real redis-server.
 import { Redis } from 'ioredis';
-import { createCacheClient, type CacheClient } from '../../client/cache-client';
+import { createCacheClient, type CacheClient } from '../../cache/cache-client';
 import type { WarmKeyInput, WarmKeyResult } from '../../activities/create-activities';
 import { OriginLimiter } from '../../activities/origin-limiter';
 import { RedisCacheStore } from '../../store/redis-cache-store';

@@ -1,7 +1,7 @@
 // invalidateByTags(tags, { rewarm: true }) from the cache client, through a WarmingClient as its
 // rewarmer: every deleted key's owner warms it again (a task through its workflow, pattern keys in
 // a batch); keys nobody owns are reported and left for the application.
-import { createCacheClient, type CacheClient } from '../../client/cache-client';
+import { createCacheClient, type CacheClient } from '../../cache/cache-client';
 import { uniqueName, waitFor } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 

@@ -1,7 +1,7 @@
 // The loader security stance end to end, through task workflows on a real Temporal: a refusal is
 // one permanent attempt, and a token in a loader URL never reaches what the workflow returns,
 // its status, its history's failures and details, stats, the report or warmctl's output.
-import { renderHtmlReport } from '../../client/html-report';
+import { renderHtmlReport } from '../../report/html-report';
 import { taskWorkflowId } from '../../core/workflow-ids';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
 import { stackEnv, uniqueName, waitFor } from '../helpers/test-env';

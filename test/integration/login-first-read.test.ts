@@ -5,7 +5,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/create-activities';
 import { FRESH_MS } from '../../activities/user-preload-activities';
-import { createCacheClient, type CacheClient } from '../../client/cache-client';
+import { createCacheClient, type CacheClient } from '../../cache/cache-client';
 import { loginShardOf, notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { summarizePreloads } from '../../core/preload-stats';
 import { RedisCacheStore } from '../../store/redis-cache-store';

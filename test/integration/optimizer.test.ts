@@ -2,7 +2,7 @@
 // tasks whose interval changes), warms hot pattern keys in batches, runs the critical pass, and
 // counts useful and wasted warms from reads through the cache client.
 import { RedisUsageTracker } from '../../store/usage-tracker';
-import { createCacheClient, type CacheClient } from '../../client/cache-client';
+import { createCacheClient, type CacheClient } from '../../cache/cache-client';
 import type { WarmingConfigInput } from '../../core/config-schema';
 import { bulkWarmWorkflow } from '../../workflows';
 import { uniqueName, waitFor } from '../helpers/test-env';

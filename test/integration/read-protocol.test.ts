@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { RedisCacheStore } from '../../store/redis-cache-store';
 import { redisKeys } from '../../store/redis-keys';
 import { RedisUsageTracker } from '../../store/usage-tracker';

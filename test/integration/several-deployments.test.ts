@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import type { TaskStatus } from '../../workflows';
 import { runWarmctlBinary } from '../helpers/run-warmctl';
 import { createTestStack, stackEnv, uniqueName, waitFor, type TestStack } from '../helpers/test-env';

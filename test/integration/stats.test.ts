@@ -1,6 +1,6 @@
 // Stats come from Temporal history and must agree exactly with what the origin saw, across
 // forced warms, failures, worker restarts and continue-as-new; user preloads likewise.
-import { createCacheClient } from '../../client/cache-client';
+import { createCacheClient } from '../../cache/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { parseTask } from '../../core/config-schema';

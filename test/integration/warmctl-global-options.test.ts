@@ -17,7 +17,7 @@ import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 jest.setTimeout(120_000);
 
 const run = promisify(execFile);
-const BIN = resolve(__dirname, '../../dist/client/warmctl.js');
+const BIN = resolve(__dirname, '../../dist/cli/warmctl.js');
 const UNREACHABLE_TEMPORAL = '127.0.0.1:1';
 const UNREACHABLE_REDIS = 'redis://127.0.0.1:1';
 const stack = useTestStack();

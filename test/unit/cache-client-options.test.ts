@@ -1,4 +1,4 @@
-import { createCacheClient, resolveCacheClientOptions } from '../../client/cache-client';
+import { createCacheClient, resolveCacheClientOptions } from '../../cache/cache-client';
 
 describe('cache client options', () => {
   test('documented defaults, with the environment before the built-in ones', () => {
@@ -58,7 +58,7 @@ test('the cache client loads no Temporal client or worker code (a rewarm goes th
       });
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require('../../client/cache-client') as { createCacheClient: unknown };
+    const loaded = require('../../cache/cache-client') as { createCacheClient: unknown };
     expect(typeof loaded.createCacheClient).toBe('function');
   });
 });

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
-import { buildProgram } from '../../client/warmctl';
+import { buildProgram } from '../../cli/warmctl';
 
 const ROOT = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -47,7 +47,7 @@ const TS_READS = [
   new RegExp(`\\b\\w+\\(\\s*(?:[\\w.]+\\s*,\\s*)?'${ENV_NAME}'`, 'g'),
   new RegExp(`\\bvariable:\\s*'${ENV_NAME}'`, 'g'),
 ];
-const CODE_DIRS = ['config', 'worker', 'client', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
+const CODE_DIRS = ['config', 'worker', 'cache', 'client', 'report', 'cli', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
 /** The tests' own knobs a developer sets (`CW_FUZZ_SEED`, ...); the rest of test/ reads only what its setup set. */
 const TEST_KNOB = /^CW_(?!TEST_)/;
 
@@ -241,7 +241,7 @@ describe('warmctl commands and flags', () => {
     const missing = commands
       .map((c) => c.name())
       .filter((name) => !shown.has(name))
-      .map((name) => `client/warmctl.ts has command ${name}, which no doc shows as \`warmctl ${name}\``);
+      .map((name) => `cli/warmctl.ts has command ${name}, which no doc shows as \`warmctl ${name}\``);
     expect(missing).toEqual([]);
   });
 
@@ -257,12 +257,12 @@ describe('warmctl commands and flags', () => {
             (p.invocations.some((i) => i.command === name) && hasWord(p.text, flag)) ||
             (p.text.includes('warmctl') && p.text.includes(`${name} ${flag}`)),
         );
-        if (!shown) missing.push(`client/warmctl.ts: warmctl ${name} ${flag} is in no doc`);
+        if (!shown) missing.push(`cli/warmctl.ts: warmctl ${name} ${flag} is in no doc`);
       }
     }
     for (const flag of globalFlags) {
       if (!docParagraphs.some((p) => hasWord(p.text, flag)))
-        missing.push(`client/warmctl.ts: warmctl ${flag} is in no doc`);
+        missing.push(`cli/warmctl.ts: warmctl ${flag} is in no doc`);
     }
     expect(missing).toEqual([]);
   });

@@ -278,7 +278,7 @@ describe('docker-compose.yml', () => {
 
   test('mounts the example config where WARMING_CONFIG and apply -f look for it, and the config is valid', () => {
     const applyCommand = service('apply').command;
-    expect(applyCommand).toEqual(['node', 'dist/client/warmctl.js', 'apply', '-f', '/config/warming.config.json']);
+    expect(applyCommand).toEqual(['node', 'dist/cli/warmctl.js', 'apply', '-f', '/config/warming.config.json']);
     const applyFile = Array.isArray(applyCommand) ? applyCommand[applyCommand.indexOf('-f') + 1] : undefined;
     const wanted = [
       ['worker', environmentOf('worker').WARMING_CONFIG],

@@ -1,6 +1,6 @@
 // The report renderer on hand-built data: every chart's marks, the totals, escaping of data, and a
 // clear page when there is nothing yet.
-import { renderHtmlReport } from '../../client/html-report';
+import { renderHtmlReport } from '../../report/html-report';
 import type { ReportData } from '../../client/report-data';
 import { summarizePreloads, type PreloadRun } from '../../core/preload-stats';
 import { summarizeByTask, type WarmRecord } from '../../core/warm-stats';

@@ -226,7 +226,7 @@ test('deploys the version the package is: the image tag of the worker and of the
 test('the apply Job runs the published warmctl with the same environment and config', () => {
   const job = only('Job', jobSchema);
   const [apply] = job.spec.template.spec.containers;
-  expect(apply?.command).toEqual(['node', 'dist/client/warmctl.js', 'apply', '-f', env.WARMING_CONFIG]);
+  expect(apply?.command).toEqual(['node', 'dist/cli/warmctl.js', 'apply', '-f', env.WARMING_CONFIG]);
   expect(apply?.envFrom).toEqual(worker.envFrom);
   for (const name of ['TEMPORAL_API_KEY', 'REDIS_URL']) {
     expect(apply?.env?.find((e) => e.name === name)).toEqual(worker.env?.find((e) => e.name === name));

@@ -38,3 +38,25 @@ test('an import up the layers, or between worker and client, fails the lint; one
   expect(errors.client).toEqual([expect.stringContaining('client/ may not import from worker/')]);
   expect(errors.activities).toEqual([]);
 });
+
+test('the client-side roles are layers too: cache < client < report < cli, and the cache client loads no Temporal code', () => {
+  const errors = layerErrors({
+    // The cache client may not reach Temporal code, though workflows/ sits below it in the order.
+    cache: "import { taskWorkflowId } from '../workflows/definitions';\nexport const temporal = taskWorkflowId;\n",
+    client: "import { renderHtmlReport } from '../report/html-report';\nexport const up = renderHtmlReport;\n",
+    report: "import { buildProgram } from '../cli/program';\nexport const up = buildProgram;\n",
+    cli: "import { createWorker } from '../worker/create-worker';\nexport const across = createWorker;\n",
+  });
+  expect(errors.cache).toEqual([expect.stringContaining('cache/ may not import from workflows/')]);
+  expect(errors.client).toEqual([expect.stringContaining('client/ may not import from report/')]);
+  expect(errors.report).toEqual([expect.stringContaining('report/ may not import from cli/')]);
+  expect(errors.cli).toEqual([expect.stringContaining('cli/ may not import from worker/')]);
+
+  const down = layerErrors({
+    cache: "import { redisKeys } from '../store/redis-keys';\nexport const down = redisKeys;\n",
+    client: "import { createCacheClient } from '../cache/cache-client';\nexport const down = createCacheClient;\n",
+    report: "import type { ReportData } from '../client/report-data';\nexport type Down = ReportData;\n",
+    cli: "import { renderHtmlReport } from '../report/html-report';\nexport const down = renderHtmlReport;\n",
+  });
+  expect(down).toEqual({ cache: [], client: [], report: [], cli: [] });
+});

@@ -1,6 +1,6 @@
 // The progress line of long warmctl commands: drawn only on a terminal, throttled, always showing
 // the final count, and cleared at the end.
-import { createProgress } from '../../client/progress';
+import { createProgress } from '../../cli/progress';
 
 function stream(isTTY: boolean) {
   const written: string[] = [];

@@ -1,6 +1,6 @@
 // warmctl never echoes a credential it was given: a mistyped --redis-url (or --api-key) is refused
 // in one line that names the flag and the problem, without the value. No servers: it fails parsing.
-import { runWarmctl } from '../../client/warmctl';
+import { runWarmctl } from '../../cli/warmctl';
 
 async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';

@@ -7,200 +7,38 @@ import type { Cluster, Redis } from 'ioredis';
 import { CACHE_CLIENT_SOURCE } from '../store/cache-store';
 import { callScript } from '../store/lua-scripts';
 import { RedisCacheStore } from '../store/redis-cache-store';
-import { DEFAULT_PREFIX, redisKeys, type RedisKeys } from '../store/redis-keys';
-import { DEFAULT_USAGE_RETENTION_MINUTES, RedisUsageTracker } from '../store/usage-tracker';
+import { redisKeys, type RedisKeys } from '../store/redis-keys';
+import { RedisUsageTracker } from '../store/usage-tracker';
 import { createRedis, readRedisEnvironment, type RedisOptions } from '../config/redis-connection';
-import type { KeyRewarmer, RewarmReport } from './key-rewarmer';
-import { errorMessage, oneLine } from '../core/one-line';
+import { errorMessage } from '../core/one-line';
+import { AccessCounter } from './access-counter';
+import {
+  checkComputeOptions,
+  resolveCacheClientOptions,
+  shown,
+  type CacheClientOptions,
+  type Computed,
+  type GetOrComputeOptions,
+  type InvalidateOptions,
+  type InvalidateReport,
+  type ResolvedCacheClientOptions,
+  type WarmOptions,
+  type WarmResult,
+} from './cache-client-options';
 
 /** Written as the metadata `source` of values a cache client computes. */
 export { CACHE_CLIENT_SOURCE };
-
-/** Options of `createCacheClient`: which Redis, which prefix, and how reads are counted and computed. */
-export interface CacheClientOptions {
-  /**
-   * Redis to connect to (`rediss://` means TLS).
-   * @default REDIS_URL, else `redis://127.0.0.1:6379`
-   */
-  redisUrl?: string;
-  /**
-   * Treat `redisUrl` as a seed node of a Redis Cluster.
-   * @default REDIS_CLUSTER (1/true/yes), else false
-   */
-  cluster?: boolean;
-  /**
-   * PEM file of the CA that signed a `rediss://` server's certificate.
-   * @default REDIS_TLS_CA_FILE, else the system's CAs
-   */
-  tlsCaFile?: string;
-  /**
-   * An existing connection to use instead of `redisUrl` (not closed by `close()`).
-   * @default a connection of the client's own, from `redisUrl`
-   */
-  redis?: Redis | Cluster;
-  /**
-   * Prefix of everything the system keeps besides values (tags, access counters, metadata).
-   * @default WARMING_PREFIX, else `cw:`
-   */
-  prefix?: string;
-  /**
-   * How often buffered access counts are written to Redis, in milliseconds.
-   * @default 1000
-   */
-  flushIntervalMs?: number;
-  /**
-   * Distinct keys buffered before a flush starts early, bounding memory.
-   * @default 10000
-   */
-  maxBufferedKeys?: number;
-  /**
-   * How long a process may hold the lock for computing a missing key, in ms; other processes
-   * wait this long for its value before computing it themselves.
-   * @default 5000
-   */
-  lockMs?: number;
-  /**
-   * How often a process waiting on another's compute looks for the value, in milliseconds.
-   * @default 20
-   */
-  lockPollMs?: number;
-  /**
-   * How long access buckets are kept, in minutes; at least the optimiser's window.
-   * @default 75
-   */
-  usageRetentionMinutes?: number;
-  /**
-   * Where flush and background-refresh failures are reported.
-   * @default console
-   */
-  logger?: { warn(message: string): void };
-  /**
-   * ioredis auto-pipelining on the client's own connection (not on a `redis` passed in). Off by
-   * default: a lone `get` is about a third faster without it. Turn it on when a process issues
-   * many reads at once; they then share writes to the socket.
-   * @default false
-   */
-  autoPipelining?: boolean;
-  /**
-   * What `invalidateByTags(tags, { rewarm: true })` re-warms through: a WarmingClient
-   * (`createWarmingClient()`), or anything with its `rewarmKeys`. Without one a re-warm is
-   * refused before anything is deleted. Kept out of the cache client so reading needs no Temporal.
-   * @default none
-   */
-  rewarmer?: KeyRewarmer;
-}
-
-type OptionalOptions = 'redis' | 'redisUrl' | 'tlsCaFile' | 'rewarmer';
-
-export type ResolvedCacheClientOptions = Required<Omit<CacheClientOptions, OptionalOptions>> &
-  Pick<CacheClientOptions, OptionalOptions>;
-
-/** Options of `getOrCompute`: how a computed value is stored. */
-export interface GetOrComputeOptions {
-  /** TTL of a computed value, in seconds (a positive integer). */
-  ttlSeconds: number;
-  /**
-   * Tags for `invalidateByTags`.
-   * @default []
-   */
-  tags?: readonly string[];
-  /**
-   * When a hit has less than this many seconds left to live, return it and recompute it in the
-   * background (once per key at a time, across processes). 0 turns it off.
-   * @default 0
-   */
-  staleWhileRevalidateSeconds?: number;
-}
-
-/** Options of `warm`: how the warmed value is stored, and whether a fresh one is replaced. */
-export interface WarmOptions {
-  /** TTL of the warmed value, in seconds (a positive integer). */
-  ttlSeconds: number;
-  /**
-   * Tags for `invalidateByTags`.
-   * @default []
-   */
-  tags?: readonly string[];
-  /**
-   * Compute and store even when the key holds a live value.
-   * @default false
-   */
-  force?: boolean;
-}
-
-/** What `warm` did. Never the value. */
-export interface WarmResult {
-  key: string;
-  /** True when `compute` ran and its value was stored. */
-  warmed: boolean;
-  /** Why nothing was stored: the key was fresh (and not `force`), or a newer value or an invalidation won the write. */
-  skipped?: 'fresh' | 'superseded';
-  /** Time spent, in ms (0 when fresh). */
-  durationMs: number;
-}
-
-/** Options of `invalidateByTags`. */
-export interface InvalidateOptions {
-  /**
-   * Re-warm the owners of the deleted keys through the client's `rewarmer`.
-   * @default false
-   */
-  rewarm?: boolean;
-}
-
-/** What `invalidateByTags(tags, { rewarm: true })` returns: the deleted keys and the re-warm. */
-export interface InvalidateReport {
-  keys: string[];
-  rewarm: RewarmReport;
-}
-
-/** What `compute` may return: strings and bytes are stored as-is, any other JSON value JSON-encoded. */
-export type Computed = string | Buffer | Uint8Array | number | boolean | null | object;
-
-const DEFAULTS = {
-  flushIntervalMs: 1_000,
-  maxBufferedKeys: 10_000,
-  lockMs: 5_000,
-  lockPollMs: 20,
-  usageRetentionMinutes: DEFAULT_USAGE_RETENTION_MINUTES,
-} as const;
-
-/** Documented defaults (environment first), then checks that throw naming the field. */
-export function resolveCacheClientOptions(
-  options: CacheClientOptions = {},
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedCacheClientOptions {
-  if (options.redis && options.redisUrl !== undefined) throw new Error('pass redis or redisUrl, not both');
-  const resolved: ResolvedCacheClientOptions = {
-    ...DEFAULTS,
-    redisUrl: options.redis ? undefined : (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
-    cluster: /^(1|true|yes)$/i.test(env.REDIS_CLUSTER ?? ''),
-    autoPipelining: false,
-    tlsCaFile: env.REDIS_TLS_CA_FILE || undefined,
-    prefix: env.WARMING_PREFIX ?? DEFAULT_PREFIX,
-    logger: console,
-    ...withoutUndefined(options),
-  };
-  const positiveInt = (name: keyof typeof DEFAULTS) => {
-    const value = resolved[name];
-    if (!Number.isInteger(value) || value < 1)
-      throw new Error(`${name} must be a positive integer (got ${shown(value)})`);
-  };
-  positiveInt('flushIntervalMs');
-  positiveInt('maxBufferedKeys');
-  positiveInt('lockMs');
-  positiveInt('lockPollMs');
-  positiveInt('usageRetentionMinutes');
-  if (resolved.rewarmer !== undefined && typeof resolved.rewarmer?.rewarmKeys !== 'function') {
-    throw new Error('rewarmer must have a rewarmKeys method (pass a WarmingClient)');
-  }
-  if (typeof resolved.autoPipelining !== 'boolean') {
-    throw new Error(`autoPipelining must be true or false (got ${shown(resolved.autoPipelining)})`);
-  }
-  if (resolved.redisUrl !== undefined && resolved.redisUrl.trim() === '') throw new Error('redisUrl must not be empty');
-  redisKeys(resolved.prefix); // throws naming the prefix when it is malformed
-  return resolved;
-}
+export { resolveCacheClientOptions } from './cache-client-options';
+export type {
+  CacheClientOptions,
+  Computed,
+  GetOrComputeOptions,
+  InvalidateOptions,
+  InvalidateReport,
+  ResolvedCacheClientOptions,
+  WarmOptions,
+  WarmResult,
+} from './cache-client-options';
 
 /**
  * Connects a cache client. Options are checked before anything connects; an invalid one throws
@@ -235,17 +73,9 @@ export class CacheClient {
   readonly usage: RedisUsageTracker;
   private readonly store: RedisCacheStore;
   private readonly options: ResolvedCacheClientOptions;
-  /** Buffered accesses per key since the last flush. */
-  private accesses = new Map<string, number>();
-  /** Buffered hits per key since the last flush (the metadata `reads` field). */
-  private hits = new Map<string, number>();
   private readonly computing = new Map<string, Promise<Filled>>();
   private readonly refreshing = new Map<string, Promise<void>>();
-  private readonly timer: NodeJS.Timeout;
-  private flushTail: Promise<void> = Promise.resolve();
-  private flushRunning = false;
-  /** Set while flushes fail, so a Redis outage is reported once, not every second. */
-  private flushFailing = false;
+  private readonly counter: AccessCounter;
   private closed = false;
 
   constructor(
@@ -257,10 +87,7 @@ export class CacheClient {
     this.keys = redisKeys(options.prefix);
     this.store = new RedisCacheStore(redis, this.keys); // also registers the Lua scripts
     this.usage = new RedisUsageTracker(redis, this.keys, { retentionMinutes: options.usageRetentionMinutes });
-    this.timer = setInterval(() => {
-      if (!this.flushRunning && this.accesses.size > 0) void this.flush();
-    }, options.flushIntervalMs);
-    this.timer.unref();
+    this.counter = new AccessCounter(redis, this.keys, this.usage, options);
   }
 
   /** The value at `key` as a string, or null on a miss. Counts one access. */
@@ -268,7 +95,7 @@ export class CacheClient {
     this.checkOpen();
     checkReadKey(key);
     const value = await this.redis.get(key);
-    this.count(key, value !== null);
+    this.counter.count(key, value !== null);
     return value;
   }
 
@@ -277,7 +104,7 @@ export class CacheClient {
     this.checkOpen();
     checkReadKey(key);
     const value = await this.redis.getBuffer(key);
-    this.count(key, value !== null);
+    this.counter.count(key, value !== null);
     return value;
   }
 
@@ -285,7 +112,7 @@ export class CacheClient {
   recordAccess(key: string): void {
     this.checkOpen();
     checkReadKey(key);
-    this.count(key, false);
+    this.counter.count(key, false);
   }
 
   /**
@@ -314,7 +141,7 @@ export class CacheClient {
       swrMs > 0 ? this.redis.pttl(key) : Promise.resolve(-1),
     ]);
     if (value !== null) {
-      this.count(key, true);
+      this.counter.count(key, true);
       if (pttl >= 0 && pttl < swrMs) this.refreshInBackground(key, compute, options, swrMs);
       return value;
     }
@@ -324,7 +151,7 @@ export class CacheClient {
       this.computing.set(key, filled);
     }
     const result = await filled;
-    this.count(key, result.fromCache);
+    this.counter.count(key, result.fromCache);
     return result.value;
   }
 
@@ -398,16 +225,14 @@ export class CacheClient {
    * logged once per outage and the counts are kept for the next flush, up to `maxBufferedKeys`.
    */
   flush(): Promise<void> {
-    const next = this.flushTail.then(() => this.flushOnce());
-    this.flushTail = next;
-    return next;
+    return this.counter.flush();
   }
 
   /** Flushes counts, waits for background refreshes, and disconnects the connection it opened. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    this.counter.stop();
     await Promise.allSettled([...this.refreshing.values(), ...this.computing.values()]);
     await this.flush();
     if (this.ownsRedis) this.redis.disconnect();
@@ -422,47 +247,6 @@ export class CacheClient {
     if (key.startsWith(this.keys.prefix)) {
       // The prefix holds the system's own state (config, metadata, tags); a value there could clobber it.
       throw new Error(`key "${key}" is under the reserved prefix "${this.keys.prefix}"`);
-    }
-  }
-
-  private count(key: string, hit: boolean): void {
-    this.accesses.set(key, (this.accesses.get(key) ?? 0) + 1);
-    if (hit) this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
-    if (this.accesses.size >= this.options.maxBufferedKeys && !this.flushRunning) void this.flush();
-  }
-
-  private async flushOnce(): Promise<void> {
-    if (this.accesses.size === 0 && this.hits.size === 0) return;
-    const accesses = this.accesses;
-    const hits = this.hits;
-    this.accesses = new Map();
-    this.hits = new Map();
-    this.flushRunning = true;
-    try {
-      // Metadata hashes live in their values' slots: separate commands, which ioredis
-      // autopipelines into one batch per node.
-      const results = await Promise.allSettled([
-        this.usage.record(accesses),
-        ...[...hits].map(([key, n]) => callScript(this.redis, 'record-reads', [this.keys.meta(key)], [n])),
-      ]);
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (!failure) {
-        this.flushFailing = false;
-        return;
-      }
-      if (!this.flushFailing) {
-        this.flushFailing = true;
-        this.options.logger.warn(
-          `cache client: could not record access counts (will retry): ${errorMessage(failure.reason)}`,
-        );
-      }
-      // Keep what failed for the next flush, unless that would grow the buffer without bound.
-      if (results[0]?.status === 'rejected') requeue(this.accesses, accesses, this.options.maxBufferedKeys);
-      [...hits].forEach((entry, i) => {
-        if (results[i + 1]?.status === 'rejected') requeue(this.hits, new Map([entry]), this.options.maxBufferedKeys);
-      });
-    } finally {
-      this.flushRunning = false;
     }
   }
 
@@ -560,19 +344,6 @@ export class CacheClient {
   }
 }
 
-function checkComputeOptions(options: GetOrComputeOptions): void {
-  const { ttlSeconds, tags = [], staleWhileRevalidateSeconds = 0 } = options;
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
-    throw new Error(`ttlSeconds must be a positive integer (got ${shown(ttlSeconds)})`);
-  }
-  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
-    throw new Error('tags must be an array of non-empty strings');
-  }
-  if (!Number.isFinite(staleWhileRevalidateSeconds) || staleWhileRevalidateSeconds < 0) {
-    throw new Error(`staleWhileRevalidateSeconds must be >= 0 (got ${shown(staleWhileRevalidateSeconds)})`);
-  }
-}
-
 /** The loaders' rule: strings and bytes as-is, any other JSON value JSON-encoded. */
 function encode(value: unknown, key: string): Buffer | string {
   if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
@@ -581,17 +352,6 @@ function encode(value: unknown, key: string): Buffer | string {
     throw new TypeError(`compute for "${key}" returned ${typeof value}, not a storable value`);
   }
   return JSON.stringify(value);
-}
-
-function requeue(into: Map<string, number>, from: ReadonlyMap<string, number>, max: number): void {
-  for (const [key, n] of from) {
-    if (!into.has(key) && into.size >= max) continue; // dropped: counts are best effort
-    into.set(key, (into.get(key) ?? 0) + n);
-  }
-}
-
-function withoutUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function delay(ms: number): Promise<void> {
@@ -613,11 +373,4 @@ function checkReadKey(key: unknown): asserts key is string {
     const got = key === null ? 'null' : key === '' ? 'an empty string' : typeof key;
     throw new TypeError(`key must be a non-empty string (got ${got})`);
   }
-}
-
-/** A value in a one-line message: strings quoted with escapes (no raw line breaks), others by kind. */
-function shown(value: unknown): string {
-  if (typeof value === 'string') return oneLine(JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value));
-  if (value === null || ['number', 'boolean', 'undefined', 'bigint'].includes(typeof value)) return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
