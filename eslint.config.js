@@ -11,7 +11,7 @@ const nodeBuiltins = require('module').builtinModules;
  * and client/ are the two top roles, side by side: neither imports the other, so a client process
  * never loads the Temporal worker (and a worker never needs the CLI).
  */
-const LAYERS = ['core', 'store', 'config', 'activities', 'workflows', 'worker', 'client'];
+const LAYERS = ['core', 'store', 'config', 'activities', 'workflows', 'tracing', 'worker', 'client'];
 const SIBLINGS = { worker: ['client'], client: ['worker'] };
 
 const layerZones = LAYERS.flatMap((layer, i) =>
@@ -65,7 +65,7 @@ module.exports = tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/store/*', '**/config/*', '**/activities/*', '**/client/*', '**/worker/*'],
+              group: ['**/store/*', '**/config/*', '**/activities/*', '**/tracing/*', '**/client/*', '**/worker/*'],
               allowTypeImports: true,
               message: 'Only types may cross into workflow code.',
             },

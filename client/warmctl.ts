@@ -24,6 +24,7 @@ import { renderHtmlReport } from './html-report';
 import { checkReportPath, writeReportFile } from './report-file';
 import { oneLine } from '../core/one-line';
 import { readKeyList } from './key-list';
+import { traceCommand } from '../tracing/command-tracing';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -734,7 +735,7 @@ export function buildProgram(): Command {
 export async function runWarmctl(argv: string[]): Promise<number> {
   try {
     const program = buildProgram();
-    await program.parseAsync(normalizeSwitches(argv), { from: 'user' });
+    await traceCommand(program, () => program.parseAsync(normalizeSwitches(argv), { from: 'user' }));
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
