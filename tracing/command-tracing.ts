@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { SpanKind } from '@opentelemetry/api';
 import { readTracingSettings } from '../config/tracing-settings';
-import { shutdownTracing, startTracing } from './start-tracing';
+import { runningTracing, shutdownTracing, startTracing } from './start-tracing';
 import { withSpan } from './with-span';
 
 /** `service.name` of warmctl when OTEL_SERVICE_NAME is unset. */
@@ -13,7 +13,9 @@ export const WARMCTL_SERVICE_NAME = 'warmctl';
 export async function traceCommand<T>(program: Command, parse: () => Promise<T>): Promise<T> {
   const settings = readTracingSettings();
   if (!settings.traces) return parse();
-  await startTracing(settings, WARMCTL_SERVICE_NAME);
+  // In a process that already traces (warmctl run as a library), its pipeline is flushed, not stopped.
+  const ours = runningTracing() === undefined;
+  const handle = await startTracing(settings, WARMCTL_SERVICE_NAME);
   try {
     return await withSpan(
       'warmctl',
@@ -30,6 +32,7 @@ export async function traceCommand<T>(program: Command, parse: () => Promise<T>)
       SpanKind.CLIENT,
     );
   } finally {
-    await shutdownTracing();
+    if (ours) await shutdownTracing();
+    else await handle?.forceFlush();
   }
 }

@@ -212,6 +212,8 @@ export interface WarmingWorker {
   readonly criticalTaskQueue: string;
   /** Whether it polls the critical queue now (with `criticalQueue: 'auto'`, once there is critical work). */
   readonly pollsCriticalQueue: boolean;
+  /** Whether it traces (the `tracing` option): the SDK's interceptors and the traced workflow bundle. */
+  readonly traced: boolean;
   /** The two Temporal workers' states and the Redis connection's, for health checks. */
   health(): WarmingWorkerHealth;
   /** Runs until shutdown (SIGINT/SIGTERM or `shutdown()`), drains, closes what it opened. */
@@ -392,6 +394,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       get pollsCriticalQueue() {
         return critical !== undefined;
       },
+      traced,
       health: () => ({
         workers: { main: main.getState(), critical: critical?.getState() ?? 'NOT_STARTED' },
         redis: redis.status,
