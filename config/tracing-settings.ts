@@ -49,6 +49,7 @@ export function readTracingSettings(env: NodeJS.ProcessEnv = process.env): Traci
   const tracesOn =
     tracesExporter === 'otlp' || (tracesExporter === undefined && (base ?? tracesEndpoint) !== undefined);
   const serviceName = nonEmpty(env.OTEL_SERVICE_NAME, 'OTEL_SERVICE_NAME');
+  const exportIntervalMs = exportInterval(env);
   return {
     ...(tracesOn ? { traces: { url: signalUrl(tracesEndpoint, '/v1/traces'), headers } } : {}),
     ...(metricsExporter === 'otlp'
@@ -56,7 +57,7 @@ export function readTracingSettings(env: NodeJS.ProcessEnv = process.env): Traci
           metrics: {
             url: signalUrl(metricsEndpoint, '/v1/metrics'),
             headers,
-            exportIntervalMs: exportInterval(env),
+            exportIntervalMs,
           },
         }
       : {}),
