@@ -6,6 +6,7 @@ export type { WarmingClientOptions, ApplyReport, WarmRunReport, TaskWarmReport }
 export { notifyUserLoggedIn } from './client/notify-user-logged-in';
 export type { NotifyUserLoggedInOptions } from './client/notify-user-logged-in';
 export { userPreloadStatus } from './client/user-preload-status';
+export { tracingClientInterceptors } from './tracing/client-tracing';
 export type { UserPreloadStatusOptions } from './client/user-preload-status';
 export type { UserPreloadStatus, UserLoggedIn } from './workflows/user-definitions';
 export { loadConfigFile, parseConfigText } from './config/config-file';

@@ -11,10 +11,22 @@ const nodeBuiltins = require('module').builtinModules;
  * roles above the worker keep out of the folders FENCED names: the cache client (cache/) loads
  * nothing of Temporal, and no client-side role (cache/, client/, report/, cli/) loads the worker.
  */
-const LAYERS = ['core', 'store', 'config', 'activities', 'workflows', 'worker', 'cache', 'client', 'report', 'cli'];
+const LAYERS = [
+  'core',
+  'store',
+  'config',
+  'activities',
+  'workflows',
+  'tracing',
+  'worker',
+  'cache',
+  'client',
+  'report',
+  'cli',
+];
 const FENCED = {
   cache: {
-    folders: ['activities', 'workflows', 'worker'],
+    folders: ['activities', 'workflows', 'tracing', 'worker'],
     why: 'the cache client applications read through loads nothing of Temporal',
   },
   client: { folders: ['worker'], why: 'a client process never loads the Temporal worker' },
@@ -82,6 +94,7 @@ module.exports = tseslint.config(
                 '**/store/*',
                 '**/config/*',
                 '**/activities/*',
+                '**/tracing/*',
                 '**/worker/*',
                 '**/cache/*',
                 '**/client/*',

@@ -9,6 +9,7 @@ import { oneLine } from '../core/one-line';
 import { normalizeSwitches } from './connection-flags';
 import { UsageError } from './cli-context';
 import { buildProgram } from './program';
+import { traceCommand } from '../tracing/command-tracing';
 
 export { buildProgram } from './program';
 
@@ -16,7 +17,7 @@ export { buildProgram } from './program';
 export async function runWarmctl(argv: string[]): Promise<number> {
   try {
     const program = buildProgram();
-    await program.parseAsync(normalizeSwitches(argv), { from: 'user' });
+    await traceCommand(program, () => program.parseAsync(normalizeSwitches(argv), { from: 'user' }));
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -17,6 +17,8 @@ import {
 import { intFromEnv } from '../config/env-values';
 import { readEnvironment } from '../config/environment';
 import { errorMessage, oneLine } from '../core/one-line';
+import { SpanKind } from '@opentelemetry/api';
+import { withSpan } from '../tracing/with-span';
 
 /** Login shards when neither the option nor WARMING_LOGIN_SHARDS says otherwise. */
 export const DEFAULT_LOGIN_SHARDS = 4;
@@ -102,11 +104,16 @@ export function defaultLoginShards(): number {
  * Throws a TypeError naming the field for a bad `userId` or option, and whatever the signal's
  * call throws; never for the wait.
  */
-export async function notifyUserLoggedIn(
+export function notifyUserLoggedIn(
   client: Client,
   userId: string,
   options: NotifyUserLoggedInOptions = {},
 ): Promise<LoginNotice> {
+  // A span of its own (a no-op without an OpenTelemetry SDK), parent of the client's signal-with-start span.
+  return withSpan('notifyUserLoggedIn', {}, () => notify(client, userId, options), SpanKind.CLIENT);
+}
+
+async function notify(client: Client, userId: string, options: NotifyUserLoggedInOptions): Promise<LoginNotice> {
   const problem = userIdProblem(userId);
   if (problem) throw new TypeError(problem);
   for (const name of ['force', 'preloadForms'] as const) {

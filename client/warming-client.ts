@@ -22,6 +22,7 @@ import {
   WARMING_CLIENT_DEFAULTS,
   type WarmingClientOptions,
 } from './warming-client-options';
+import { clientTracing } from '../tracing/client-tracing';
 
 export type { WarmingClientOptions } from './warming-client-options';
 export type { ApplyAction, ApplyReport } from './config-applier';
@@ -221,8 +222,9 @@ export async function createWarmingClient(options: WarmingClientOptions = {}): P
   let temporalClient = resolved.client;
   if (!temporalClient) {
     const { connectionOptions, namespace } = temporalClientConnectOptions(resolved.env);
+    const tracing = await clientTracing(resolved.env);
     connection = await Connection.connect(connectionOptions);
-    temporalClient = new Client({ connection, namespace });
+    temporalClient = new Client({ connection, namespace, ...tracing });
   }
   const redis = resolved.redis ?? createRedis(readEnvironment(resolved.env).redis);
   const ownsRedis = !resolved.redis;

@@ -27,6 +27,7 @@ import {
 import { hasCriticalWork } from './critical-work';
 import { createRedis } from '../config/redis-connection';
 import { buildWorkflowBundle, PAYLOAD_CONVERTER_PATH, prebuiltWorkflowBundle } from './workflow-bundle';
+import { workerTracing } from '../tracing/worker-tracing';
 
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
 
@@ -178,6 +179,14 @@ export interface CreateWorkerOptions {
    */
   criticalCheckIntervalMs?: number;
   /**
+   * OpenTelemetry tracing (docs/operations.md, "Tracing"): the SDK's interceptors, spans for each
+   * load and cache write, and the traced workflow bundle (dist/workflow-bundle-traced.js, or
+   * `workflowBundle` when given, which must then be built with the tracing interceptors). `false`
+   * installs nothing; `true` exports to the OTEL_* endpoint, else http://localhost:4318.
+   * @default on when the OTEL_* variables ask for traces (OTEL_TRACES_EXPORTER=otlp or an OTLP endpoint), else off
+   */
+  tracing?: boolean;
+  /**
    * Extra options for both Temporal workers (tuning, interceptors), spread over the ones above.
    * @default none
    */
@@ -203,6 +212,8 @@ export interface WarmingWorker {
   readonly criticalTaskQueue: string;
   /** Whether it polls the critical queue now (with `criticalQueue: 'auto'`, once there is critical work). */
   readonly pollsCriticalQueue: boolean;
+  /** Whether it traces (the `tracing` option): the SDK's interceptors and the traced workflow bundle. */
+  readonly traced: boolean;
   /** The two Temporal workers' states and the Redis connection's, for health checks. */
   health(): WarmingWorkerHealth;
   /** Runs until shutdown (SIGINT/SIGTERM or `shutdown()`), drains, closes what it opened. */
@@ -239,6 +250,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
     throw new Error(`originBudget must be shared or worker (got ${String(originBudget)})`);
   const keys = redisKeys(options.prefix ?? env.prefix);
 
+  const tracing = await workerTracing(options.tracing);
   const ownsConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectOptions().connectionOptions));
   const ownsRedis = !options.redis;
@@ -255,24 +267,26 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
         }
       : {},
   );
-  const http = new HttpLoaderClient(loaderSecurity);
+  const http = tracing?.httpClient(loaderSecurity) ?? new HttpLoaderClient(loaderSecurity);
 
   const closeAll = async () => {
     await limiter.stop();
     await http.close();
     if (ownsRedis) redis.disconnect();
     if (ownsConnection) await connection.close();
+    await tracing?.flush();
   };
 
   try {
-    const store = new RedisCacheStore(redis, keys);
+    const redisStore = new RedisCacheStore(redis, keys);
+    const store = tracing?.store(redisStore) ?? redisStore;
     // An allkeys-* eviction policy can drop the applied config: said once, never fatal.
     void checkEvictionPolicy(redis, keys.prefix).then((warning) => {
       if (warning) Runtime.instance().logger.warn(warning);
     });
     const activities = createActivities({
       store,
-      loaders: options.loaders,
+      loaders: tracing ? tracing.loaders(options.loaders) : options.loaders,
       limits,
       limiter,
       http,
@@ -297,9 +311,11 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       // Undecodable payloads become malformed input for the handlers instead of wedging a workflow.
       dataConverter: { payloadConverterPath: PAYLOAD_CONVERTER_PATH },
       shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME,
-      ...options.workerOptions,
+      ...(tracing ? tracing.workerOptions(options.workerOptions) : options.workerOptions),
     };
-    const workflowBundle = options.workflowBundle ?? prebuiltWorkflowBundle() ?? (await buildWorkflowBundle());
+    const traced = tracing !== undefined;
+    const workflowBundle =
+      options.workflowBundle ?? prebuiltWorkflowBundle(traced) ?? (await buildWorkflowBundle(undefined, traced));
     const cache = splitWorkflowCache(maxCachedWorkflows);
     const main = await Worker.create({
       maxCachedWorkflows: cache.main,
@@ -378,6 +394,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<W
       get pollsCriticalQueue() {
         return critical !== undefined;
       },
+      traced,
       health: () => ({
         workers: { main: main.getState(), critical: critical?.getState() ?? 'NOT_STARTED' },
         redis: redis.status,

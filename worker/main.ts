@@ -9,6 +9,9 @@ import { readEnvironment } from '../config/environment';
 import { redact } from '../core/redact';
 import { parseListenAddress, startHealthServer } from './health-server';
 import { DEFAULT_LIMITS } from '../activities/limits';
+import { readTracingSettings } from '../config/tracing-settings';
+import { runtimeMetricsOptions } from '../tracing/runtime-metrics';
+import { shutdownTracing } from '../tracing/start-tracing';
 
 async function run(): Promise<void> {
   const env = readEnvironment();
@@ -16,10 +19,12 @@ async function run(): Promise<void> {
   if (metricsAddress !== undefined && !/^[\w.:[\]-]+:\d{1,5}$/.test(metricsAddress)) {
     throw new Error(`WARMING_METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9464 (got "${metricsAddress}")`);
   }
-  // Temporal's runtime serves its own metrics and the warming counters on one Prometheus endpoint.
+  // Temporal's runtime exports its own metrics and the warming counters: on one Prometheus endpoint,
+  // or pushed by OTLP with OTEL_METRICS_EXPORTER=otlp.
+  const metrics = runtimeMetricsOptions(readTracingSettings(), metricsAddress);
   Runtime.install({
     logger: new DefaultLogger(logLevel(process.env.WARMING_LOG_LEVEL)),
-    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+    ...(metrics ? { telemetryOptions: { metrics } } : {}),
   });
   const healthAddress = process.env.WARMING_HEALTH_ADDRESS
     ? parseListenAddress(process.env.WARMING_HEALTH_ADDRESS, 'WARMING_HEALTH_ADDRESS')
@@ -60,6 +65,8 @@ async function run(): Promise<void> {
     await worker.run();
   } finally {
     await health?.close();
+    // The spans of the last warms, before the process goes.
+    await shutdownTracing();
   }
   console.log('worker drained and stopped');
 }

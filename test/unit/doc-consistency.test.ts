@@ -47,7 +47,21 @@ const TS_READS = [
   new RegExp(`\\b\\w+\\(\\s*(?:[\\w.]+\\s*,\\s*)?'${ENV_NAME}'`, 'g'),
   new RegExp(`\\bvariable:\\s*'${ENV_NAME}'`, 'g'),
 ];
-const CODE_DIRS = ['config', 'worker', 'cache', 'client', 'report', 'cli', 'activities', 'store', 'core', 'scripts', 'examples', 'bench'];
+const CODE_DIRS = [
+  'config',
+  'tracing',
+  'worker',
+  'cache',
+  'client',
+  'report',
+  'cli',
+  'activities',
+  'store',
+  'core',
+  'scripts',
+  'examples',
+  'bench',
+];
 /** The tests' own knobs a developer sets (`CW_FUZZ_SEED`, ...); the rest of test/ reads only what its setup set. */
 const TEST_KNOB = /^CW_(?!TEST_)/;
 
@@ -108,7 +122,7 @@ describe('environment variables', () => {
     expect(missing).toEqual([]);
   });
 
-  test('every WARMING_, TEMPORAL_, REDIS_, BENCH_, BOOTSTRAP_ and CW_ variable a doc names is read', () => {
+  test('every WARMING_, TEMPORAL_, REDIS_, OTEL_, BENCH_, BOOTSTRAP_ and CW_ variable a doc names is read', () => {
     const read = new Set(variablesRead().keys());
     const sdk = envconfigNames();
     // envconfig reads every TEMPORAL_GRPC_META_<HEADER> (a gRPC header per variable).
@@ -117,7 +131,7 @@ describe('environment variables', () => {
     const unread: string[] = [];
     for (const [doc, text] of docText) {
       for (const name of new Set(
-        matches(text, /\b((?:WARMING|TEMPORAL|REDIS|BENCH|BOOTSTRAP|CW)_[A-Z0-9_]*[A-Z0-9])\b/g),
+        matches(text, /\b((?:WARMING|TEMPORAL|REDIS|OTEL|BENCH|BOOTSTRAP|CW)_[A-Z0-9_]*[A-Z0-9])\b/g),
       )) {
         // `CW_TEST_*` is named as a family only: what test/global-setup.ts hands the test files.
         if (!read.has(name) && !isSdks(name) && !name.startsWith('CW_TEST'))

@@ -31,12 +31,17 @@ test('an import up the layers, or between worker and client, fails the lint; one
     store: "import type { Activities } from '../activities/create-activities';\nexport type Up = Activities;\n",
     client: "import { createWorker } from '../worker/create-worker';\nexport const across = createWorker;\n",
     activities: "import { redisKeys } from '../store/redis-keys';\nexport const down = redisKeys;\n",
+    // tracing/ sits above workflows/ and below the two roles, which both call it.
+    tracing: "import { createWorker } from '../worker/create-worker';\nexport const up = createWorker;\n",
+    workflows: "import { withSpan } from '../tracing/with-span';\nexport const up = withSpan;\n",
   });
   expect(errors.core).toEqual([expect.stringContaining('core/ may not import from client/')]);
   // Type imports count too: a layer may not even name the types of a layer above it.
   expect(errors.store).toEqual([expect.stringContaining('store/ may not import from activities/')]);
   expect(errors.client).toEqual([expect.stringContaining('client/ may not import from worker/')]);
   expect(errors.activities).toEqual([]);
+  expect(errors.tracing).toEqual([expect.stringContaining('tracing/ may not import from worker/')]);
+  expect(errors.workflows).toEqual([expect.stringContaining('workflows/ may not import from tracing/')]);
 });
 
 test('the client-side roles are layers too: cache < client < report < cli, and the cache client loads no Temporal code', () => {
