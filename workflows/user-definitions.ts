@@ -50,6 +50,19 @@ export interface PreloadSummary {
   durationMs: number;
 }
 
+/** What both login receivers remember of a finished preload (its keys counted, not listed). */
+export function preloadSummary(workflowId: string, result: PreloadUserResult): PreloadSummary {
+  return {
+    workflowId,
+    ok: result.ok,
+    failed: result.failed,
+    keysWritten: result.keysWritten.length,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    durationMs: result.durationMs,
+  };
+}
+
 /** The per-user workflow's `status` query answer. */
 export interface UserSessionStatus {
   userId: string;

@@ -21,6 +21,7 @@ import { CARRIED_USERS_BUDGET_BYTES, utf8Bytes } from '../core/temporal-limits';
 import { preloadUserWorkflow } from './preload-user';
 import {
   preloadSettingsSignal,
+  preloadSummary,
   preloadUserSummary,
   userLoggedInSignal,
   userLoginsStatusQuery,
@@ -246,15 +247,7 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
   }
 
   function record(user: UserEntry, workflowId: string, result: PreloadUserResult, batch: PendingLogins): void {
-    user.lastResult = {
-      workflowId,
-      ok: result.ok,
-      failed: result.failed,
-      keysWritten: result.keysWritten.length,
-      startedAt: result.startedAt,
-      finishedAt: result.finishedAt,
-      durationMs: result.durationMs,
-    };
+    user.lastResult = preloadSummary(workflowId, result);
     if (shedLoads(result.sources ?? []) > 0) counters.shed++;
     user.lastOutcome = result.ok ? 'preloaded' : 'failed';
     if (result.ok) {

@@ -22,11 +22,10 @@ import { parseUserLoggedIn, userIdProblem } from '../core/user-login';
 import { arriveLogin, skipsPreload, type LastPreload } from '../core/login-batching';
 import { preloadUserWorkflow } from './preload-user';
 import {
+  preloadSummary,
   userIdFromSessionWorkflowId,
   userLoggedInSignal,
   userSessionStatusQuery,
-  type PreloadUserResult,
-  type PreloadSummary,
   type UserSessionStatus,
 } from './user-definitions';
 import { describeFailure } from './describe-failure';
@@ -183,7 +182,7 @@ export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Prom
         workflowExecutionTimeout: '10m',
         staticSummary: 'User preload on login',
       });
-      state.lastResult = summarize(workflowId, result);
+      state.lastResult = preloadSummary(workflowId, result);
       if (result.ok) {
         state.lastCompleteAtMs = Date.now();
         state.lastCompleteIncludedForms = batch.preloadForms;
@@ -222,7 +221,7 @@ export async function userSessionWorkflow(rawInput: UserSessionInput = {}): Prom
         state.idleMs = result.applied.idleMinutes * 60_000;
         state.skipMs = result.applied.skipIfWarmedWithinMinutes * 60_000;
       }
-      state.lastResult = summarize(workflowId, result);
+      state.lastResult = preloadSummary(workflowId, result);
       if (result.ok) {
         state.lastCompleteAtMs = Date.now();
         state.lastCompleteIncludedForms = batch.preloadForms;
@@ -289,18 +288,6 @@ function resolveUserId(input: UserSessionInput): string {
     log.warn('userSessionWorkflow input names another user than its workflow id; using the id');
   }
   return candidate as string;
-}
-
-function summarize(workflowId: string, result: PreloadUserResult): PreloadSummary {
-  return {
-    workflowId,
-    ok: result.ok,
-    failed: result.failed,
-    keysWritten: result.keysWritten.length,
-    startedAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    durationMs: result.durationMs,
-  };
 }
 
 function iso(ms: number): string {
