@@ -86,7 +86,7 @@ interface LoaderType<S extends LoaderSpec> {
 
 /**
  * Every loader type, one entry each. A new type is its variant in `loaderSchema`
- * (core/config-schema.ts, with its `describeLoader` line) plus its entry here; the mapped type
+ * (core/loader-schema.ts, with its `describeLoader` line) plus its entry here; the mapped type
  * makes a schema variant without an entry a compile error.
  */
 const LOADER_TYPES: { [T in LoaderSpec['type']]: LoaderType<Extract<LoaderSpec, { type: T }>> } = {

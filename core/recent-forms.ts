@@ -1,7 +1,7 @@
 // The forms list a user-preload `forms.list` source returns, parsed and ranked: which forms are the
 // `max` most recent. Pure, so it is unit-tested on its own; the preloadUser activity applies it.
 import { z } from 'zod';
-import { formatPath } from './config-schema';
+import { formatPath } from './config-error';
 
 /** Longest form list accepted; longer ones are a broken origin, not a busy user. */
 export const MAX_FORMS_LISTED = 10_000;

@@ -20,7 +20,6 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
-import type * as ConfigSchema from '../core/config-schema';
 import type { TaskSpec } from '../core/config-schema';
 import { isCritical } from '../core/priority';
 import {
@@ -37,26 +36,18 @@ import {
   type TaskStatus,
   type WarmOutcome,
   type WarmTrigger,
-  MAX_REASON_LENGTH,
 } from './definitions';
 import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/workflow-ids';
-import { taskSearchAttributes, WARM_BATCHES } from './search-attributes';
+import { taskSearchAttributes } from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { CarriedStateError, migrateCarriedTaskState } from './carried-state';
 import type { CarriedTaskState } from './carried-types';
 import { countInput } from './input-metrics';
-import { cacheKeyProblem } from '../core/cache-key';
-import { boundedText, TEMPORAL_LIMITS } from '../core/temporal-limits';
-
-/**
- * The config schema, loaded on first use. Temporal evaluates a workflow's modules once per
- * execution, and building zod and the schemas is most of that work: only a workflow that receives
- * applyTask pays for it, not every task, session and preload workflow (bench: scale-tasks, login).
- */
-function configSchema(): typeof ConfigSchema {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, see above
-  return require('../core/config-schema') as typeof ConfigSchema;
-}
+import { checkAppliedTask, changedFields, parseAppliedTask } from './apply-task';
+import { recordBatchResults } from './batch-results';
+import { parseForceWarm, reasonPayloadProblem } from './force-warm-payload';
+import { taskDetails, taskStatus } from './task-status';
+import { warmOnce } from './warm-once';
 
 export interface WarmTaskInput {
   spec: TaskSpec;
@@ -91,16 +82,9 @@ export const BATCH_RESULT_PATCH = 'batch-result';
 export const PARSE_START_PATCH = 'parse-start';
 /** Patch: a `remove` with a malformed payload is dropped like any malformed signal; before, it removed the task. */
 export const STRICT_REMOVE_PATCH = 'strict-remove';
-/** How many fleet operations' results a task keeps in `WarmBatches`. */
-const MAX_BATCH_RESULTS = 16;
-const BATCH_ID = /^[A-Za-z0-9:_.-]{1,64}$/;
 
 /** A deployment's two queues: its main one and `<main>-critical`. */
 export type TaskQueueKind = 'main' | 'critical';
-/** After a failed warm the next try comes after the interval or this, whichever is sooner. */
-const FAILURE_RETRY_MS = 5 * 60_000;
-/** An error kept in status and carried state: whole messages, but never a payload's worth. */
-const MAX_ERROR_BYTES = 2_000;
 
 /** Parses the start input where zod is already built: in the worker, as a local activity. */
 const { parseTaskInput } = proxyLocalActivities<Activities>({
@@ -149,29 +133,7 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
   // Fleet operations waiting on the next warm. Never carried: a run continues as new only with no warm pending.
   let pendingBatches: string[] = [];
 
-  const status = (): TaskStatus => ({
-    taskId: spec.taskId,
-    name: spec.name ?? spec.taskId,
-    cacheKey: spec.cacheKey,
-    intervalMinutes: state.intervalMinutes,
-    configuredIntervalMinutes: spec.intervalMinutes,
-    adaptive: spec.adaptive,
-    critical: isCritical(spec),
-    priority: spec.priority,
-    tags: [...spec.tags],
-    ttlSeconds: spec.ttlSeconds,
-    loaderType: spec.loader.type,
-    paused: state.paused,
-    state: removed ? 'removed' : warming ? 'warming' : state.paused ? 'paused' : 'scheduled',
-    lastWarmAt: state.lastWarmAt,
-    nextWarmAt: state.paused || removed ? null : new Date(state.nextWarmAtMs).toISOString(),
-    warmCount: state.warmCount,
-    failureCount: state.failureCount,
-    lastResult: state.lastResult,
-    lastError: state.lastError,
-    since: state.since,
-    generation: state.generation,
-  });
+  const status = (): TaskStatus => taskStatus(spec, state, { removed, warming });
 
   const request = (trigger: WarmTrigger, payload: ForceWarm | undefined) => {
     // A later request never downgrades an update (which someone waits on) to a plain signal.
@@ -214,7 +176,7 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
     (raw): ApplyTaskResult => {
       // The validator accepted it; parsed again here (validators do not run on replay) so the
       // spec used has its defaults applied.
-      const next = configSchema().taskSchema.parse(raw);
+      const next = parseAppliedTask(raw);
       const fields = changedFields(spec, next);
       if (fields.length === 0) return { changed: false, fields };
       const configuredIntervalChanged = next.intervalMinutes !== spec.intervalMinutes;
@@ -223,21 +185,12 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
       // A new configured interval (or turning adaptivity off) takes effect at once.
       if (configuredIntervalChanged || (wasAdaptive && !next.adaptive)) setInterval(next.intervalMinutes);
       upsertSearchAttributes(taskSearchAttributes(spec));
-      setCurrentDetails(details(status()));
+      setCurrentDetails(taskDetails(status()));
       return { changed: true, fields };
     },
     {
       validator: (raw) => {
-        // The same schema as `warmctl apply`: a spec sent straight to the workflow is held to it too.
-        const { taskSchema, formatZodError } = configSchema();
-        const parsed = taskSchema.safeParse(raw);
-        if (!parsed.success) throw new Error(`applyTask: ${formatZodError(parsed.error, 'spec')}`);
-        const next = parsed.data;
-        if (next.taskId !== spec.taskId) {
-          throw new Error(`applyTask: spec.taskId: ${next.taskId} sent to task ${spec.taskId}`);
-        }
-        const reserved = reservedPrefix === undefined ? undefined : cacheKeyProblem(next.cacheKey, [reservedPrefix]);
-        if (reserved) throw new Error(`applyTask: spec.cacheKey: ${reserved}`);
+        checkAppliedTask(raw, spec, reservedPrefix);
         if (removed) throw new Error(`task ${spec.taskId} is being removed`);
       },
     },
@@ -285,54 +238,13 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
     pendingBatches = [];
     state.pendingForce = null;
     warming = true;
-    const startedMs = Date.now();
-    let outcome: WarmOutcome;
-    try {
-      const result = await warmKeyActivity()({
-        cacheKey: spec.cacheKey,
-        loader: spec.loader,
-        ttlSeconds: spec.ttlSeconds,
-        tags: spec.tags,
-        source: `task:${spec.taskId}`,
-      });
-      const finishedMs = Date.now();
-      outcome = {
-        ok: true,
-        trigger,
-        ...(reason ? { reason } : {}),
-        startedAt: iso(startedMs),
-        finishedAt: iso(finishedMs),
-        durationMs: finishedMs - startedMs,
-        result,
-      };
-      state.warmCount++;
-      state.lastWarmAt = iso(finishedMs);
-      state.lastError = null;
-      state.nextWarmAtMs = finishedMs + state.intervalMinutes * 60_000;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const finishedMs = Date.now();
-      const error = boundedText(describeFailure(err), MAX_ERROR_BYTES);
-      outcome = {
-        ok: false,
-        trigger,
-        ...(reason ? { reason } : {}),
-        startedAt: iso(startedMs),
-        finishedAt: iso(finishedMs),
-        durationMs: finishedMs - startedMs,
-        error,
-      };
-      state.failureCount++;
-      state.lastError = error;
-      state.nextWarmAtMs = finishedMs + Math.min(state.intervalMinutes * 60_000, FAILURE_RETRY_MS);
-      log.warn('warm failed', { taskId: spec.taskId, error });
-    }
+    const outcome = await warmOnce(warmKeyActivity, spec, state, trigger, reason);
     warming = false;
     state.lastResult = outcome;
     lastServed = outcome;
     served = servingUpTo;
     if (batches.length > 0 && patched(BATCH_RESULT_PATCH)) recordBatchResults(batches, outcome.ok);
-    setCurrentDetails(details(status()));
+    setCurrentDetails(taskDetails(status()));
   }
 
   /**
@@ -357,7 +269,7 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
   }
 
   upsertSearchAttributes(taskSearchAttributes(spec));
-  setCurrentDetails(details(status()));
+  setCurrentDetails(taskDetails(status()));
 
   for (;;) {
     const idle = state.pendingForce === null && served >= requested;
@@ -392,47 +304,13 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
     else await condition(wake, Math.max(1, state.nextWarmAtMs - Date.now()));
   }
 
-  setCurrentDetails(details(status()));
+  setCurrentDetails(taskDetails(status()));
   return { ...status(), state: 'removed' };
 }
 
 /** The queue a task's workflow belongs on: critical tasks on the critical queue. */
 export function queueKind(spec: TaskSpec): TaskQueueKind {
   return isCritical(spec) ? 'critical' : 'main';
-}
-
-/**
- * A `forceWarm` / `warmNow` payload parsed once: absent or an object with an optional `reason` (at
- * most 500 characters) and `batch` (a fleet operation's id, ignored when malformed). Never throws.
- */
-function parseForceWarm(
-  payload: unknown,
-): { force: ForceWarm; problem?: undefined } | { force?: undefined; problem: string } {
-  const problem = reasonPayloadProblem(payload);
-  if (problem !== undefined) return { problem };
-  const { reason, batch } = (payload ?? {}) as { reason?: string; batch?: unknown };
-  // A malformed batch id is left out, not the warm: the warm was asked for either way.
-  return {
-    force: {
-      ...(reason ? { reason } : {}),
-      ...(typeof batch === 'string' && BATCH_ID.test(batch) ? { batch } : {}),
-    },
-  };
-}
-
-/**
- * Why a payload that may carry a `reason` (`forceWarm`, `warmNow`, `remove`) is malformed: it must
- * be absent, or an object whose `reason`, if any, is a string of at most MAX_REASON_LENGTH.
- */
-function reasonPayloadProblem(payload: unknown): string | undefined {
-  if (payload === undefined || payload === null) return undefined;
-  if (typeof payload !== 'object' || Array.isArray(payload))
-    return 'payload must be an object like { "reason": "..." }';
-  const reason = (payload as { reason?: unknown }).reason;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
-    return `reason must be a string of at most ${MAX_REASON_LENGTH} characters`;
-  }
-  return undefined;
 }
 
 /**
@@ -476,37 +354,4 @@ async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; rese
     },
     reservedPrefix: parsed.reservedPrefix,
   };
-}
-
-/** Adds this warm's result for each fleet operation it served to `WarmBatches`, keeping the newest few. */
-function recordBatchResults(batches: readonly string[], ok: boolean): void {
-  const previous = workflowInfo().typedSearchAttributes.get(WARM_BATCHES) ?? [];
-  const results = batches.map((batch) => `${batch}:${ok ? 'ok' : 'failed'}`);
-  upsertSearchAttributes([{ key: WARM_BATCHES, value: [...previous, ...results].slice(-MAX_BATCH_RESULTS) }]);
-}
-
-function changedFields(current: TaskSpec, next: TaskSpec): string[] {
-  const keys = new Set([...Object.keys(current), ...Object.keys(next)] as (keyof TaskSpec)[]);
-  return [...keys].filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key])).sort();
-}
-
-/** Markdown for the Temporal UI's "current details". */
-function details(s: TaskStatus): string {
-  const last = s.lastResult
-    ? s.lastResult.ok
-      ? `ok in ${s.lastResult.durationMs} ms (${s.lastResult.result?.sizeBytes ?? 0} bytes, ${s.lastResult.trigger})`
-      : `failed: ${s.lastResult.error}`
-    : 'none yet';
-  const text = [
-    `**${s.name}** warms \`${s.cacheKey}\` every ${s.intervalMinutes} min${s.adaptive ? ' (adaptive)' : ''}`,
-    `- state: ${s.state}${s.critical ? ', critical' : ''}, priority ${s.priority}`,
-    `- last warm: ${s.lastWarmAt ?? 'never'}: ${last}`,
-    `- next warm: ${s.nextWarmAt ?? '-'}`,
-    `- warms: ${s.warmCount}, failures: ${s.failureCount}`,
-  ].join('\n');
-  return boundedText(text, TEMPORAL_LIMITS.detailsBytes);
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
