@@ -72,6 +72,8 @@ test('the client entry point loads the Temporal client but not the worker', () =
   // The positive half proves the detector sees packages loaded by dependencies.
   expect(client.temporalPackages).toContain('@temporalio/client');
   expect(client.temporalPackages).not.toContain('@temporalio/worker');
+  // Tracing is off unless OTEL_* asks: the SDK's OpenTelemetry interceptors are loaded only then.
+  expect(client.temporalPackages).not.toContain('@temporalio/interceptors-opentelemetry');
 });
 
 test('the worker entry point is the one that loads @temporalio/worker', () => {
@@ -81,6 +83,7 @@ test('the worker entry point is the one that loads @temporalio/worker', () => {
     expect.arrayContaining(['createWorker', 'defaultMaxCachedWorkflows', 'PAYLOAD_CONVERTER_PATH']),
   );
   expect(worker.temporalPackages).toContain('@temporalio/worker');
+  expect(worker.temporalPackages).not.toContain('@temporalio/interceptors-opentelemetry');
 });
 
 test('the root export still has everything, every role entry point included', () => {
