@@ -59,8 +59,9 @@ test('a dry run lists workflows and keys by kind and changes nothing; --yes stop
   const env = stackEnv(stack);
   // The shared origin budget's record of the last second's starts outlives the warms by up to 2 s
   // (store/lua/origin-budget.lua); counted now, it could age out before the teardown counts.
-  await waitFor('the warms to leave the origin budget', async () =>
-    (await keysUnder(`${stack.prefix}budget:`)).length === 0,
+  await waitFor(
+    'the warms to leave the origin budget',
+    async () => (await keysUnder(`${stack.prefix}budget:`)).length === 0,
   );
   const keysBefore = await keysUnder(stack.prefix);
   expect(keysBefore.length).toBeGreaterThan(3);
