@@ -149,8 +149,15 @@ export function isPermanentPostgresError(err: unknown): err is DatabaseError {
  */
 export function postgresErrorMessage(err: unknown): string {
   if (err instanceof DatabaseError) return `${err.message} (SQLSTATE ${err.code})`;
-  if (err instanceof AggregateError && err.message === '')
-    return [...new Set(err.errors.map((inner: unknown) => postgresErrorMessage(inner)))].join('; ');
-  if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
+  // Duck-typed: Node's own errors may come from another realm (a test runner's sandbox).
+  const { message, code, errors } = (typeof err === 'object' && err !== null ? err : {}) as {
+    message?: unknown;
+    code?: unknown;
+    errors?: unknown;
+  };
+  if (message === '' && Array.isArray(errors) && errors.length > 0)
+    return [...new Set(errors.map((inner: unknown) => postgresErrorMessage(inner)))].join('; ');
+  if (typeof message === 'string' && message !== '') return message;
+  if (typeof code === 'string') return code;
   return String(err);
 }
