@@ -309,15 +309,17 @@ describe('the loader itself (postgresRowLoader)', () => {
   });
 
   test('a server that is away is an error to retry, saying so', async () => {
-    const load = postgresRowLoader({
-      pool: new Pool({ ...connection(), port: 1, max: 1 }),
-      tables: { products: { keyColumn: 'id' } },
-    });
-    const failure = await load({ table: 'products', key: 'p1' }, context()).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(failure).not.toBeInstanceOf(ApplicationFailure);
-    expect(String((failure as Error).message)).toMatch(/^postgres: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    const away = new Pool({ ...connection(), port: 1, max: 1 });
+    try {
+      const load = postgresRowLoader({ pool: away, tables: { products: { keyColumn: 'id' } } });
+      const failure = await load({ table: 'products', key: 'p1' }, context()).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).not.toBeInstanceOf(ApplicationFailure);
+      expect(String((failure as Error).message)).toMatch(/^postgres: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    } finally {
+      await away.end();
+    }
   });
 });
