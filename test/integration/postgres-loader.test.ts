@@ -3,7 +3,8 @@
 // entry point against the test Temporal and Redis. Rows land in Redis as their JSON value, a
 // changed row is re-warmed on demand, what the database refuses fails clearly, and the per-origin
 // concurrency cap holds for the database across both workers.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { escapeLiteral, Pool, type Client } from 'pg';
@@ -26,6 +27,7 @@ const stack = useTestStack({ worker: false }); // the workers under test are the
 const ns = uniqueName('pg');
 const readerPassword = uniqueName('secret');
 let pg: PostgresServer;
+const configDir = mkdtempSync(join(tmpdir(), 'cw-postgres-config-'));
 const workers: WorkerProcess[] = [];
 
 interface ExampleConfig {
@@ -49,7 +51,7 @@ function exampleConfig(): ExampleConfig {
 const featured = () => exampleConfig().tasks[0] as ExampleConfig['tasks'][number];
 
 async function applyConfig(config: ExampleConfig): Promise<void> {
-  const file = join(ROOT, '.tmp', `${ns}-${uniqueName('config')}.json`);
+  const file = join(configDir, `${uniqueName('config')}.json`);
   writeFileSync(file, JSON.stringify(config));
   const result = await runWarmctlBinary(['apply', '-f', file], stackEnv(stack));
   expect(result).toMatchObject({ code: 0 });
@@ -102,6 +104,7 @@ afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
   await killWorkerProcesses();
   await pg?.stop();
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 test("a task's row is stored at its key as the row's JSON value, with the task's TTL", async () => {
