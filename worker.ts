@@ -8,6 +8,12 @@ export {
   splitWorkflowCache,
 } from './worker/create-worker';
 export type { CreateWorkerOptions, WarmingWorker } from './worker/create-worker';
+export {
+  runtimeOptionsFromEnvironment,
+  runWorkerFromEnvironment,
+  workerOptionsFromEnvironment,
+} from './worker/worker-from-environment';
+export type { EnvironmentWorkerOptions } from './worker/worker-from-environment';
 export type { CustomLoader, LoaderContext, LoaderRegistry } from './activities/loaders';
 export type { WarmingLimits } from './activities/limits';
 export type { LoaderSecurity } from './core/loader-security';

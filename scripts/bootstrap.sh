@@ -2,7 +2,7 @@
 # Idempotent bootstrap: installs what `npm run demo`, `npm test` and `npm run bench` need when it
 # is missing, and nothing else. Node modules (when missing or stale), the Temporal CLI v1.5.1 built
 # from the Go module proxy into .tools/bin (unless a `temporal` is on PATH), Debian's redis-server,
-# redis-sentinel and chromium, and the Temporal Python SDK and redis-py (PyPI) in a venv at
+# redis-sentinel, postgresql and chromium, and the Temporal Python SDK and redis-py (PyPI) in a venv at
 # .tools/python for the cross-language examples' tests. Nothing is downloaded from the web.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +57,11 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 # redis-sentinel runs the Sentinel failover test.
 command -v redis-sentinel >/dev/null 2>&1 || [ -x /usr/bin/redis-sentinel ] || missing+=(redis-sentinel)
+# postgresql: the server the PostgreSQL example's test starts (test/helpers/postgres-server.ts
+# finds /usr/lib/postgresql/<version>/bin/postgres, else one on PATH); the package's own cluster is not used.
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null && ! command -v postgres >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 # openssl makes the throwaway CA and certificates of the Redis TLS tests.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${BOOTSTRAP_SKIP_BROWSER:-}" != "1" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi

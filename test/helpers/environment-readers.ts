@@ -11,12 +11,19 @@ const NODE_VARIABLES = ['NODE_OPTIONS'];
 
 /**
  * The names in `names` that no code reads. A name counts as read when it appears as a string
- * literal or `env.NAME` in the environment code (config/) or the worker's entry script (comments do not count), or, for
- * Temporal's own settings, in the @temporalio/envconfig library config/environment.ts hands the
+ * literal or `env.NAME` in the environment code (config/) or the worker's entry script and the
+ * module it reads the environment through (worker/worker-from-environment.ts; comments do not
+ * count), or, for Temporal's own settings, in the @temporalio/envconfig library config/environment.ts hands the
  * environment to.
  */
 export function unreadVariables(names: string[]): string[] {
-  const workerSource = ['config/environment.ts', 'config/redis-connection.ts', 'config/env-values.ts', 'worker/main.ts']
+  const workerSource = [
+    'config/environment.ts',
+    'config/redis-connection.ts',
+    'config/env-values.ts',
+    'worker/main.ts',
+    'worker/worker-from-environment.ts',
+  ]
     .map(read)
     .join('\n');
   const envconfigSource = ['envconfig.js', 'envconfig-toml.js']

@@ -1,5 +1,5 @@
-// Real worker processes (`node dist/worker/main.js`) for fault tests: started with an environment,
-// watched until they poll, killed or stopped by the test, and never left behind.
+// Real worker processes (`node dist/worker/main.js`, or an example's entry point) for fault tests:
+// started with an environment, watched until they poll, killed or stopped by the test, never left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,13 +26,14 @@ export interface WorkerProcess {
 const started = new Set<WorkerProcess>();
 
 /**
- * Starts `node dist/worker/main.js` with PATH, WARMING_LOG_LEVEL=WARN and no config file, plus
- * `env` (TEMPORAL_ADDRESS, REDIS_URL, TEMPORAL_TASK_QUEUE, WARMING_PREFIX...).
+ * Starts `node dist/worker/main.js` (or another built entry point, `entry`) with PATH,
+ * WARMING_LOG_LEVEL=WARN and no config file, plus `env` (TEMPORAL_ADDRESS, REDIS_URL,
+ * TEMPORAL_TASK_QUEUE, WARMING_PREFIX...).
  */
-export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: npm test builds it first (npm run build)`);
+export function startWorkerProcess(env: Record<string, string>, entry = MAIN): WorkerProcess {
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: npm test builds it first (npm run build)`);
   let output = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [entry], {
     env: {
       PATH: process.env.PATH ?? '',
       WARMING_CONFIG: '/nonexistent/warming.config.json',

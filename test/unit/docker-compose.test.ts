@@ -402,7 +402,8 @@ describe('Dockerfile', () => {
     const bundle = /WARMING_WORKFLOW_BUNDLE=(\S+)/.exec(env)?.[1];
     expect(bundle).toBe(`/app/${built}`);
     expect(copiedFrom(final as DockerfileStage, 'dist')).toEqual(['build']);
-    expect(read('worker/main.ts')).toMatch(/process\.env\.WARMING_WORKFLOW_BUNDLE/);
+    // npm run worker reads it through worker/worker-from-environment.ts.
+    expect(read('worker/worker-from-environment.ts')).toMatch(/\benv\.WARMING_WORKFLOW_BUNDLE\b/);
   });
 
   test('has a HEALTHCHECK that runs the compiled healthcheck against the health address the image sets', () => {

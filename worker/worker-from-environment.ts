@@ -1,0 +1,120 @@
+// What `npm run worker` reads from the environment and does with it, exported so a team's own
+// entry point (a worker with named loaders, e.g. examples/postgres) gets the same WARMING_* settings.
+import { DefaultLogger, Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_LIMITS, resolveLimits, type WarmingLimits } from '../activities/limits';
+import { parseConfigText } from '../config/config-file';
+import { intFromEnv } from '../config/env-values';
+import { readEnvironment } from '../config/environment';
+import { redact } from '../core/redact';
+import { createWorker, defaultMaxCachedWorkflows, type CreateWorkerOptions } from './create-worker';
+import { parseListenAddress, startHealthServer } from './health-server';
+import { readTracingSettings } from '../config/tracing-settings';
+import { runtimeMetricsOptions } from '../tracing/runtime-metrics';
+import { shutdownTracing } from '../tracing/start-tracing';
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** `createWorker`'s options read from the environment, with every limit resolved to a number. */
+export type EnvironmentWorkerOptions = CreateWorkerOptions & { limits: WarmingLimits };
+
+/**
+ * The `createWorker` options `npm run worker` reads from the environment, beyond what
+ * `createWorker` reads itself (docs/operations.md, "Which entry reads which variable"):
+ * `WARMING_MAX_ACTIVITIES`, `WARMING_CRITICAL_MAX_ACTIVITIES`, `WARMING_ORIGIN_CONCURRENCY`,
+ * `WARMING_ORIGIN_RATE_PER_SECOND`, `WARMING_MAX_VALUE_BYTES`, `WARMING_MAX_CACHED_WORKFLOWS` and
+ * `WARMING_WORKFLOW_BUNDLE`. A bad value throws one line naming the variable.
+ * @param env where to read
+ * @default env process.env
+ */
+export function workerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EnvironmentWorkerOptions {
+  // Another prebuilt bundle than the build's own dist/workflow-bundle.js (which is the default).
+  const bundlePath = env.WARMING_WORKFLOW_BUNDLE;
+  if (bundlePath !== undefined && !existsSync(bundlePath)) {
+    throw new Error(
+      `WARMING_WORKFLOW_BUNDLE ${bundlePath} does not exist (npm run build writes dist/workflow-bundle.js)`,
+    );
+  }
+  return {
+    maxConcurrentActivities: intFromEnv(env, 'WARMING_MAX_ACTIVITIES', 20),
+    criticalMaxConcurrentActivities: intFromEnv(env, 'WARMING_CRITICAL_MAX_ACTIVITIES', 10),
+    limits: resolveLimits({
+      originConcurrency: intFromEnv(env, 'WARMING_ORIGIN_CONCURRENCY', DEFAULT_LIMITS.originConcurrency),
+      originRatePerSecond: intFromEnv(env, 'WARMING_ORIGIN_RATE_PER_SECOND', DEFAULT_LIMITS.originRatePerSecond, 0),
+      maxValueBytes: intFromEnv(env, 'WARMING_MAX_VALUE_BYTES', DEFAULT_LIMITS.maxValueBytes),
+    }),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
+    maxCachedWorkflows: intFromEnv(env, 'WARMING_MAX_CACHED_WORKFLOWS', defaultMaxCachedWorkflows(), 0),
+  };
+}
+
+/**
+ * The Temporal runtime's options `npm run worker` installs: the log level (`WARMING_LOG_LEVEL`,
+ * default `INFO`) and, with `WARMING_METRICS_ADDRESS` (`host:port`), one Prometheus endpoint for
+ * Temporal's metrics and the warming counters. A bad value throws one line naming the variable.
+ * @param env where to read
+ * @default env process.env
+ */
+export function runtimeOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
+  const metricsAddress = env.WARMING_METRICS_ADDRESS;
+  if (metricsAddress !== undefined && !/^[\w.:[\]-]+:\d{1,5}$/.test(metricsAddress)) {
+    throw new Error(`WARMING_METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9464 (got "${metricsAddress}")`);
+  }
+  // Temporal's runtime exports its own metrics and the warming counters: on one Prometheus endpoint,
+  // or pushed by OTLP with OTEL_METRICS_EXPORTER=otlp.
+  const metrics = runtimeMetricsOptions(readTracingSettings(env), metricsAddress);
+  return {
+    logger: new DefaultLogger(logLevel(env.WARMING_LOG_LEVEL)),
+    ...(metrics ? { telemetryOptions: { metrics } } : {}),
+  };
+}
+
+/**
+ * Everything `npm run worker` does, for a team's own entry point: installs the Temporal runtime
+ * (`runtimeOptionsFromEnvironment`), refuses a broken `WARMING_CONFIG` file, creates the worker with
+ * `workerOptionsFromEnvironment` and then `options` over them (`limits` merged field by field),
+ * serves `/livez` and `/readyz` at `WARMING_HEALTH_ADDRESS`, and runs until SIGINT/SIGTERM, then
+ * drains. Resolves once the worker has stopped. Reads `process.env`, as `createWorker` does.
+ * @param options createWorker options over the environment's, e.g. `{ loaders }`
+ * @default options none
+ */
+export async function runWorkerFromEnvironment(options: CreateWorkerOptions = {}): Promise<void> {
+  const env = process.env;
+  const settings = readEnvironment();
+  Runtime.install(runtimeOptionsFromEnvironment(env));
+  const healthAddress = env.WARMING_HEALTH_ADDRESS
+    ? parseListenAddress(env.WARMING_HEALTH_ADDRESS, 'WARMING_HEALTH_ADDRESS')
+    : undefined;
+  const fromEnvironment = workerOptionsFromEnvironment(env);
+  if (existsSync(settings.configPath)) {
+    // Fail fast on a broken config file; the schedule itself comes from `warmctl apply`.
+    parseConfigText(readFileSync(settings.configPath, 'utf8'), settings.configPath);
+  }
+  const worker = await createWorker({
+    ...fromEnvironment,
+    ...options,
+    limits: { ...fromEnvironment.limits, ...options.limits },
+  });
+  const queues = worker.pollsCriticalQueue
+    ? `${worker.taskQueue} and ${worker.criticalTaskQueue}`
+    : `${worker.taskQueue} (${worker.criticalTaskQueue} once the deployment has critical tasks)`;
+  console.log(
+    `worker polling ${queues} on ${settings.temporalAddress} (${settings.namespace}), Redis ${redact(settings.redisUrl)}`,
+  );
+  const health = healthAddress ? await startHealthServer(healthAddress, worker.health) : undefined;
+  try {
+    await worker.run();
+  } finally {
+    await health?.close();
+    // The spans of the last warms, before the process goes.
+    await shutdownTracing();
+  }
+  console.log('worker drained and stopped');
+}
+
+function logLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {
+  if (value === undefined || value === '') return 'INFO';
+  const level = LOG_LEVELS.find((l) => l === value.toUpperCase());
+  if (!level) throw new Error(`WARMING_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value}")`);
+  return level;
+}
