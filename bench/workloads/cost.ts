@@ -9,6 +9,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { createWarmingClient } from '../../client/warming-client';
 import { parseWarmingConfig } from '../../core/config-schema';
@@ -61,6 +62,8 @@ interface Window {
   done: number;
   /** CPU seconds per process over the window. */
   cpu: Record<string, number>;
+  /** The server's own action counter over the window, by type (ServerActionMeter). */
+  serverActions: Record<string, number>;
 }
 
 export async function runCost(ctx: BenchContext, options: CostOptions): Promise<BenchRow[]> {
@@ -138,12 +141,14 @@ export async function runCost(ctx: BenchContext, options: CostOptions): Promise<
       const lengths = await historyLengths(client, sample);
       const before = writesUnder(scheduledPrefix);
       const cpu = new CpuMeter(pids);
+      const server = await ServerActionMeter.open(stack.temporal.pid);
       const windowStart = performance.now();
       await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
       const window: Window = {
         seconds: (performance.now() - windowStart) / 1000,
         done: writesUnder(scheduledPrefix) - before,
         cpu: cpu.used(),
+        serverActions: await server.used(),
       };
       const histories = await mapLimit(sample, IN_FLIGHT, (id) => runEvents(client, id));
       const perTask = histories.map((events, i) => warmCycles(events, lengths[i] as number));
@@ -171,6 +176,8 @@ export async function runCost(ctx: BenchContext, options: CostOptions): Promise<
       });
     }
     const workerRssMiB = rssMiB(worker.pid);
+    // The warms must not go on under the logins' CPU and actions.
+    await terminateTasks(client, started.splice(0));
 
     // Logins: a userPreload left to its defaults but the sources, a steady rate of new users.
     const urls = loginOriginUrls(stack.originUrl, options.latencyMs);
@@ -202,6 +209,7 @@ export async function runCost(ctx: BenchContext, options: CostOptions): Promise<
       const shardsBefore = await runningShards(client, taskQueue);
       const sinceMs = Date.now() - 50;
       const cpu = new CpuMeter(pids);
+      const server = await ServerActionMeter.open(stack.temporal.pid);
       const windowStart = performance.now();
       const users: string[] = [];
       const sends: Promise<unknown>[] = [];
@@ -216,7 +224,12 @@ export async function runCost(ctx: BenchContext, options: CostOptions): Promise<
       await Promise.all(sends);
       await tracker.whenComplete(users, DRAIN_MS);
       await untilClosed(client, taskQueue, sinceMs);
-      const window: Window = { seconds: (performance.now() - windowStart) / 1000, done: count, cpu: cpu.used() };
+      const window: Window = {
+        seconds: (performance.now() - windowStart) / 1000,
+        done: count,
+        cpu: cpu.used(),
+        serverActions: await server.used(),
+      };
       const actions = await actionsSince(client, taskQueue, sinceMs, shardsBefore);
       return { window, actions, logins: count, lost: tracker.incomplete(users).length };
     };
@@ -230,12 +243,7 @@ export async function runCost(ctx: BenchContext, options: CostOptions): Promise<
   } finally {
     await subscriber.quit().catch(() => undefined);
     await redis.config('SET', 'notify-keyspace-events', '');
-    await mapLimit(started, IN_FLIGHT, (taskId) =>
-      client.workflow
-        .getHandle(taskWorkflowId(taskId))
-        .terminate('bench done')
-        .catch(() => undefined),
-    );
+    await terminateTasks(client, started);
     for (const shard of (await runningShards(client, taskQueue).catch(() => new Map())).values())
       await client.workflow
         .getHandle(shard.workflowId)
@@ -243,6 +251,57 @@ export async function runCost(ctx: BenchContext, options: CostOptions): Promise<
         .catch(() => undefined);
     await warming.close();
     await worker.stop();
+  }
+}
+
+async function terminateTasks(client: Client, taskIds: readonly string[]): Promise<void> {
+  await mapLimit(taskIds, IN_FLIGHT, (taskId) =>
+    client.workflow
+      .getHandle(taskWorkflowId(taskId))
+      .terminate('bench done')
+      .catch(() => undefined),
+  );
+}
+
+/**
+ * The Temporal server's own `action` counter (its frontend's estimate of billable actions, by
+ * action type, for the `default` namespace), read from its Prometheus endpoint: a cross-check of
+ * the counts from the histories. It counts every search-attribute upsert, Temporal Cloud not those
+ * setting only TemporalChangeVersion.
+ */
+export class ServerActionMeter {
+  private constructor(
+    private readonly url: string,
+    private readonly start: Map<string, number>,
+  ) {}
+
+  static async open(temporalPid: number): Promise<ServerActionMeter> {
+    const args = readFileSync(`/proc/${temporalPid}/cmdline`, 'utf8').split('\0');
+    const port = args[args.indexOf('--metrics-port') + 1];
+    if (!port || !/^\d+$/.test(port))
+      throw new Error(`cost: the Temporal dev server (pid ${temporalPid}) has no --metrics-port`);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    return new ServerActionMeter(url, await ServerActionMeter.read(url));
+  }
+
+  /** Actions by type since open(). */
+  async used(): Promise<Record<string, number>> {
+    const now = await ServerActionMeter.read(this.url);
+    const used: Record<string, number> = {};
+    for (const [type, n] of now) if (n - (this.start.get(type) ?? 0) > 0) used[type] = n - (this.start.get(type) ?? 0);
+    return used;
+  }
+
+  private static async read(url: string): Promise<Map<string, number>> {
+    const text = await (await fetch(url)).text();
+    const counts = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const match = /^action\{([^}]*)\} (\S+)$/.exec(line);
+      if (!match || !(match[1] as string).includes('namespace="default"')) continue;
+      const type = /action_type="([^"]+)"/.exec(match[1] as string)?.[1] ?? 'unknown';
+      counts.set(type, (counts.get(type) ?? 0) + Number(match[2]));
+    }
+    return counts;
   }
 }
 
@@ -349,6 +408,8 @@ function rows(ctx: BenchContext, options: CostOptions, m: Measured): BenchRow[] 
   const perCore = (windows: Window[]) => windows.map((w) => w.done / (w.cpu.worker as number));
   const warmWindows = m.scheduled.map((s) => s.window);
   const loginWindows = m.logins.map((l) => l.window);
+  /** The server's own action counter per warm or login of each window, by type (all tasks' warms, not the sample's). */
+  const serverPer = (windows: Window[]) => windows.map((w) => mapValues(w.serverActions, (n) => round(n / w.done, 3)));
   const pricing = {
     source: 'https://docs.temporal.io/cloud/actions and https://docs.temporal.io/cloud/pricing, read 2026-12-03',
   };
@@ -373,6 +434,7 @@ function rows(ctx: BenchContext, options: CostOptions, m: Measured): BenchRow[] 
       params: {
         ...pricing,
         warmsCounted: m.scheduled.map((s) => s.warms),
+        serverActionMetricPerWarm: serverPer(warmWindows),
         byRulePerWarm: byRuleEach(m.scheduled, (i) => (m.scheduled[i] as { warms: number }).warms),
         forcedWarmActions: perForced.map((a) => round(a, 3)),
         forcedByRulePerWarm: byRuleEach(m.forced, (i) => (m.forced[i] as { warms: number }).warms),
@@ -393,6 +455,7 @@ function rows(ctx: BenchContext, options: CostOptions, m: Measured): BenchRow[] 
         ...pricing,
         logins: m.logins.map((l) => l.logins),
         lostLogins: m.logins.reduce((sum, l) => sum + l.lost, 0),
+        serverActionMetricPerLogin: serverPer(loginWindows),
         byRulePerLogin: byRuleEach(m.logins, (i) => (m.logins[i] as { logins: number }).logins),
       },
     }),
