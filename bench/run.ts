@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only bulk,read,login,first,warm,hit,scale]`: starts its own servers
+// `npm run bench [-- --quick] [-- --only bulk,read,login,first,warm,hit,cost,scale]`: starts its own servers
 // (in-memory Temporal dev server, redis-server, the bench origin, the product's worker), runs
 // each workload against its baseline in the same run, writes bench/results/latest.json (the
 // contract's rows), latest.md (the table) and latest.svg (the ratio chart), and stops every
@@ -13,6 +13,7 @@ import { formatMarkdown, type BenchRow, type TableMeta } from './bench-report';
 import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-stack';
 import { ratioChartSvg } from './ratio-chart';
 import { runBulkWarm } from './workloads/bulk-warm';
+import { runCost } from './workloads/cost';
 import { runHitRatio } from './workloads/hit-ratio';
 import { runLoginFirstRead } from './workloads/login-first-read';
 import { FLOOR_SHAPES, runLoginPreload, type FloorShape } from './workloads/login-preload';
@@ -20,7 +21,7 @@ import { runReadPath } from './workloads/read-path';
 import { runScaleTasks } from './workloads/scale-tasks';
 import { runWarmCost } from './workloads/warm-cost';
 
-const WORKLOADS = ['bulk', 'read', 'login', 'first', 'warm', 'hit', 'scale'] as const;
+const WORKLOADS = ['bulk', 'read', 'login', 'first', 'warm', 'hit', 'cost', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 /** Worker limits for every workload; the baselines get the same cap. Rate limiting is off so the cap decides. */
@@ -137,6 +138,18 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
       return runHitRatio(ctx, {
         zipf: { keys: 100_000, readsPerSecond: 50, hours: quick ? 2 : 4, seeds: quick ? [1] : [1, 2, 3] },
         oltp: { readsPerSecond: 100, ...(quick ? { maxReads: 400_000 } : {}) },
+      });
+    case 'cost':
+      return runCost(ctx, {
+        tasks: quick ? 150 : 300,
+        intervalMinutes: 0.1,
+        seconds: quick ? 15 : 30,
+        sample: 20,
+        forced: 20,
+        loginsPerSecond: 10,
+        loginSeconds: quick ? 10 : 20,
+        repeats: 2,
+        latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
       });
     case 'scale':
       return runScaleTasks(ctx, {

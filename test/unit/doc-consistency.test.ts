@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { buildProgram } from '../../cli/warmctl';
+import { actionsUsd, SECONDS_PER_MONTH } from '../../bench/cloud-pricing';
 
 const ROOT = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -480,6 +481,98 @@ describe('benchmark figures are the committed results', () => {
     ]) {
       expect(section.replace(/\*\*/g, '')).toContain(figure);
     }
+  });
+});
+
+describe("PERFORMANCE.md's opening cost table", () => {
+  // Drawn from the two cost runs of 2026-12-03 (actions, capacity) and the full run of 2026-12-02
+  // (memory per 1,000 tasks): every cell is recomputed here and must be in the table's row.
+  const RUNS = ['cost-run-2026-12-03.json', 'cost-rerun-2026-12-03.json'];
+  const section = sections(docText.get('docs/PERFORMANCE.md') as string).find(
+    (s) => s.heading === '## What it costs a month',
+  )?.body as string;
+  const runs = RUNS.map(resultRows);
+  const full = resultRows('full-run-2026-12-02.json');
+  const worst = (name: string, pick: (...values: number[]) => number) =>
+    pick(...runs.map((rows) => (rows.get(name) as ResultRow).value));
+  const warmActions = worst('warm-actions', Math.max);
+  const loginActions = worst('login-actions', Math.max);
+  const warmsPerCore = worst('warm-capacity-per-core', Math.min);
+  const loginsPerCore = worst('login-capacity-per-core', Math.min);
+  const rss = full.get('scale-tasks-worker-rss') as ResultRow;
+  const mibPerThousand =
+    Math.round(((rss.value - (rss.baselineValue as number)) / (rss.params.tasks as number)) * 100) * 10;
+  const idleMiB = Math.round(rss.baselineValue as number);
+
+  const millions = (n: number) => {
+    const m = n / 1e6;
+    return `${m >= 100 ? Math.round(m).toLocaleString('en-US') : m.toPrecision(3)} M`;
+  };
+  const dollars = (actions: number) => {
+    const usd = actionsUsd(actions);
+    return usd === undefined ? 'Sales’ price (over 200 M)' : `$${Math.round(usd).toLocaleString('en-US')}`;
+  };
+  const cores = (perSecond: number, perCore: number) => (perSecond / perCore).toPrecision(2);
+  const memory = (tasks: number) => {
+    const mib = idleMiB + (mibPerThousand * tasks) / 1000;
+    return mib < 1024 ? `${Math.round(mib)} MiB` : `${(mib / 1024).toFixed(1)} GiB`;
+  };
+  const taskRow = (tasks: number) => {
+    const warmsPerSecond = tasks / 3600; // the shipped interval: 60 minutes
+    const actions = warmsPerSecond * SECONDS_PER_MONTH * warmActions;
+    return [
+      `${tasks.toLocaleString('en-US')} tasks`,
+      millions(actions),
+      dollars(actions),
+      cores(warmsPerSecond, warmsPerCore),
+      memory(tasks),
+    ];
+  };
+  const loginRow = (label: string, perSecond: number) => {
+    const actions = perSecond * SECONDS_PER_MONTH * loginActions;
+    return [label, millions(actions), dollars(actions), cores(perSecond, loginsPerCore)];
+  };
+  const expected = [
+    taskRow(1_000),
+    taskRow(10_000),
+    taskRow(100_000),
+    loginRow('1,000,000 logins a month', 1e6 / SECONDS_PER_MONTH),
+    loginRow('100 logins/s all month', 100),
+  ];
+
+  test('cites its result files and the price list', () => {
+    expect(section).toBeDefined();
+    for (const file of [...RUNS, 'full-run-2026-12-02.json']) expect(section).toContain(file);
+    expect(section).toContain('https://docs.temporal.io/cloud/pricing');
+    expect(section).toContain('https://docs.temporal.io/cloud/actions');
+    // It opens the doc: no other section before it.
+    expect(sections(docText.get('docs/PERFORMANCE.md') as string)[1]?.heading).toBe('## What it costs a month');
+  });
+
+  test.each(expected.map((cells) => [cells[0] as string, cells]))(
+    'the %s row is computed from the results',
+    (_label, cells) => {
+      const line = section.split('\n').find((l) => l.startsWith(`| ${cells[0]} `));
+      expect(line).toBeDefined();
+      const written = (line as string)
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.replace(/\*\*/g, '').trim());
+      for (const cell of cells.slice(1)) expect(written).toContain(cell);
+    },
+  );
+
+  test('states the actions per warm and per login and the minimum of each', () => {
+    const text = section.replace(/\*\*/g, '').replace(/\s+/g, ' ');
+    const minimum = (name: string) => (runs[0]?.get(name) as ResultRow).baselineValue as number;
+    expect(text).toContain(
+      `${warmActions} actions a scheduled warm (the minimum the shape allows: ${minimum('warm-actions')})`,
+    );
+    expect(text).toContain(`${loginActions} a login (minimum ${minimum('login-actions')})`);
+    const capacity = (name: string) => runs.map((rows) => (rows.get(name) as ResultRow).value);
+    const range = (values: number[]) => `${Math.round(Math.min(...values))}-${Math.round(Math.max(...values))}`;
+    expect(text).toContain(`${range(capacity('warm-capacity-per-core'))} scheduled warms/s`);
+    expect(text).toContain(`${range(capacity('login-capacity-per-core'))} logins/s`);
   });
 });
 
