@@ -2,9 +2,12 @@
 // 1, 4 and 16 shards (`notifyUserLoggedIn`'s `shards`, WARMING_LOGIN_SHARDS). For each shard
 // count the bench sends logins open loop (each a new user, as the auth service sends them) at a
 // rate stepped up phase by phase until the 99th percentile from the call until the preload's
-// keys are all in Redis passes the limit, or a login is lost; the row is the last rate that held.
-// Each phase's CPU per process says what bounds it. Arrival times come from Redis keyspace events.
+// keys are all in Redis passes the limit, or a login is lost (a step over it is run once more, so
+// one disturbed step does not end the ramp); the row is the last rate that held. Each step's CPU
+// per process, and the machine's CPU spent by anything else, say what bounds it. Arrival times
+// come from Redis keyspace events.
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { createWarmingClient } from '../../client/warming-client';
 import { parseWarmingConfig } from '../../core/config-schema';
@@ -47,9 +50,11 @@ interface Step {
   callP99Ms: number;
   lost: number;
   errors: number;
-  /** Cores each process used during the step (CPU seconds per wall second). */
+  /** Cores each process used during the step (CPU seconds per wall second); `other`: the rest of the machine. */
   cores: Record<string, number>;
   held: boolean;
+  /** Whether this is the second try of a rate whose first did not hold. */
+  retry?: boolean;
 }
 
 interface Ramp {
@@ -102,6 +107,7 @@ export async function runLoginShards(ctx: BenchContext, options: LoginShardsOpti
     const sends: Promise<void>[] = [];
     let errors = 0;
     const cpu = new CpuMeter(pids);
+    const machineStart = machineBusySeconds();
     const wallStart = performance.now();
     for (let i = 0; i < count; i++) {
       const wait = wallStart + (i * 1000) / rate - performance.now();
@@ -123,6 +129,7 @@ export async function runLoginShards(ctx: BenchContext, options: LoginShardsOpti
     const sentFor = performance.now() - wallStart;
     // CPU over the sending time only: what the machine spent at this rate, not on the drain.
     const used = cpu.used();
+    const other = machineBusySeconds() - machineStart - Object.values(used).reduce((a, b) => a + b, 0);
     await Promise.all(sends);
     await tracker.whenComplete(ids, DRAIN_MS);
     const latencies = tracker.latencies(ids);
@@ -134,7 +141,10 @@ export async function runLoginShards(ctx: BenchContext, options: LoginShardsOpti
       lost: tracker.incomplete(ids).length,
       errors,
       cores: Object.fromEntries(
-        Object.entries(used).map(([name, seconds]) => [name, round(seconds / (sentFor / 1000), 3)]),
+        Object.entries({ ...used, other: Math.max(0, other) }).map(([name, seconds]) => [
+          name,
+          round(seconds / (sentFor / 1000), 3),
+        ]),
       ),
     };
   };
@@ -155,15 +165,18 @@ export async function runLoginShards(ctx: BenchContext, options: LoginShardsOpti
     const steps: Step[] = [];
     let maxLoginsPerSecond = 0;
     for (const rate of options.rates) {
-      const step = await drive(shards, rate, Math.round(rate * options.seconds));
-      const held = step.lost === 0 && step.errors === 0 && step.p99Ms <= options.p99LimitMs;
-      steps.push({ ...step, held });
-      ctx.log(
-        `shards ${shards} at ${rate}/s: p50 ${Math.round(step.p50Ms)} p99 ${Math.round(step.p99Ms)} ms, ` +
-          `call p99 ${Math.round(step.callP99Ms)} ms, lost ${step.lost}, cores ${JSON.stringify(step.cores)}` +
-          (held ? '' : ' -> over the limit'),
-      );
-      await settle();
+      let held = false;
+      for (let attempt = 0; attempt < 2 && !held; attempt++) {
+        const step = await drive(shards, rate, Math.round(rate * options.seconds));
+        held = step.lost === 0 && step.errors === 0 && step.p99Ms <= options.p99LimitMs;
+        steps.push({ ...step, held, ...(attempt > 0 ? { retry: true } : {}) });
+        ctx.log(
+          `shards ${shards} at ${rate}/s${attempt > 0 ? ' (again)' : ''}: p50 ${Math.round(step.p50Ms)} p99 ${Math.round(step.p99Ms)} ms, ` +
+            `call p99 ${Math.round(step.callP99Ms)} ms, lost ${step.lost}, cores ${JSON.stringify(step.cores)}` +
+            (held ? '' : ' -> over the limit'),
+        );
+        await settle();
+      }
       if (!held) break;
       maxLoginsPerSecond = rate;
     }
@@ -213,7 +226,8 @@ export async function runLoginShards(ctx: BenchContext, options: LoginShardsOpti
         limitsMean:
           "the bench worker's origin budget (concurrency above, rate off) so the shards, not the budget, are measured; " +
           'every other setting (login shards, skip window, workflow cache) as shipped',
-        coresMean: 'CPU seconds per wall second of each process while the step sent its logins (2 cores in all)',
+        coresMean:
+          'CPU seconds per wall second of each process while the step sent its logins; other: the rest of the machine (2 cores in all)',
         ramps: ramps
           .filter((r) => r.shards === shards)
           .map(({ repeat, maxLoginsPerSecond, steps }) => ({
@@ -224,4 +238,12 @@ export async function runLoginShards(ctx: BenchContext, options: LoginShardsOpti
       },
     }),
   );
+}
+
+/** CPU seconds the whole machine has been busy (every core, /proc/stat, clock ticks of 1/100 s). */
+function machineBusySeconds(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / 100;
 }
