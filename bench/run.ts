@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only bulk,read,login,first,warm,hit,cost,scale]`: starts its own servers
+// `npm run bench [-- --quick] [-- --only bulk,read,login,first,shards,warm,hit,cost,scale]`: starts its own servers
 // (in-memory Temporal dev server, redis-server, the bench origin, the product's worker), runs
 // each workload against its baseline in the same run, writes bench/results/latest.json (the
 // contract's rows), latest.md (the table) and latest.svg (the ratio chart), and stops every
@@ -17,11 +17,12 @@ import { runCost } from './workloads/cost';
 import { runHitRatio } from './workloads/hit-ratio';
 import { runLoginFirstRead } from './workloads/login-first-read';
 import { FLOOR_SHAPES, runLoginPreload, type FloorShape } from './workloads/login-preload';
+import { runLoginShards } from './workloads/login-shards';
 import { runReadPath } from './workloads/read-path';
 import { runScaleTasks } from './workloads/scale-tasks';
 import { runWarmCost } from './workloads/warm-cost';
 
-const WORKLOADS = ['bulk', 'read', 'login', 'first', 'warm', 'hit', 'cost', 'scale'] as const;
+const WORKLOADS = ['bulk', 'read', 'login', 'first', 'shards', 'warm', 'hit', 'cost', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 /** Worker limits for every workload; the baselines get the same cap. Rate limiting is off so the cap decides. */
@@ -131,6 +132,15 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         offsetsMs: [50, 100, 200, 500],
         latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
         burst: 50,
+      });
+    case 'shards':
+      return runLoginShards(ctx, {
+        shardCounts: [1, 4, 16],
+        rates: [10, 20, 30, 40, 50, 60, 70, 80, 100],
+        seconds: quick ? 8 : 15,
+        repeats: quick ? 1 : 2,
+        p99LimitMs: 1000,
+        latencyMs: { session: 20, navigation: 30, formsList: 20, form: 15 },
       });
     case 'warm':
       return runWarmCost(ctx, { tasks: quick ? 200 : 500, waves: quick ? 2 : 3 });

@@ -4,6 +4,7 @@
 // and starts one preloadUserWorkflow child per login it serves. Many users' logins share its
 // workflow tasks, so a login costs no workflow start of its own besides its child. It continues
 // as new before its history grows large, carrying each recent user's skip state.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
@@ -11,6 +12,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -91,6 +93,18 @@ const MIN_RETENTION_MS = 60_000;
 /** Users carried across continue-as-new at most (about 60 bytes each, and CARRIED_USERS_BUDGET_BYTES in all). */
 const MAX_CARRIED_USERS = 10_000;
 const MAX_REASON_LENGTH = 300;
+/** Ids a preload child is tried under at most when its id is taken (PRELOAD_ID_TAKEN_PATCH). */
+const PRELOAD_ID_ATTEMPTS = 3;
+
+/**
+ * Patch: a preload child whose id (`preload-user:<userId>:<ms>`) is held by a running workflow is
+ * started again under the id of a later millisecond, instead of failing the preload. Another
+ * starter holds it when it preloads the same user in the same millisecond: the shard of the other
+ * shard count while WARMING_LOGIN_SHARDS changes, another deployment in the namespace (preload ids
+ * carry neither queue nor instance), or release 0.1's per-user workflow. Asked only once a start
+ * failed so, so histories that never met a taken id replay as they ran.
+ */
+export const PRELOAD_ID_TAKEN_PATCH = 'preload-id-taken';
 
 export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promise<void> {
   const { historyEventsLimit, carried } = readShardInput(rawInput);
@@ -211,22 +225,35 @@ export async function userLoginsWorkflow(rawInput: UserLoginsInput = {}): Promis
       user.finished++;
       return;
     }
-    const startedMs = Date.now();
-    const workflowId = preloadChildId(userId, startedMs);
+    let startedMs = Date.now();
+    let workflowId = preloadChildId(userId, startedMs);
     counters.preloads++;
     user.preloads++;
     user.serving = batch;
     serving++;
     try {
-      const child = await startChild(preloadUserWorkflow, {
-        workflowId,
-        args: [{ userId, preloadForms: batch.preloadForms, force: batch.force }],
-        // A stuck preload must not hold the user's logins forever.
-        workflowExecutionTimeout: '10m',
-        // A preload finishes even if this shard is terminated or reset.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: preloadUserSummary(userId),
-      });
+      const start = () =>
+        startChild(preloadUserWorkflow, {
+          workflowId,
+          args: [{ userId, preloadForms: batch.preloadForms, force: batch.force }],
+          // A stuck preload must not hold the user's logins forever.
+          workflowExecutionTimeout: '10m',
+          // A preload finishes even if this shard is terminated or reset.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: preloadUserSummary(userId),
+        });
+      let child: Awaited<ReturnType<typeof start>> | undefined;
+      for (let attempt = 1; child === undefined; attempt++) {
+        try {
+          child = await start();
+        } catch (err) {
+          const taken = err instanceof WorkflowExecutionAlreadyStartedError;
+          if (!taken || attempt >= PRELOAD_ID_ATTEMPTS || !patched(PRELOAD_ID_TAKEN_PATCH)) throw err;
+          log.warn('preload child id taken, starting it under a later one', { workflowId });
+          startedMs = Math.max(Date.now(), startedMs + 1);
+          workflowId = preloadChildId(userId, startedMs);
+        }
+      }
       const result = await child.result();
       if (result.applied) skipMs = result.applied.skipIfWarmedWithinMinutes * 60_000;
       record(user, workflowId, result, batch);
