@@ -30,11 +30,9 @@ import {
   userPreloadStatusQuery,
   waitForUserPreloadUpdate,
   type PreloadSettings,
-  type PreloadSummary,
   type PreloadUserResult,
   type UserLoginsStatus,
   type UserPreloadStatus,
-  type UserPreloadOutcome,
   type UserPreloadWaitResult,
 } from './user-definitions';
 import { shedLoads } from '../core/preload-results';
@@ -43,46 +41,14 @@ import { preloadChildId } from './bounded-commands';
 import { countInput } from './input-metrics';
 import { CarriedStateError, migrateCarriedUserLogins } from './carried-state';
 import type { CarriedUserLoginsState, CarriedUserTuple } from './carried-types';
+import { fromTuple, isCarriedUser, newEntry, toTuple, type PendingLogins, type UserEntry } from './login-shard-users';
 
-/** Logins of one user waiting to be served: merged, so a burst becomes one preload. */
-interface PendingLogins {
-  force: boolean;
-  preloadForms: boolean;
-}
-
-/** What a shard carries across continue-as-new for one user: enough to skip and to serve. */
-interface CarriedUser {
-  /** When the user's last preload in which every source succeeded finished. */
-  lastCompleteAtMs: number | null;
-  /** Whether that preload loaded forms (a later login wanting forms is not skipped otherwise). */
-  includedForms: boolean;
-  lastLoginAtMs: number;
-  pending: PendingLogins | null;
-}
-
-/** Bits of a carried user's flags. */
-export const CARRIED_FLAGS = { includedForms: 1, pending: 2, pendingForce: 4, pendingForms: 8 } as const;
+export { CARRIED_FLAGS } from './login-shard-users';
 
 export interface UserLoginsInput {
   carried?: CarriedUserLoginsState;
   /** Continue as new after this many history events, or sooner when Temporal suggests it. Default 10 000. */
   historyEventsLimit?: number;
-}
-
-/** The user's view of a shard: its carried part plus what this run saw. */
-interface UserEntry extends CarriedUser {
-  logins: number;
-  preloads: number;
-  failedPreloads: number;
-  skipped: number;
-  coalesced: number;
-  serving: PendingLogins | null;
-  lastResult: PreloadSummary | null;
-  lastError: string | null;
-  /** Serves of this user finished in this run (skips too): what a `waitForUserPreload` waits on. */
-  finished: number;
-  lastOutcome: UserPreloadOutcome;
-  lastWorkflowId?: string;
 }
 
 const DEFAULT_HISTORY_EVENTS_LIMIT = 10_000;
@@ -390,60 +356,4 @@ function readShardInput(input: unknown): { historyEventsLimit: number; carried?:
     log.warn('login shard input: carried state ignored, starting empty', { problem: err.message });
     return { historyEventsLimit };
   }
-}
-
-/** Whether a carried entry is a user this code can serve (anything else is left out). */
-function isCarriedUser(tuple: unknown): tuple is CarriedUserTuple {
-  if (!Array.isArray(tuple) || tuple.length !== 4) return false;
-  const [userId, lastCompleteAtMs, lastLoginAtMs, flags] = tuple as unknown[];
-  return (
-    userIdProblem(userId) === undefined &&
-    (lastCompleteAtMs === null || Number.isFinite(lastCompleteAtMs)) &&
-    Number.isFinite(lastLoginAtMs) &&
-    Number.isInteger(flags)
-  );
-}
-
-function toTuple(userId: string, user: CarriedUser): CarriedUserTuple {
-  const { pending } = user;
-  const flags =
-    (user.includedForms ? CARRIED_FLAGS.includedForms : 0) |
-    (pending ? CARRIED_FLAGS.pending : 0) |
-    (pending?.force ? CARRIED_FLAGS.pendingForce : 0) |
-    (pending?.preloadForms ? CARRIED_FLAGS.pendingForms : 0);
-  return [userId, user.lastCompleteAtMs, user.lastLoginAtMs, flags];
-}
-
-function fromTuple([, lastCompleteAtMs, lastLoginAtMs, flags]: CarriedUserTuple): CarriedUser {
-  return {
-    lastCompleteAtMs,
-    lastLoginAtMs,
-    includedForms: (flags & CARRIED_FLAGS.includedForms) !== 0,
-    pending:
-      (flags & CARRIED_FLAGS.pending) !== 0
-        ? {
-            force: (flags & CARRIED_FLAGS.pendingForce) !== 0,
-            preloadForms: (flags & CARRIED_FLAGS.pendingForms) !== 0,
-          }
-        : null,
-  };
-}
-
-function newEntry(carried?: CarriedUser): UserEntry {
-  return {
-    lastCompleteAtMs: carried?.lastCompleteAtMs ?? null,
-    includedForms: carried?.includedForms ?? false,
-    lastLoginAtMs: carried?.lastLoginAtMs ?? Date.now(),
-    pending: carried?.pending ?? null,
-    logins: 0,
-    preloads: 0,
-    failedPreloads: 0,
-    skipped: 0,
-    coalesced: 0,
-    serving: null,
-    lastResult: null,
-    lastError: null,
-    finished: 0,
-    lastOutcome: 'unknown',
-  };
 }
