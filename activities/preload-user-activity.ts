@@ -17,7 +17,7 @@ import { reservedKeyMessage } from '../core/cache-key';
 import { FailureTypes } from './loaders';
 import { recordWarmMetrics } from './warm-metrics';
 import { describeLoadFailure, isRetryableFailure, isShed } from './load-failure';
-import { preloadUserInputProblem, type PreloadUserInput } from './preload-user-input';
+import { parsePreloadUserInput, type PreloadUserInput } from './preload-user-input';
 import type { UserPreloadActivityDeps } from './user-preload-activity-deps';
 import { readUserPreloadSettings, UserPreloadFailureTypes, type UserPreloadSettings } from './user-preload-settings';
 
@@ -86,11 +86,12 @@ interface LoadedKey {
  */
 export async function preloadUser(
   deps: UserPreloadActivityDeps,
-  input: PreloadUserInput,
+  rawInput: PreloadUserInput,
 ): Promise<PreloadUserActivityResult> {
   const { loaders, appliedConfig, store } = deps;
-  const problem = preloadUserInputProblem(input);
-  if (problem) throw ApplicationFailure.nonRetryable(problem, FailureTypes.badInput);
+  // Parsed once, and only the parsed input used: settings sent in it get the schema's defaults.
+  const { input, problem } = parsePreloadUserInput(rawInput);
+  if (problem !== undefined) throw ApplicationFailure.nonRetryable(problem, FailureTypes.badInput);
   if (!store) {
     throw ApplicationFailure.nonRetryable(
       'this worker was built without a cache store, so users cannot be preloaded',

@@ -20,8 +20,29 @@ export interface PreloadUserInput {
   retry: LoadRetryPolicy;
 }
 
+/**
+ * The input, parsed once: the input with its settings as the schema reads them (every default
+ * applied, so settings sent without `shedAfterSeconds` get the config's default deadline), or why
+ * it is not a valid preloadUser input, naming the field.
+ */
+export function parsePreloadUserInput(
+  input: PreloadUserInput,
+): { input: PreloadUserInput; problem?: undefined } | { input?: undefined; problem: string } {
+  const problem = checkFields(input);
+  if (problem) return { problem };
+  if (input.settings === undefined) return { input };
+  const settings = userPreloadSchema.safeParse(input.settings);
+  if (!settings.success) return { problem: formatZodError(settings.error, 'settings') };
+  return { input: { ...input, settings: settings.data } };
+}
+
 /** Why `input` is not a valid preloadUser input, naming the field; undefined when it is. */
 export function preloadUserInputProblem(input: PreloadUserInput): string | undefined {
+  return parsePreloadUserInput(input).problem;
+}
+
+/** The fields besides the settings, checked in order; the first problem, naming its field. */
+function checkFields(input: PreloadUserInput): string | undefined {
   const problem = userIdProblem(input.userId);
   if (problem) return problem;
   if (input.reservedPrefix !== undefined && typeof input.reservedPrefix !== 'string')
@@ -39,8 +60,5 @@ export function preloadUserInputProblem(input: PreloadUserInput): string | undef
   }
   if (typeof retry.backoffCoefficient !== 'number' || !(retry.backoffCoefficient >= 1))
     return `retry.backoffCoefficient must be at least 1 (got ${retry.backoffCoefficient})`;
-  if (input.settings === undefined) return undefined;
-  const settings = userPreloadSchema.safeParse(input.settings);
-  if (!settings.success) return formatZodError(settings.error, 'settings');
   return undefined;
 }

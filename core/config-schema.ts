@@ -2,7 +2,8 @@
 // schemas (each in its own module, re-exported here): one source of truth for validation and
 // types. Parsing is all-or-nothing and every error names the field.
 import { z } from 'zod';
-import { ConfigError, formatZodError } from './config-error';
+import { ConfigError, formatPath, formatZodError } from './config-error';
+import { illFormedTextPath } from './well-formed-text';
 import { templatesCanCollide } from './key-template';
 import { optimizerSchema } from './optimizer-schema';
 import { patternSchema } from './pattern-schema';
@@ -71,6 +72,7 @@ export type WarmingConfigInput = z.input<typeof warmingConfigSchema>;
 
 /** Validates a whole config; throws ConfigError naming the first bad field. */
 export function parseWarmingConfig(raw: unknown): WarmingConfig {
+  refuseIllFormedText(raw);
   const parsed = warmingConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatZodError(parsed.error));
   return parsed.data;
@@ -78,7 +80,17 @@ export function parseWarmingConfig(raw: unknown): WarmingConfig {
 
 /** Validates one task; throws ConfigError naming the bad field. */
 export function parseTask(raw: unknown): TaskSpec {
+  refuseIllFormedText(raw);
   const parsed = taskSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatZodError(parsed.error));
   return parsed.data;
+}
+
+/** Text with no UTF-8 form (a lone surrogate) becomes ids, keys and payloads: refused first, naming where. */
+function refuseIllFormedText(raw: unknown): void {
+  const path = illFormedTextPath(raw);
+  if (path) {
+    const at = path.length > 0 ? formatPath(path) : 'the config';
+    throw new ConfigError(`${at}: must be well-formed Unicode (it has a lone surrogate)`);
+  }
 }

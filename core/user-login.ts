@@ -1,6 +1,8 @@
 // User ids and the `userLoggedIn` payload, checked the same way by the auth service's client (which
 // throws) and by the per-user workflow (which logs the reason and drops the signal). Pure.
 
+import { isWellFormedText } from './well-formed-text';
+
 /** Longest accepted user id, in characters. */
 export const MAX_USER_ID_LENGTH = 256;
 
@@ -15,6 +17,7 @@ export function userIdProblem(userId: unknown): string | undefined {
     return `userId must be at most ${MAX_USER_ID_LENGTH} characters (got ${userId.length})`;
   }
   if (FORBIDDEN.test(userId)) return 'userId must not contain whitespace or control characters';
+  if (!isWellFormedText(userId)) return 'userId must be well-formed Unicode (it has a lone surrogate)';
   return undefined;
 }
 

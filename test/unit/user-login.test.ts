@@ -37,3 +37,14 @@ test.each([
 ])('a malformed login payload %j is named', (payload, message) => {
   expect(userLoggedInProblem(payload, 'alice')).toMatch(message);
 });
+
+test.each(['\ud800', 'a\udc00b', 'x\ud83d'])(
+  'rejects user id %j: a lone surrogate has no UTF-8 form, so no workflow id could carry it',
+  (userId) => {
+    expect(userIdProblem(userId)).toMatch(/well-formed Unicode/);
+  },
+);
+
+test('a surrogate pair (an astral character) is well formed', () => {
+  expect(userIdProblem('user-😀')).toBeUndefined();
+});

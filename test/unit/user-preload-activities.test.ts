@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS } from '../../activities/limits';
 import { Loaders, type LoaderRegistry } from '../../activities/loaders';
 import { OriginLimiter } from '../../activities/origin-limiter';
 import { createUserPreloadActivities, type AppliedConfigReader } from '../../activities/user-preload-activities';
+import { parsePreloadUserInput, type PreloadUserInput } from '../../activities/preload-user-input';
 
 const limiter = new OriginLimiter(DEFAULT_LIMITS);
 
@@ -77,4 +78,21 @@ test('readUserPreloadSettings treats stray data of another type where the config
   const failure = await failureOf(mockEnv().run(readUserPreloadSettings));
   expect(failure).toMatchObject({ nonRetryable: true, type: 'UserPreloadNotConfigured' });
   expect(failure.message).toMatch(/no config has been applied/);
+});
+
+test("settings sent in a preload's input are parsed with the config's defaults, and only the parsed ones are used", () => {
+  const input = {
+    userId: 'u1',
+    preloadForms: true,
+    formsConcurrency: 2,
+    retry: { maximumAttempts: 1, initialIntervalMs: 0, maximumIntervalMs: 0, backoffCoefficient: 1 },
+    // As a start by hand sends them: no shedAfterSeconds, no skip window.
+    settings: { session: { loader: { type: 'custom', name: 'loadSession' }, key: 'user:{userId}', ttlSeconds: 60 } },
+  } as unknown as PreloadUserInput;
+  const parsed = parsePreloadUserInput(input);
+  // Without the default, the deadline was NaN and every load that waited for its origin was shed.
+  expect(parsed.input?.settings).toMatchObject({ shedAfterSeconds: 3, skipIfWarmedWithinMinutes: 5 });
+  expect(parsePreloadUserInput({ ...input, settings: { session: 'nope' } } as unknown as PreloadUserInput)).toEqual({
+    problem: expect.stringContaining('settings.session'),
+  });
 });
