@@ -14,6 +14,7 @@ import { ID_HOLDER_TYPE, ID_TAKEN_USER_PREFIX } from '../helpers/preload-id-take
 import { historyText } from '../helpers/history-text';
 import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
+import { httpUserPreload } from '../helpers/user-preload-config';
 
 const EventType = proto.api.enums.v1.EventType;
 const stack = useTestStack({ worker: false });
@@ -48,21 +49,7 @@ beforeAll(async () => {
   });
   running = worker.run();
   origin.routeUnder('/users/', (request) => ({ body: JSON.stringify({ path: request.url }) }));
-  await stack.warming.apply({
-    tasks: [],
-    userPreload: {
-      session: {
-        loader: { type: 'http', url: `${origin.url}/users/{userId}/session` },
-        key: `${ns}:user:{userId}:session`,
-        ttlSeconds: 600,
-      },
-      navigation: {
-        loader: { type: 'http', url: `${origin.url}/users/{userId}/navigation` },
-        key: `${ns}:user:{userId}:navigation`,
-        ttlSeconds: 600,
-      },
-    },
-  });
+  await stack.warming.apply({ tasks: [], userPreload: httpUserPreload(origin.url, ns) });
 }, 120_000);
 
 afterAll(async () => {

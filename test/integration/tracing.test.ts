@@ -13,6 +13,7 @@ import { buildWorkflowBundle } from '../../worker/workflow-bundle';
 import { ancestorNames, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { testServers, uniqueName, waitFor } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
+import { httpUserPreload } from '../helpers/user-preload-config';
 
 jest.setTimeout(120_000);
 
@@ -171,24 +172,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
   test('one login is one trace: notifyUserLoggedIn, the shard, the preload child, each source load and the Redis write', async () => {
     await stack.warming.apply({
       tasks: [],
-      userPreload: {
-        session: {
-          loader: { type: 'http', url: `${origin.url}/users/{userId}/session` },
-          key: `${ns}:user:{userId}:session`,
-          ttlSeconds: 1800,
-        },
-        navigation: {
-          loader: { type: 'http', url: `${origin.url}/users/{userId}/navigation` },
-          key: `${ns}:user:{userId}:navigation`,
-          ttlSeconds: 1800,
-        },
-        forms: {
-          list: { type: 'http', url: `${origin.url}/users/{userId}/forms` },
-          item: { type: 'http', url: `${origin.url}/forms/{formId}` },
-          key: `${ns}:form:{formId}`,
-          ttlSeconds: 600,
-        },
-      },
+      userPreload: httpUserPreload(origin.url, ns, { ttlSeconds: 1800, withForms: true }),
     });
     const userId = `${ns}-ann`;
     const notice = await notifyUserLoggedIn(client, userId, {
