@@ -1,4 +1,4 @@
-// warmctl's deployment commands: tear a deployment down, print shell completion.
+// warmctl's deployment commands: tear a deployment down; and shell completion for all of warmctl.
 import { InvalidArgumentError, type Command } from 'commander';
 import { contextOf, count, printJson, UsageError, withClient, withProgress } from './cli-context';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './shell-completion';
@@ -47,7 +47,10 @@ export function addDeploymentCommands(program: Command): void {
           : `cached values: ${remove} ${count(report.values, 'value')} named by metadata`,
       );
     });
+}
 
+/** `warmctl completion`: a completion script for every command (it reads the whole program when it runs); last in the help. */
+export function addCompletionCommand(program: Command): void {
   program
     .command('completion')
     .description('print a shell completion script: source <(warmctl completion bash), or zsh')

@@ -6,7 +6,7 @@ import { addTaskCommands } from './task-commands';
 import { addLoginCommands } from './login-commands';
 import { addOptimizerCommands } from './optimizer-commands';
 import { addKeyCommands } from './key-commands';
-import { addDeploymentCommands } from './deployment-commands';
+import { addCompletionCommand, addDeploymentCommands } from './deployment-commands';
 import { addHistoryCommands } from './history-commands';
 
 export function buildProgram(): Command {
@@ -43,6 +43,7 @@ export function buildProgram(): Command {
   addKeyCommands(program);
   addDeploymentCommands(program);
   addHistoryCommands(program);
+  addCompletionCommand(program);
 
   // After the subcommands exist (they copy the setting when created): the top-level action reports
   // a word that is no command itself, as "unknown command".
