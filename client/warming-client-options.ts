@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { readEnvironment } from '../config/environment';
 import { defaultOptimizerWorkflowId, instanceProblem, taskQueueProblem } from '../core/workflow-ids';
 import { redisKeys } from '../store/redis-keys';
+import { positiveInteger } from './deployment-context';
 
 /** Options of `createWarmingClient`: which Temporal and Redis, which deployment, and how patient to be. */
 export interface WarmingClientOptions {
@@ -115,10 +116,8 @@ export function resolveWarmingClientOptions(options: WarmingClientOptions = {}):
     logger: options.logger ?? console,
     env,
   };
-  for (const name of ['workerTimeoutMs', 'concurrency', 'applyConcurrency'] as const) {
-    const value = resolved[name];
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${value})`);
-  }
+  for (const name of ['workerTimeoutMs', 'concurrency', 'applyConcurrency'] as const)
+    positiveInteger(name, resolved[name]);
   const queueProblem =
     typeof resolved.taskQueue === 'string' ? taskQueueProblem(resolved.taskQueue) : 'must be a string';
   if (queueProblem) throw new Error(`taskQueue ${queueProblem}`);

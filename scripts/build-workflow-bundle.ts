@@ -2,21 +2,17 @@
 // every worker runs them with (worker/workflow-bundle.ts), and with the tracing interceptors into
 // dist/workflow-bundle-traced.js, which workers run only when tracing is on.
 import { writeFileSync } from 'node:fs';
-import { buildWorkflowBundle, PREBUILT_BUNDLE_PATH, PREBUILT_TRACED_BUNDLE_PATH } from '../worker/workflow-bundle';
+import {
+  buildWorkflowBundle,
+  PREBUILT_BUNDLE_PATH,
+  PREBUILT_TRACED_BUNDLE_PATH,
+  WARNINGS_ONLY_BUNDLE_LOGGER,
+} from '../worker/workflow-bundle';
 
 async function run(): Promise<void> {
-  const quiet = () => undefined;
-  const logger = {
-    trace: quiet,
-    debug: quiet,
-    info: quiet,
-    log: quiet,
-    warn: (message: string) => console.warn(message),
-    error: (message: string) => console.error(message),
-  };
   // One after the other: webpack on two bundles at once only competes for the same cores.
-  writeFileSync(PREBUILT_BUNDLE_PATH, (await buildWorkflowBundle(logger)).code);
-  writeFileSync(PREBUILT_TRACED_BUNDLE_PATH, (await buildWorkflowBundle(logger, true)).code);
+  writeFileSync(PREBUILT_BUNDLE_PATH, (await buildWorkflowBundle(WARNINGS_ONLY_BUNDLE_LOGGER)).code);
+  writeFileSync(PREBUILT_TRACED_BUNDLE_PATH, (await buildWorkflowBundle(WARNINGS_ONLY_BUNDLE_LOGGER, true)).code);
 }
 
 run().catch((err: unknown) => {

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startRedisServer, startTemporalDevServer, waitForTemporal, type LocalServer } from '../scripts/local-stack';
-import { buildWorkflowBundle } from '../worker/workflow-bundle';
+import { buildWorkflowBundle, WARNINGS_ONLY_BUNDLE_LOGGER } from '../worker/workflow-bundle';
 import { productionDynamicConfig } from './helpers/production-limits';
 
 declare global {
@@ -36,14 +36,7 @@ export default async function globalSetup(): Promise<void> {
     const tmp = join(root, '.tmp');
     mkdirSync(tmp, { recursive: true });
     // From source, with the options of the build's bundle (a stale dist/ must not be tested).
-    const { code } = await buildWorkflowBundle({
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: console.warn,
-      error: console.error,
-    });
+    const { code } = await buildWorkflowBundle(WARNINGS_ONLY_BUNDLE_LOGGER);
     const bundlePath = join(tmp, `workflow-bundle-${process.pid}.js`);
     writeFileSync(bundlePath, code);
     process.env.CW_TEST_TEMPORAL_ADDRESS = temporal.address;

@@ -43,6 +43,18 @@ export function workflowBundleOptions(traced = false): WorkflowBundleOptions {
   };
 }
 
+const quiet = () => undefined;
+
+/** A bundler logger that prints webpack's warnings and errors and nothing else (its progress is noise). */
+export const WARNINGS_ONLY_BUNDLE_LOGGER: NonNullable<BundleOptions['logger']> = {
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  log: quiet,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
 /** Bundles the workflows from source with the project's options (webpack: a few seconds); `traced` adds the tracing interceptors. */
 export function buildWorkflowBundle(
   logger?: BundleOptions['logger'],

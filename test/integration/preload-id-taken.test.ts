@@ -7,7 +7,7 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { temporal as proto } from '@temporalio/proto';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { createWorker, type WarmingWorker } from '../../worker/create-worker';
-import { workflowBundleOptions } from '../../worker/workflow-bundle';
+import { WARNINGS_ONLY_BUNDLE_LOGGER, workflowBundleOptions } from '../../worker/workflow-bundle';
 import { userLoginsWorkflowId, userPreloadStatusQuery } from '../../workflows';
 import { PRELOAD_ID_TAKEN_PATCH } from '../../workflows/user-logins';
 import { ID_HOLDER_TYPE, ID_TAKEN_USER_PREFIX } from '../helpers/preload-id-taker';
@@ -29,14 +29,7 @@ beforeAll(async () => {
   const { code } = await bundleWorkflowCode({
     ...workflowBundleOptions(),
     workflowInterceptorModules: [require.resolve('../helpers/preload-id-taker')],
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: console.warn,
-      error: console.error,
-    },
+    logger: WARNINGS_ONLY_BUNDLE_LOGGER,
   });
   connection = await NativeConnection.connect({ address: testServers().temporalAddress });
   worker = await createWorker({
