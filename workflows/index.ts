@@ -3,7 +3,7 @@ import './versioning';
 export * from './definitions';
 export * from '../core/workflow-ids';
 export * from './search-attributes';
-export { warmTaskWorkflow, queueKind, type WarmTaskInput, type TaskQueueKind } from './warm-task';
+export { warmTaskWorkflow, queueKind, SHORT_HISTORY_EVENTS, type WarmTaskInput, type TaskQueueKind } from './warm-task';
 export * from './user-definitions';
 export { userSessionWorkflow, type UserSessionInput } from './user-session';
 export { preloadUserWorkflow, type PreloadUserInput } from './preload-user';

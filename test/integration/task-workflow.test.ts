@@ -1,11 +1,20 @@
 // The per-task schedule against a real Temporal dev server and Redis: scheduled and forced warms,
 // failures that keep the good value, ordering, idempotent apply, pause, removal, continue-as-new.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { spawnSync } from 'node:child_process';
 import { temporalCliPath } from '../../scripts/local-stack';
 import { parseTask, type TaskInput } from '../../core/config-schema';
 import { createWarmingClient, TaskNotFoundError } from '../../client/warming-client';
-import { statusQuery, taskWorkflowId, WARM_TASK_ID, warmNowUpdate, warmTaskWorkflow } from '../../workflows';
+import {
+  SHORT_HISTORY_EVENTS,
+  statusQuery,
+  taskWorkflowId,
+  WARM_TASK_ID,
+  warmNowUpdate,
+  warmTaskWorkflow,
+} from '../../workflows';
+import { SHORT_HISTORY_PATCH } from '../../workflows/warm-task';
 import { expectUnchangedFor, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
@@ -254,6 +263,36 @@ test('continues as new before the history grows large, carrying its counters', a
   expect(hits - status.warmCount).toBeLessThanOrEqual(1);
   expect(status.since < (await handle.describe()).startTime.toISOString()).toBe(true);
   await handle.terminate('test done');
+});
+
+test('a task applied with the defaults continues as new once its run holds SHORT_HISTORY_EVENTS events', async () => {
+  const { taskId, path, task } = counterTask();
+  await stack.warming.apply({ tasks: [task] });
+  const handle = stack.temporal.workflow.getHandle(taskWorkflowId(taskId));
+  const { runId: firstRunId } = await handle.describe();
+  // Forced warms (7-9 events each) until the run continues as new; a run of 10 000 events never would.
+  for (let warms = 0; (await handle.describe()).runId === firstRunId; warms++) {
+    if (warms > 30) throw new Error(`no continue-as-new after ${warms} forced warms`);
+    await stack.warming.warm(taskId, { wait: true });
+  }
+  // The new run answers queries once its first workflow task has run.
+  const status = await waitFor('the continued run answering', () => handle.query(statusQuery).catch(() => undefined));
+  expect(status.generation).toBe(1);
+  const first = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId), firstRunId).fetchHistory();
+  const events = first.events ?? [];
+  expect(events.length).toBeGreaterThanOrEqual(SHORT_HISTORY_EVENTS);
+  expect(events.length).toBeLessThan(SHORT_HISTORY_EVENTS + 15);
+  expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  // The run recorded the patch that chose the short limit.
+  const patches = events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const payload = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
+    return payload ? [defaultPayloadConverter.fromPayload<{ id: string }>(payload).id] : [];
+  });
+  expect(patches).toContain(SHORT_HISTORY_PATCH);
+  // Counters carried: every warm of both runs counted, and the origin served each.
+  expect(status.warmCount).toBeGreaterThan(10);
+  expect(origin.hitsFor(path)).toBe(status.warmCount);
 });
 
 test("listing shows only this deployment's task queue, not other deployments in the namespace", async () => {
