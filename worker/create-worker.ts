@@ -23,7 +23,12 @@ import { defaultMaxCachedWorkflows, splitWorkflowCache } from './workflow-cache-
 import { DEFAULT_SHUTDOWN_GRACE_TIME, type CreateWorkerOptions, type WarmingWorker } from './worker-options';
 
 export { PAYLOAD_CONVERTER_PATH } from './workflow-bundle';
-export { CACHED_WORKFLOW_KIB, defaultMaxCachedWorkflows, splitWorkflowCache } from './workflow-cache-size';
+export {
+  CACHED_WORKFLOW_KIB,
+  defaultMaxCachedWorkflows,
+  MAX_DEFAULT_CACHED_WORKFLOWS,
+  splitWorkflowCache,
+} from './workflow-cache-size';
 export {
   DEFAULT_SHUTDOWN_GRACE_TIME,
   type CreateWorkerOptions,

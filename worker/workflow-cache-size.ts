@@ -10,23 +10,31 @@ import { getHeapStatistics } from 'node:v8';
 export const CACHED_WORKFLOW_KIB = 400;
 /** What the heap-derived cache leaves for the worker itself (its idle RSS is about 260 MiB). */
 const WORKER_BASE_MIB = 256;
+/**
+ * The most workflows a process caches when nothing else says, however much memory it has. Task
+ * workflows sleep between warms and Temporal's cache keeps the most recently run, so once tasks
+ * outnumber the cache a sleeping task is evicted before it wakes whatever the size: the cache
+ * serves bursts (a wave, a fleet operation, hot tasks), and an evicted task replays a run of at
+ * most SHORT_HISTORY_EVENTS events. 2 000 keep a worker under 1 GiB of RSS.
+ */
+export const MAX_DEFAULT_CACHED_WORKFLOWS = 2_000;
 
 /**
- * The process's sticky cache when nothing else says, sized from the memory it was given:
- * one workflow per 400 KiB of V8 heap limit beyond 256 MiB (set by `--max-old-space-size`, e.g. in
- * NODE_OPTIONS, plus V8's young generation). A cached task workflow holds 240-400 KiB of worker RSS
- * (the JS heap of its execution context and Temporal Core's native state), so a full cache keeps
- * RSS near the heap limit plus the worker's base: 4 710 workflows at the Kubernetes manifest's
- * `--max-old-space-size=2048` (a 2 096 MiB limit on Node 20), about 9 950 at Node's default on a
- * 24 GiB machine. Beyond it a task workflow is evicted and replays
- * its history at its next warm; give the worker more memory, or set `maxCachedWorkflows`, to keep
- * every task.
+ * The process's sticky cache when nothing else says: one workflow per 400 KiB of V8 heap limit
+ * beyond 256 MiB (set by `--max-old-space-size`, e.g. in NODE_OPTIONS, plus V8's young
+ * generation), at most MAX_DEFAULT_CACHED_WORKFLOWS. A cached task workflow holds 240-400 KiB of
+ * worker RSS (the JS heap of its execution context and Temporal Core's native state), so a full
+ * cache keeps RSS under the heap limit plus the worker's base: 2 000 workflows from a 1 038 MiB
+ * heap limit up (the Kubernetes manifest's 2 096 MiB, Node's default on a 24 GiB machine), 655
+ * at 512 MiB. Beyond it a task workflow is evicted and replays its short history at its next warm;
+ * set `maxCachedWorkflows` (with the memory to match) to cache more.
  * @param heapLimitMiB the V8 heap limit in MiB
  * @default the running process's heap limit
- * @returns at least 100
+ * @returns at least 100, at most MAX_DEFAULT_CACHED_WORKFLOWS
  */
 export function defaultMaxCachedWorkflows(heapLimitMiB = getHeapStatistics().heap_size_limit / 2 ** 20): number {
-  return Math.max(100, Math.floor(((heapLimitMiB - WORKER_BASE_MIB) * 1024) / CACHED_WORKFLOW_KIB));
+  const fromHeap = Math.floor(((heapLimitMiB - WORKER_BASE_MIB) * 1024) / CACHED_WORKFLOW_KIB);
+  return Math.min(MAX_DEFAULT_CACHED_WORKFLOWS, Math.max(100, fromHeap));
 }
 
 /**

@@ -1,13 +1,21 @@
 // The worker's default workflow cache follows the heap it was given, shared by its two workers
 // (worker/create-worker.ts).
 import { getHeapStatistics } from 'node:v8';
-import { CACHED_WORKFLOW_KIB, defaultMaxCachedWorkflows, splitWorkflowCache } from '../../worker/create-worker';
+import {
+  CACHED_WORKFLOW_KIB,
+  defaultMaxCachedWorkflows,
+  MAX_DEFAULT_CACHED_WORKFLOWS,
+  splitWorkflowCache,
+} from '../../worker/create-worker';
 
-test('one cached workflow per 400 KiB of heap limit beyond 256 MiB', () => {
+test('one cached workflow per 400 KiB of heap limit beyond 256 MiB, at most 2 000', () => {
   expect(CACHED_WORKFLOW_KIB).toBe(400);
-  expect(defaultMaxCachedWorkflows(2096)).toBe(4_710); // the Kubernetes manifest's heap (2 048 old space + young)
-  expect(defaultMaxCachedWorkflows(4144)).toBe(9_953); // Node's default heap on a 24 GiB machine
+  expect(MAX_DEFAULT_CACHED_WORKFLOWS).toBe(2_000);
   expect(defaultMaxCachedWorkflows(512)).toBe(655);
+  expect(defaultMaxCachedWorkflows(1_037)).toBe(1_999);
+  expect(defaultMaxCachedWorkflows(1_038)).toBe(2_000);
+  expect(defaultMaxCachedWorkflows(2096)).toBe(2_000); // the Kubernetes manifest's heap (2 048 old space + young)
+  expect(defaultMaxCachedWorkflows(4144)).toBe(2_000); // Node's default heap on a 24 GiB machine
 });
 
 test('a tiny heap still caches some workflows', () => {
