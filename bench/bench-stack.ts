@@ -23,6 +23,12 @@ export interface WorkerLimits {
   maxActivities: number;
 }
 
+/** What one worker process gets beyond its limits: e.g. its cache and heap for a baseline. */
+export interface WorkerExtras {
+  env?: Record<string, string>;
+  nodeArgs?: readonly string[];
+}
+
 export interface ChildHandle {
   readonly pid: number;
   /** The last lines it printed, for error messages. */
@@ -39,9 +45,10 @@ export interface BenchStack {
   /**
    * Starts a worker process (the product's `npm run worker` entry) and waits until it polls:
    * with `limits`, or with every `WARMING_*` setting at its shipped default (`'shipped'`), on the
-   * stack's task queue unless `taskQueue` names another.
+   * stack's task queue unless `taskQueue` names another; `extra` adds environment variables and
+   * node flags (after BENCH_WORKER_NODE_ARGS).
    */
-  startWorker(limits: WorkerLimits | 'shipped', taskQueue?: string): Promise<ChildHandle>;
+  startWorker(limits: WorkerLimits | 'shipped', taskQueue?: string, extra?: WorkerExtras): Promise<ChildHandle>;
   /**
    * Starts a worker process for the floor shapes (bench/floors) on its own task queue, loading
    * the login sources from these URL templates; `maxCachedWorkflows` else the SDK's default.
@@ -193,7 +200,7 @@ export async function startBenchStack(): Promise<BenchStack> {
       originUrl,
       originPid: origin.handle.pid,
       taskQueue,
-      async startWorker(limits, queue = taskQueue) {
+      async startWorker(limits, queue = taskQueue, extra = {}) {
         const env: NodeJS.ProcessEnv = {
           ...process.env,
           TEMPORAL_ADDRESS: temporal.address,
@@ -217,13 +224,14 @@ export async function startBenchStack(): Promise<BenchStack> {
         delete env.TEMPORAL_PROFILE;
         delete env.REDIS_CLUSTER;
         delete env.WARMING_PREFIX;
+        Object.assign(env, extra.env);
         const worker = await startNode(
           resolve(__dirname, '../worker/main.js'),
           env,
           /worker polling/,
           'worker',
           180_000,
-          workerNodeArgs(),
+          [...workerNodeArgs(), ...(extra.nodeArgs ?? [])],
         );
         return worker.handle;
       },

@@ -6,6 +6,9 @@ import { temporal } from '@temporalio/proto';
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = temporal.api.enums.v1.EventType;
 
+/** The marker the core SDK records for each local activity. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
 /** The rules, each a name the counts are keyed by. */
 export const ACTION_RULES = [
   'workflowStarted',
@@ -103,6 +106,8 @@ export function countBillableActions(events: readonly HistoryEvent[]): ActionCou
         break;
       }
       case EventType.EVENT_TYPE_MARKER_RECORDED: {
+        // A patch marker (core_patch) records a decision, not work: only local activities are billed.
+        if (event.markerRecordedEventAttributes?.markerName !== LOCAL_ACTIVITY_MARKER) break;
         const task = idOf(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId) ?? lastTaskCompleted;
         const key = task ?? `alone-${i}`;
         if (!markerTasks.has(key)) {

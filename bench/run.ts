@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only bulk,read,login,first,shards,warm,hit,cost,scale]`: starts its own servers
+// `npm run bench [-- --quick] [-- --only bulk,read,login,first,shards,warm,hit,cost,scale,memory]`: starts its own servers
 // (in-memory Temporal dev server, redis-server, the bench origin, the product's worker), runs
 // each workload against its baseline in the same run, writes bench/results/latest.json (the
 // contract's rows), latest.md (the table) and latest.svg (the ratio chart), and stops every
@@ -12,6 +12,7 @@ import type { BenchContext } from './bench-context';
 import { formatMarkdown, type BenchRow, type TableMeta } from './bench-report';
 import { startBenchStack, type BenchStack, type WorkerLimits } from './bench-stack';
 import { ratioChartSvg } from './ratio-chart';
+import { runBoundedMemory } from './workloads/bounded-memory';
 import { runBulkWarm } from './workloads/bulk-warm';
 import { runCost } from './workloads/cost';
 import { runHitRatio } from './workloads/hit-ratio';
@@ -22,7 +23,7 @@ import { runReadPath } from './workloads/read-path';
 import { runScaleTasks } from './workloads/scale-tasks';
 import { runWarmCost } from './workloads/warm-cost';
 
-const WORKLOADS = ['bulk', 'read', 'login', 'first', 'shards', 'warm', 'hit', 'cost', 'scale'] as const;
+const WORKLOADS = ['bulk', 'read', 'login', 'first', 'shards', 'warm', 'hit', 'cost', 'scale', 'memory'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 /** Worker limits for every workload; the baselines get the same cap. Rate limiting is off so the cap decides. */
@@ -167,6 +168,12 @@ async function runWorkload(name: Workload, ctx: BenchContext): Promise<BenchRow[
         waves: 1,
         sample: 20,
         warmsPerTask: positiveEnv('BENCH_FLEET_WARMS', 5),
+      });
+    case 'memory':
+      return runBoundedMemory(ctx, {
+        tasks: positiveEnv('BENCH_MEMORY_TASKS', quick ? 2_000 : 20_000),
+        replays: 5,
+        cachedWarms: 10,
       });
   }
 }

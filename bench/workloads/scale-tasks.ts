@@ -16,6 +16,7 @@ import { processPids, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
 import { CpuMeter, rssMiB, type ChildHandle } from '../bench-stack';
 import { round, summarize } from '../stats';
+import { KeyWrites } from '../key-writes';
 import { settledHistoryLengths } from './warm-cost';
 
 export interface ScaleTasksOptions {
@@ -55,41 +56,15 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     }
   }, 250);
 
-  await redis.config('SET', 'notify-keyspace-events', 'E$');
-  const subscriber = new Redis(stack.redis.url);
-  let written = 0;
-  /** Writes of the floor's keys (the bare workflows measured after the product, same server). */
-  let floorWritten = 0;
-  let waiter: { floor: boolean; target: number; resolve: () => void } | undefined;
-  subscriber.on('message', (_channel: string, key: string) => {
-    const floor = key.startsWith(FLOOR_KEY_PREFIX);
-    if (!floor && !key.startsWith(KEY_PREFIX)) return;
-    const count = floor ? ++floorWritten : ++written;
-    if (waiter && waiter.floor === floor && count >= waiter.target) waiter.resolve();
-  });
-  await subscriber.subscribe('__keyevent@0__:set');
+  const writes = await KeyWrites.start(redis, [KEY_PREFIX, FLOOR_KEY_PREFIX]);
+  /** Writes of the product's keys, and of the floor's (the bare workflows measured after the product, same server). */
+  const written = () => writes.count(KEY_PREFIX);
+  const floorWritten = () => writes.count(FLOOR_KEY_PREFIX);
   /** Waits for `target` writes; after WAVE_TIMEOUT_MS it gives up and the wave is measured as far as it got. */
-  let timedOutWaves = 0;
   const untilWritten = (target: number, floor = false) =>
-    new Promise<void>((resolve) => {
-      const count = () => (floor ? floorWritten : written);
-      if (count() >= target) return resolve();
-      const timer = setTimeout(() => {
-        timedOutWaves++;
-        ctx.log(
-          `scale: only ${count()} of ${target} ${floor ? 'floor ' : ''}warms within ${WAVE_TIMEOUT_MS / 1000} s; measuring what was done`,
-        );
-        resolve();
-      }, WAVE_TIMEOUT_MS);
-      waiter = {
-        floor,
-        target,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-    });
+    writes.until(floor ? FLOOR_KEY_PREFIX : KEY_PREFIX, target, WAVE_TIMEOUT_MS, (message) =>
+      ctx.log(`scale: ${message}`),
+    );
 
   const warming = await createWarmingClient({ client, redis, taskQueue: stack.taskQueue });
   const ids = Array.from({ length: n }, (_, i) => `scale-${i}`);
@@ -136,7 +111,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     let before = await historyLengths();
     startWave = {
       seconds: round(startSeconds),
-      rate: round(written / startSeconds),
+      rate: round(written() / startSeconds),
       eventsAfterFirstWarm: round(before.reduce((a, b) => a + b, 0) / before.length),
     };
     ctx.log(
@@ -149,7 +124,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     ctx.log(`scale: the unchanged file re-applied in ${round(reapplySeconds)} s`);
 
     for (let wave = 0; wave < options.waves; wave++) {
-      const base = written;
+      const base = written();
       const target = base + n;
       const cpu = new CpuMeter({ ...processPids({ ...ctx, workerPid: worker.pid }) });
       started = performance.now();
@@ -158,7 +133,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       );
       await untilWritten(target);
       const seconds = since(started) / 1000;
-      const done = written - base;
+      const done = written() - base;
       waveRates.push(done / seconds);
       // A workflow task records its warm after the write: count once the sampled ones have.
       const after = await settledHistoryLengths(
@@ -177,7 +152,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     // warm --tag over every task: batch signals, results counted through visibility.
     const tagWaves = Math.max(1, options.warmsPerTask - 1 - options.waves);
     for (let wave = 0; wave < tagWaves; wave++) {
-      const target = written + n;
+      const target = written() + n;
       started = performance.now();
       const report = await warming.warmByTag(FLEET_TAG);
       const seconds = since(started) / 1000;
@@ -247,11 +222,11 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       await untilWritten(n, true);
       floor.startSeconds = since(started) / 1000;
       for (let wave = 0; wave < options.waves; wave++) {
-        const base = floorWritten;
+        const base = floorWritten();
         started = performance.now();
         await mapLimit(floorIds, 32, (workflowId) => client.workflow.getHandle(workflowId).signal('floorWarm'));
         await untilWritten(base + n, true);
-        floor.waveRates.push((floorWritten - base) / (since(started) / 1000));
+        floor.waveRates.push((floorWritten() - base) / (since(started) / 1000));
       }
       ctx.log(
         `scale: floor: ${n} bare workflows all warmed once after ${round(floor.startSeconds)} s, wave ${round(floor.waveRates[0] ?? NaN)}/s, floor worker peak RSS ${round(floor.peakRss)} MiB`,
@@ -262,8 +237,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     }
   } finally {
     clearInterval(sampler);
-    await subscriber.quit().catch(() => undefined);
-    await redis.config('SET', 'notify-keyspace-events', '');
+    await writes.stop();
     await warming.close();
     await worker.stop();
   }
@@ -272,7 +246,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   const params = {
     tasks: n,
     waves: options.waves,
-    wavesCutShort: timedOutWaves,
+    wavesCutShort: writes.timedOut,
     waveTimeoutSeconds: WAVE_TIMEOUT_MS / 1000,
     sampledWorkflows: sampleIds.length,
     startWave,

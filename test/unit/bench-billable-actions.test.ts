@@ -129,9 +129,21 @@ describe('countBillableActions', () => {
   });
 
   test('a marker without its task id is grouped with the workflow task completed before it', () => {
-    const bare: [number, HistoryEvent] = [T.EVENT_TYPE_MARKER_RECORDED, { markerRecordedEventAttributes: {} }];
+    const bare: [number, HistoryEvent] = [
+      T.EVENT_TYPE_MARKER_RECORDED,
+      { markerRecordedEventAttributes: { markerName: 'core_local_activity' } },
+    ];
     const count = countBillableActions(history(started, ...firstTask, bare, bare, ...firstTask, bare));
     expect(count.byRule.localActivities).toBe(2);
+  });
+
+  test('a patch marker is no action: a workflow task with only patches runs no local activity', () => {
+    const patch: [number, HistoryEvent] = [
+      T.EVENT_TYPE_MARKER_RECORDED,
+      { markerRecordedEventAttributes: { markerName: 'core_patch', workflowTaskCompletedEventId: Long.fromNumber(4) } },
+    ];
+    const count = countBillableActions(history(started, ...firstTask, patch, patch));
+    expect(count.byRule).toEqual({ workflowStarted: 1 });
   });
 
   test('a search attribute upsert is one action, unless it sets only TemporalChangeVersion', () => {
