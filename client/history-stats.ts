@@ -45,6 +45,14 @@ export interface StatsOptions {
    */
   digests?: RunDigestStore;
   /**
+   * Where each open run's warm mark is read (the activity id of the latest warm it started, set by
+   * the warmKey activity before the warm returns): an open run whose kept digest holds the warm its
+   * mark names has recorded no warm since, and needs no describe call. Only for warm counts: the
+   * interval events the report also draws change without a warm, so `reportData` goes without.
+   * @default none: every open run with a digest is described
+   */
+  warmMarks?: RunWarmMarkStore;
+  /**
    * Hears each task run's history read: `done` of `total` runs.
    * @default none
    */
@@ -66,8 +74,10 @@ export interface WarmingStats extends WarmCounters, PreloadStats {
 /** Task workflow runs in scope, and how each was answered: from its kept digest or by reading its history. */
 export interface HistoryReadCost {
   runs: number;
-  /** Runs answered from a kept digest (open ones after one describe call). */
+  /** Runs answered from a kept digest (open ones after their warm mark or one describe call said it is current). */
   fromDigest: number;
+  /** Open runs answered from a kept digest because their warm mark names the last warm it holds: no describe. */
+  fromWarmMark: number;
   /** Open runs described to see whether their history grew. */
   described: number;
   /** Histories read in full, and their events. */
@@ -107,6 +117,11 @@ export interface WarmingHistory {
 export interface RunDigestStore {
   get(runIds: readonly string[]): Promise<(string | null)[]>;
   set(runId: string, digest: string): Promise<void>;
+}
+
+/** Reads open runs' warm marks (store/run-warm-marks.ts) in bulk: null where a run has none. */
+export interface RunWarmMarkStore {
+  get(runIds: readonly string[]): Promise<(string | null)[]>;
 }
 
 /** A run's digest as stored: its history read, and how long that history was. */
@@ -170,20 +185,28 @@ async function readRun(client: Client, run: TaskRun): Promise<(RunHistory & { hi
 
 /**
  * One run's history digest: kept from an earlier call when still current (a closed run's always
- * is; an open run's while its history has not grown, one describe call to tell), else read from
- * its history and kept.
+ * is; an open run's while its warm mark names the digest's last warm, or else while its history has
+ * not grown, one describe call to tell), else read from its history and kept.
  */
 async function readRunDigest(
   client: Client,
   run: TaskRun,
-  kept: string | null,
+  kept: RunDigest | undefined,
+  mark: string | null,
   digests: RunDigestStore | undefined,
   cost: HistoryReadCost,
 ): Promise<RunHistory | undefined> {
-  const digest = parseDigest(kept);
+  const digest = kept;
   const closed = run.closeMs !== null;
   if (digest && (digest.closed || (closed && digest.historyLength === run.historyLength))) {
     cost.fromDigest++;
+    return digest;
+  }
+  // The mark is set before its warm can reach history: naming the digest's last warm, it says no
+  // warm has been recorded since (one in flight when the history was read has a newer id).
+  if (digest && !closed && mark !== null && digest.lastWarmActivityId === mark) {
+    cost.fromDigest++;
+    cost.fromWarmMark++;
     return digest;
   }
   if (digest && !closed) {
@@ -329,15 +352,30 @@ export async function readWarmingHistory(
     listTaskRuns(client, taskQueue, options),
     readPreloadRuns(client, taskQueue, options),
   ]);
-  const kept: (string | null)[] = [];
+  const texts: (string | null)[] = [];
   for (let i = 0; i < runs.length; i += DIGEST_READ_CHUNK) {
     const chunk = runs.slice(i, i + DIGEST_READ_CHUNK).map((run) => run.runId);
-    kept.push(...(options.digests ? await options.digests.get(chunk) : chunk.map(() => null)));
+    texts.push(...(options.digests ? await options.digests.get(chunk) : chunk.map(() => null)));
+  }
+  const kept = texts.map((text) => parseDigest(text));
+  // Marks only for open runs with a digest: a closed run's digest needs none, a run without one is read.
+  const marked = runs.flatMap((run, i) => (run.closeMs === null && kept[i] ? [i] : []));
+  const marks: (string | null)[] = runs.map(() => null);
+  if (options.warmMarks && marked.length > 0) {
+    const read = await options.warmMarks.get(marked.map((i) => (runs[i] as TaskRun).runId));
+    marked.forEach((runIndex, j) => (marks[runIndex] = read[j] ?? null));
   }
   let read = 0;
-  const cost: HistoryReadCost = { runs: runs.length, fromDigest: 0, described: 0, historiesRead: 0, eventsRead: 0 };
+  const cost: HistoryReadCost = {
+    runs: runs.length,
+    fromDigest: 0,
+    fromWarmMark: 0,
+    described: 0,
+    historiesRead: 0,
+    eventsRead: 0,
+  };
   const histories = await mapLimit(runs, HISTORY_READS_IN_FLIGHT, async (run, i) => {
-    const history = await readRunDigest(client, run, kept[i] ?? null, options.digests, cost);
+    const history = await readRunDigest(client, run, kept[i], marks[i] ?? null, options.digests, cost);
     options.onProgress?.(++read, runs.length);
     return history;
   });
