@@ -15,6 +15,7 @@ import { recordWarmMetrics } from './warm-metrics';
 import { createOptimizerActivities } from './optimizer-activities';
 import { createInputActivities } from './input-activities';
 import type { RedisKeys } from '../store/redis-keys';
+import { RunWarmMarks } from './run-warm-marks';
 import type { UsageStore } from '../store/usage-tracker';
 import { createUserPreloadActivities, type AppliedConfigReader } from './user-preload-activities';
 import type { Cluster, Redis } from 'ioredis';
@@ -81,6 +82,7 @@ export function createActivities(deps: ActivityDeps) {
   const { store } = deps;
   // Where the system keeps its own state: no activity writes a value there, whatever it was given.
   const reservedPrefix = deps.optimizer.keys.prefix;
+  const marks = new RunWarmMarks(deps.optimizer.redis, deps.optimizer.keys);
 
   return {
     ...createUserPreloadActivities({ loaders, store, appliedConfig: deps.appliedConfig, reservedPrefix }),
@@ -102,6 +104,8 @@ export function createActivities(deps: ActivityDeps) {
       const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat();
       const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
       const started = Date.now();
+      // Settled (in finally) before this warm returns, so before its marker can reach history.
+      const marked = marks.mark(context.info, (message, meta) => context.log.warn(message, meta));
       let claim: HeldClaim | undefined;
       try {
         // The key's single-flight claim: a read missing it meanwhile waits for this load. Its
@@ -174,6 +178,7 @@ export function createActivities(deps: ActivityDeps) {
         throw err;
       } finally {
         clearInterval(beat);
+        await marked;
         await claim?.release();
       }
     },

@@ -1,8 +1,14 @@
 // The warming client's history: statistics and report data read from Temporal history, with the
 // run digests that spare re-reading a closed run's history kept in Redis.
-import { isWrongType } from '../store/redis-errors';
+import { readRunWarmMarks, readStrings } from '../store/run-warm-marks';
 import type { DeploymentContext } from './deployment-context';
-import { readWarmingStats, type RunDigestStore, type StatsOptions, type WarmingStats } from './history-stats';
+import {
+  readWarmingStats,
+  type RunDigestStore,
+  type RunWarmMarkStore,
+  type StatsOptions,
+  type WarmingStats,
+} from './history-stats';
 import { readReportData, type ReportData } from './report-data';
 
 /** The deployment's warms and preloads as Temporal history records them. */
@@ -17,7 +23,8 @@ export class HistoryReader {
    */
   stats(options: StatsOptions = {}): Promise<WarmingStats> {
     const { temporal, taskQueue, store } = this.context;
-    return readWarmingStats(temporal, taskQueue, store, this.statsOptions(options));
+    // Warm counts only: an open run's warm mark vouches for its digest's warms, not its interval events.
+    return readWarmingStats(temporal, taskQueue, store, { warmMarks: this.warmMarks, ...this.statsOptions(options) });
   }
 
   /**
@@ -40,17 +47,18 @@ export class HistoryReader {
     // Stray data of another type where a digest belongs is no digest: the history is read again
     // and the digest written over it.
     get: (runIds) =>
-      Promise.all(
-        runIds.map((runId) =>
-          this.context.redis.get(this.context.keys.runDigest(runId)).catch((err: unknown) => {
-            if (isWrongType(err)) return null;
-            throw err;
-          }),
-        ),
+      readStrings(
+        this.context.redis,
+        runIds.map((runId) => this.context.keys.runDigest(runId)),
       ),
     set: async (runId, digest) => {
       await this.context.redis.set(this.context.keys.runDigest(runId), digest, 'EX', RUN_DIGEST_TTL_SECONDS);
     },
+  };
+
+  /** Open runs' warm marks, which the deployment's warmKey activities set. */
+  private readonly warmMarks: RunWarmMarkStore = {
+    get: (runIds) => readRunWarmMarks(this.context.redis, this.context.keys, runIds),
   };
 }
 

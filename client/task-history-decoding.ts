@@ -33,6 +33,11 @@ export interface RunHistory {
   intervalEvents: IntervalEvent[];
   /** From the run's start input and later `applyTask` specs. */
   spec?: TaskSpec;
+  /**
+   * The activity id of the run's last warm in this history: a run whose warm mark
+   * (store/run-warm-marks.ts) names it has recorded no warm since.
+   */
+  lastWarmActivityId?: string;
 }
 
 /** The marker the core SDK records for each local activity. */
@@ -45,7 +50,7 @@ export function decodeTaskRun(
   events: readonly HistoryEvent[],
   converter: PayloadConverter,
 ): RunHistory {
-  const scheduled = new Map<string, { atMs: number; cacheKey: string }>();
+  const scheduled = new Map<string, { atMs: number; cacheKey: string; activityId?: string }>();
   const out: RunHistory = { taskId, warms: [], intervalEvents: [] };
   /** When the current workflow task started: a local warm ran inside it. */
   let taskStartedMs = 0;
@@ -56,6 +61,7 @@ export function decodeTaskRun(
     const local = localActivity(event, converter);
     if (local) {
       if (local.activityType !== WARM_ACTIVITY) continue;
+      if (local.activityId !== undefined) out.lastWarmActivityId = local.activityId;
       const result = local.ok ? decode<WarmKeyResult>(converter, local.result) : undefined;
       out.warms.push({
         taskId,
@@ -71,13 +77,18 @@ export function decodeTaskRun(
     const attributes = event.activityTaskScheduledEventAttributes;
     if (attributes && attributes.activityType?.name === WARM_ACTIVITY) {
       const input = decode<{ cacheKey?: string }>(converter, attributes.input?.payloads?.[0]);
-      scheduled.set(String(event.eventId), { atMs, cacheKey: input?.cacheKey ?? '' });
+      scheduled.set(String(event.eventId), {
+        atMs,
+        cacheKey: input?.cacheKey ?? '',
+        ...(attributes.activityId ? { activityId: attributes.activityId } : {}),
+      });
       continue;
     }
     const closed = closedActivity(event);
     if (!closed) continue;
     const start = scheduled.get(String(closed.scheduledEventId));
     if (!start) continue;
+    if (start.activityId !== undefined) out.lastWarmActivityId = start.activityId;
     const base = { taskId, cacheKey: start.cacheKey, atMs };
     if (closed.ok) {
       const result = decode<WarmKeyResult>(converter, closed.result?.payloads?.[0]);
@@ -158,13 +169,26 @@ function collectIntervalEvent(
 function localActivity(
   event: HistoryEvent,
   converter: PayloadConverter,
-): { activityType: string; ok: boolean; result?: temporal.api.common.v1.IPayload | null; error?: string } | undefined {
+):
+  | {
+      activityType: string;
+      activityId?: string;
+      ok: boolean;
+      result?: temporal.api.common.v1.IPayload | null;
+      error?: string;
+    }
+  | undefined {
   const marker = event.markerRecordedEventAttributes;
   if (!marker || marker.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
-  const data = decode<{ activity_type?: string }>(converter, marker.details?.data?.payloads?.[0]);
+  const data = decode<{ activity_type?: string; activity_id?: unknown }>(
+    converter,
+    marker.details?.data?.payloads?.[0],
+  );
   const activityType = data?.activity_type ?? '';
-  if (marker.failure) return { activityType, ok: false, error: failureMessage(marker.failure) ?? 'failed' };
-  return { activityType, ok: true, result: marker.details?.result?.payloads?.[0] };
+  const activityId = typeof data?.activity_id === 'string' ? { activityId: data.activity_id } : {};
+  if (marker.failure)
+    return { activityType, ...activityId, ok: false, error: failureMessage(marker.failure) ?? 'failed' };
+  return { activityType, ...activityId, ok: true, result: marker.details?.result?.payloads?.[0] };
 }
 
 function closedActivity(

@@ -50,7 +50,7 @@ export interface TeardownReport {
   workflows: Record<string, number>;
   /** Workflows that had closed by the time they were to be stopped (a preload ended with its shard, say). */
   alreadyClosed: number;
-  /** Keys under the prefix by kind (`meta`, `tag`, `usage`, `lock`, `run`, `state`). */
+  /** Keys under the prefix by kind (`meta`, `tag`, `usage`, `lock`, `run`, `warmed`, `budget`, `state`). */
   keys: Record<string, number>;
   /** With `values`: cached values named by metadata that exist (and were removed). */
   values?: number;
@@ -143,6 +143,7 @@ function keyKind(rest: string): string {
     ['{usage}:', 'usage'],
     ['lock:', 'lock'],
     ['run:', 'run'],
+    ['warmed:', 'warmed'],
     ['budget:', 'budget'],
   ] as const) {
     if (rest.startsWith(head)) return kind;

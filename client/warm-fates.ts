@@ -6,8 +6,8 @@ import { redact } from '../core/redact';
 import { decideFates, type FateInput, type WarmRecord } from '../core/warm-stats';
 import type { HistoryWarm } from './task-history-decoding';
 
-/** Parallel metadata reads, one per key. */
-const META_READS_IN_FLIGHT = 16;
+/** Metadata reads in flight, one per key: one connection pipelines them, so many cost no more than few. */
+const META_READS_IN_FLIGHT = 128;
 
 /**
  * Decides each warm's fate: whether its value was read before it was replaced or expired (from

@@ -39,6 +39,12 @@ export interface RedisKeys {
    * `warmctl stats` so a run's history is read once (again only when an open run has grown).
    */
   runDigest(runId: string): string;
+  /**
+   * String: the activity id of the latest warm one task workflow run started, written by warmKey
+   * (store/run-warm-marks.ts), so a repeated `warmctl stats` knows an open run's digest is current
+   * without asking Temporal.
+   */
+  runWarmMark(runId: string): string;
   /** Short lock a cache client holds while it computes `key`, `<prefix>lock:{<slotTagFor(key)>}:<key>`; same slot as the value. */
   lock(key: string): string;
   /**
@@ -72,6 +78,7 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     appliedSpecs: () => `${prefix}applied`,
     applyLock: () => `${prefix}lock:{${prefix}applied}:apply`,
     runDigest: (runId) => `${prefix}run:${runId}`,
+    runWarmMark: (runId) => `${prefix}warmed:${runId}`,
     lock: (key) => `${prefix}lock:{${slotTagFor(key)}}:${key}`,
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,
     plannedIntervals: () => `${prefix}planned`,

@@ -205,6 +205,10 @@ describe('minimal ACL users (docs/security.md)', () => {
     expect(await warming.optimize()).toBeDefined();
     expect(await warming.stats({ taskId: task.taskId })).toMatchObject({ totalWarmings: 1, succeeded: 1 });
     expect(await admin.keys(`${prefix}run:*`)).toHaveLength(1);
+    // The worker set the run's warm mark; warmctl reads it (MGET) and needs no describe the second time.
+    expect(await admin.keys(`${prefix}warmed:*`)).toHaveLength(1);
+    expect((await warming.stats({ taskId: task.taskId })).read).toMatchObject({ fromWarmMark: 1, described: 0 });
+    await expect(warmctlRedis.set(keys.runWarmMark('x'), '1')).rejects.toThrow(/NOPERM/);
     expect((await warming.invalidateTag(tag)).keys.sort()).toEqual([`${values}:computed`, task.cacheKey].sort());
     expect(await admin.exists(task.cacheKey, `${values}:computed`)).toBe(0);
     const again = await warming.apply({ tasks: [{ ...task, intervalMinutes: 500 }], optimizer: quiet });

@@ -225,6 +225,28 @@ test.each(STRAY_TYPES)(
   },
 );
 
+test.each(STRAY_TYPES)(
+  "a run's warm mark that is %s vouches for nothing: the run is described, and the next warm writes over it",
+  async (_what, plant) => {
+    const { taskId } = await applyTask();
+    await waitFor('the warm recorded', async () => (await stack.warming.status(taskId)).warmCount === 1);
+    const keys = redisKeys(stack.prefix);
+    const { runId } = await stack.temporal.workflow.getHandle(taskWorkflowId(taskId)).describe();
+    await stack.warming.stats({ taskId });
+    await stack.redis.del(keys.runWarmMark(runId));
+    await plant(stack.redis, keys.runWarmMark(runId));
+    const stats = await stack.warming.stats({ taskId });
+    expect(stats).toMatchObject({ totalWarmings: 1, succeeded: 1 });
+    expect(stats.read).toMatchObject({ fromWarmMark: 0, described: 1 });
+    await stack.warming.warm(taskId);
+    expect(await stack.redis.type(keys.runWarmMark(runId))).toBe('string');
+    expect(await stack.redis.get(keys.runWarmMark(runId))).toMatch(/^\d+$/);
+    const after = await stack.warming.stats({ taskId });
+    expect(after).toMatchObject({ totalWarmings: 2, succeeded: 2 });
+    expect((await stack.warming.stats({ taskId })).read).toMatchObject({ fromWarmMark: 1, described: 0 });
+  },
+);
+
 test.each(STRAY_TYPES.slice(1))(
   'an applied config that is %s counts as none: the optimiser and clients carry on, and apply writes over it',
   async (_what, plant) => {
@@ -302,6 +324,7 @@ test('every key the system keeps has its stray-data case here', () => {
     appliedSpecs: 'applied spec hashes that are ...',
     applyLock: 'an apply lock that is ...',
     runDigest: "a run's history digest that is ...",
+    runWarmMark: "a run's warm mark that is ...",
     lock: 'a compute lock that is ...',
     usageBucket: 'usage buckets ... of the wrong type',
     plannedIntervals: 'usage buckets and planned intervals; planned intervals that are ...',

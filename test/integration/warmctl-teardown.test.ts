@@ -88,6 +88,8 @@ test('a dry run lists workflows and keys by kind and changes nothing; --yes stop
   };
   expect(json.workflows).toMatchObject({ loginShards: 1, optimizer: 1, tasks: 2 });
   expect(json.keys.meta).toBe(2);
+  // Each task's run carries its warm mark.
+  expect(json.keys.warmed).toBe(2);
   expect(json.values).toBeUndefined();
   // Nothing changed.
   expect(await runningOn(stack.taskQueue)).toBe(4);

@@ -15,7 +15,7 @@ function report(warms: WarmRecord[], preloads: PreloadRun[] = [], overrides: Par
       ...summarizePreloads(preloads),
       since: null,
       generatedAt: new Date(T0 + 3_600_000).toISOString(),
-      read: { runs: 0, fromDigest: 0, described: 0, historiesRead: 0, eventsRead: 0 },
+      read: { runs: 0, fromDigest: 0, fromWarmMark: 0, described: 0, historiesRead: 0, eventsRead: 0 },
     },
     warms,
     intervals: [],

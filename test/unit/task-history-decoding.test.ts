@@ -54,6 +54,31 @@ function countWarmEvents(events: RawEvent[]): TaskCounters {
   return counts;
 }
 
+/** The activity id of a run's last warm (its marker, or its activity task's close), from the raw JSON. */
+function lastWarmActivityId(events: RawEvent[]): string | undefined {
+  const scheduled = new Map<string, string>();
+  let last: string | undefined;
+  for (const event of events) {
+    const type = event.eventType.replace('EVENT_TYPE_', '');
+    if (type === 'ACTIVITY_TASK_SCHEDULED') {
+      const scheduledAttributes = attributes(event, 'activityTaskScheduledEventAttributes');
+      if ((scheduledAttributes.activityType as { name: string }).name === 'warmKey')
+        scheduled.set(event.eventId, scheduledAttributes.activityId as string);
+    } else if (type === 'MARKER_RECORDED') {
+      const marker = attributes(event, 'markerRecordedEventAttributes');
+      if (marker.markerName !== LOCAL_ACTIVITY_MARKER) continue;
+      const data = rawJson<{ activity_type: string; activity_id: string }>(
+        (marker.details as Record<string, RawPayloads>).data,
+      );
+      if (data?.activity_type === 'warmKey') last = data.activity_id;
+    } else if (/^ACTIVITY_TASK_(COMPLETED|FAILED|TIMED_OUT|CANCELED)$/.test(type)) {
+      const name = Object.keys(event).find((key) => key.startsWith('activityTask')) as string;
+      last = scheduled.get(String(attributes(event, name).scheduledEventId)) ?? last;
+    }
+  }
+  return last;
+}
+
 /** The run's own counters at its start and, if it closed with them, at its end. */
 function runCounters(events: RawEvent[]): { start: TaskCounters; end?: TaskCounters } {
   const first = events[0] as RawEvent;
@@ -144,6 +169,21 @@ describe.each(manifests.map((manifest) => [manifest.version, manifest] as const)
         succeeded: sum.ok,
         failed: sum.failed,
       });
+    });
+
+    test("each run's last warm is named by the activity id its warm mark would hold", () => {
+      let named = 0;
+      for (const fixture of taskFixtures) {
+        const { History } = temporal.api.history.v1;
+        const history = History.decode(
+          History.encode(historyFromJSON(readFixtureHistory(version, fixture.file))).finish(),
+        );
+        const decoded = decodeTaskRun('t', history.events ?? [], defaultPayloadConverter);
+        const want = lastWarmActivityId(raw.get(fixture) as RawEvent[]);
+        expect({ file: fixture.file, id: decoded.lastWarmActivityId }).toEqual({ file: fixture.file, id: want });
+        if (want !== undefined) named++;
+      }
+      expect(named).toBeGreaterThan(0);
     });
   },
 );
