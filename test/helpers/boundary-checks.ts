@@ -210,6 +210,8 @@ const EXPECTED_TYPE: [RegExp, string][] = [
   [/^planned$/, 'hash'],
   [/^optimizer:tuning$/, 'string'],
   [/^run:/, 'string'],
+  // A task run's last warm, written by warmKey (client/history-stats.ts reads it).
+  [/^warmed:/, 'string'],
   [/^tag:/, 'set'],
   [/^\{usage\}:m:\d+$/, 'zset'],
   [/^\{usage\}:tmp:/, 'zset'],
