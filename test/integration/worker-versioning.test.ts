@@ -73,7 +73,8 @@ async function completedBy(workflowId: string, runId?: string): Promise<string[]
  */
 async function completedByAnyRun(workflowId: string): Promise<Set<string>> {
   const runIds = new Set<string | undefined>([undefined]);
-  for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runIds.add(run.runId);
+  for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+    runIds.add(run.runId);
   const builds = await Promise.all([...runIds].map((runId) => completedBy(workflowId, runId)));
   return new Set(builds.flat());
 }
