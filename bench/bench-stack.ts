@@ -146,6 +146,33 @@ export function rssMiB(pid: number): number {
   return Number(kb) / 1024;
 }
 
+/** A process's resident memory when started and its peak since, sampled every 250 ms until stopped. */
+export class RssSampler {
+  readonly idleMiB: number;
+  private peak: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(pid: number) {
+    this.idleMiB = rssMiB(pid);
+    this.peak = this.idleMiB;
+    this.timer = setInterval(() => {
+      try {
+        this.peak = Math.max(this.peak, rssMiB(pid));
+      } catch {
+        // the process is stopping
+      }
+    }, 250);
+  }
+
+  get peakMiB(): number {
+    return this.peak;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /** CPU time (user + system) a process has used so far, in seconds (Linux, clock ticks of 1/100 s). */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -16,7 +16,7 @@ import { forceWarmSignal, SHORT_HISTORY_EVENTS, statusQuery, taskWorkflowId, war
 import { countBillableActions, type ActionCount } from '../billable-actions';
 import { since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
-import { CpuMeter, rssMiB, type WorkerExtras } from '../bench-stack';
+import { CpuMeter, RssSampler, type WorkerExtras } from '../bench-stack';
 import { KeyWrites } from '../key-writes';
 import { round, summarize } from '../stats';
 
@@ -169,15 +169,7 @@ async function runPhase(
   const taskQueue = `${stack.taskQueue}-${phase}`;
   const prefix = `${KEY_PREFIX}${phase}:`;
   const worker = await stack.startWorker(limits, taskQueue, extras);
-  const idleRssMiB = rssMiB(worker.pid);
-  let peakRssMiB = idleRssMiB;
-  const sampler = setInterval(() => {
-    try {
-      peakRssMiB = Math.max(peakRssMiB, rssMiB(worker.pid));
-    } catch {
-      // the worker is stopping
-    }
-  }, 250);
+  const rss = new RssSampler(worker.pid);
   const warming = await createWarmingClient({ client, redis, taskQueue });
   try {
     const ids = Array.from({ length: n }, (_, i) => `${phase}-${i}`);
@@ -198,7 +190,7 @@ async function runPhase(
     await writes.until(prefix, n, WAVE_TIMEOUT_MS, ctx.log);
     const firstWarmSeconds = since(started) / 1000;
     ctx.log(
-      `bounded-memory: ${phase}: ${n} tasks all warmed once after ${round(firstWarmSeconds)} s (peak RSS ${round(peakRssMiB)} MiB)`,
+      `bounded-memory: ${phase}: ${n} tasks all warmed once after ${round(firstWarmSeconds)} s (peak RSS ${round(rss.peakMiB)} MiB)`,
     );
     const base = writes.count(prefix);
     const cpu = new CpuMeter({ worker: worker.pid });
@@ -210,19 +202,19 @@ async function runPhase(
     const done = writes.count(prefix) - base;
     const waveRate = done / (since(started) / 1000);
     const workerCpuMsPerWarm = ((cpu.used().worker ?? NaN) * 1000) / done;
-    ctx.log(`bounded-memory: ${phase}: wave ${round(waveRate)} warms/s (peak RSS ${round(peakRssMiB)} MiB)`);
+    ctx.log(`bounded-memory: ${phase}: wave ${round(waveRate)} warms/s (peak RSS ${round(rss.peakMiB)} MiB)`);
     await after?.(warming, taskQueue);
     return {
       workflowCache,
-      idleRssMiB: round(idleRssMiB),
-      peakRssMiB: round(peakRssMiB),
+      idleRssMiB: round(rss.idleMiB),
+      peakRssMiB: round(rss.peakMiB),
       applySeconds: round(applySeconds),
       firstWarmSeconds: round(firstWarmSeconds),
       waveRate: round(waveRate),
       workerCpuMsPerWarm: round(workerCpuMsPerWarm),
     };
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await warming.close();
     await worker.stop();
   }

@@ -14,7 +14,7 @@ import { defaultMaxCachedWorkflows, splitWorkflowCache } from '../../worker/crea
 import { forceWarmSignal, taskWorkflowId } from '../../workflows';
 import { processPids, since, type BenchContext } from '../bench-context';
 import { makeRow, type BenchRow } from '../bench-report';
-import { CpuMeter, rssMiB, type ChildHandle } from '../bench-stack';
+import { CpuMeter, RssSampler, type ChildHandle } from '../bench-stack';
 import { round, summarize } from '../stats';
 import { KeyWrites } from '../key-writes';
 import { settledHistoryLengths } from './warm-cost';
@@ -46,15 +46,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     : defaultMaxCachedWorkflows();
   // A worker of its own, so its memory is the tasks' and nothing else's.
   const worker: ChildHandle = await stack.startWorker(limits);
-  const idleRss = rssMiB(worker.pid);
-  let peakRss = idleRss;
-  const sampler = setInterval(() => {
-    try {
-      peakRss = Math.max(peakRss, rssMiB(worker.pid));
-    } catch {
-      // the worker is stopping
-    }
-  }, 250);
+  const rss = new RssSampler(worker.pid);
 
   const writes = await KeyWrites.start(redis, [KEY_PREFIX, FLOOR_KEY_PREFIX]);
   /** Writes of the product's keys, and of the floor's (the bare workflows measured after the product, same server). */
@@ -115,7 +107,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       eventsAfterFirstWarm: round(before.reduce((a, b) => a + b, 0) / before.length),
     };
     ctx.log(
-      `scale: ${n} tasks applied in ${round(applySeconds)} s, all warmed once after ${round(startSeconds)} s (worker peak RSS ${round(peakRss)} MiB)`,
+      `scale: ${n} tasks applied in ${round(applySeconds)} s, all warmed once after ${round(startSeconds)} s (worker peak RSS ${round(rss.peakMiB)} MiB)`,
     );
     started = performance.now();
     const reapplied = await warming.apply(config);
@@ -143,9 +135,9 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       for (const [name, used] of Object.entries(cpu.used())) (cpuPerWarm[name] ??= []).push((used * 1000) / done);
       eventsPerWarm.push(after.reduce((sum, len, i) => sum + (len - (before[i] as number)), 0) / after.length);
       before = after;
-      peakRssAfterWaves = peakRss;
+      peakRssAfterWaves = rss.peakMiB;
       ctx.log(
-        `scale: wave ${wave}: ${done} forced warms in ${round(seconds)} s (${round(done / seconds)}/s, worker peak RSS ${round(peakRss)} MiB)`,
+        `scale: wave ${wave}: ${done} forced warms in ${round(seconds)} s (${round(done / seconds)}/s, worker peak RSS ${round(rss.peakMiB)} MiB)`,
       );
     }
 
@@ -199,15 +191,8 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
         maxCachedWorkflows: splitWorkflowCache(workflowCache).main,
       },
     );
-    floor.idleRss = rssMiB(floorWorker.pid);
-    floor.peakRss = floor.idleRss;
-    const floorSampler = setInterval(() => {
-      try {
-        floor.peakRss = Math.max(floor.peakRss, rssMiB(floorWorker.pid));
-      } catch {
-        // the floor worker is stopping
-      }
-    }, 250);
+    const floorRss = new RssSampler(floorWorker.pid);
+    floor.idleRss = floorRss.idleMiB;
     try {
       const floorIds = ids.map((id) => `scale-floor:${id}`);
       started = performance.now();
@@ -229,14 +214,15 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
         floor.waveRates.push((floorWritten() - base) / (since(started) / 1000));
       }
       ctx.log(
-        `scale: floor: ${n} bare workflows all warmed once after ${round(floor.startSeconds)} s, wave ${round(floor.waveRates[0] ?? NaN)}/s, floor worker peak RSS ${round(floor.peakRss)} MiB`,
+        `scale: floor: ${n} bare workflows all warmed once after ${round(floor.startSeconds)} s, wave ${round(floor.waveRates[0] ?? NaN)}/s, floor worker peak RSS ${round(floorRss.peakMiB)} MiB`,
       );
     } finally {
-      clearInterval(floorSampler);
+      floorRss.stop();
+      floor.peakRss = floorRss.peakMiB;
       await floorWorker.stop();
     }
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await writes.stop();
     await warming.close();
     await worker.stop();
@@ -250,7 +236,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     waveTimeoutSeconds: WAVE_TIMEOUT_MS / 1000,
     sampledWorkflows: sampleIds.length,
     startWave,
-    idleWorkerRssMiB: round(idleRss),
+    idleWorkerRssMiB: round(rss.idleMiB),
     workflowCache,
     floor: {
       shape: 'bench/floors floorTaskWorkflow (local), one worker process, cache as the product',
@@ -362,8 +348,8 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       unit: 'MiB',
       better: 'lower',
       baseline: 'the same worker process idle, before any task',
-      value: summarize([peakRss]),
-      baselineValue: summarize([idleRss]),
+      value: summarize([rss.peakMiB]),
+      baselineValue: summarize([rss.idleMiB]),
       target: { op: '<=', value: 1024, of: 'value' },
       workload: `${workload}; peak resident memory of the worker (sampled every 250 ms)`,
     }),
