@@ -120,23 +120,14 @@ function warmActivityOptions(spec: TaskSpec): ActivityOptions {
 }
 
 export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskStatus> {
+  // A query may come while the start input is parsed (a local activity, longer under load), in
+  // every run, so every ~11 warms since runs are short: it is answered from that input until the
+  // parsed one takes over. Query handlers issue no commands, so this is safe for replay.
+  setHandler(statusQuery, () => startingStatus(rawInput));
   const { input, reservedPrefix } = await readTaskInput(rawInput);
   let spec = input.spec;
   const historyEventsLimit = input.historyEventsLimit ?? DEFAULT_HISTORY_EVENTS_LIMIT;
-  const carried = migrateCarriedTaskState(input.carried);
-  const state: CarriedTaskState = carried ?? {
-    warmCount: 0,
-    failureCount: 0,
-    lastWarmAt: null,
-    nextWarmAtMs: Date.now(),
-    intervalMinutes: spec.intervalMinutes,
-    paused: false,
-    lastResult: null,
-    lastError: null,
-    since: new Date().toISOString(),
-    generation: 0,
-    pendingForce: { trigger: 'start' },
-  };
+  const state: CarriedTaskState = migrateCarriedTaskState(input.carried) ?? initialTaskState(spec);
 
   let warming = false;
   let removed = false;
@@ -338,6 +329,39 @@ export function queueKind(spec: TaskSpec): TaskQueueKind {
  * Temporal's CLI are held to the same schema. An input the task cannot serve fails the workflow
  * with one line naming the field (never its workflow task, which would retry for ever).
  */
+/** A task's state before its first warm. */
+function initialTaskState(spec: TaskSpec): CarriedTaskState {
+  return {
+    warmCount: 0,
+    failureCount: 0,
+    lastWarmAt: null,
+    nextWarmAtMs: Date.now(),
+    intervalMinutes: spec.intervalMinutes,
+    paused: false,
+    lastResult: null,
+    lastError: null,
+    since: new Date().toISOString(),
+    generation: 0,
+    pendingForce: { trigger: 'start' },
+  };
+}
+
+/**
+ * The status a run answers before its start input is parsed: from that input as sent (by the
+ * run it continues, or by whoever started it). Input that gives none gets a clear error.
+ */
+function startingStatus(raw: WarmTaskInput): TaskStatus {
+  try {
+    const spec = raw.spec;
+    return taskStatus(spec, migrateCarriedTaskState(raw.carried) ?? initialTaskState(spec), {
+      removed: false,
+      warming: false,
+    });
+  } catch {
+    throw new Error(`task ${workflowInfo().workflowId} is starting: its input is being checked`);
+  }
+}
+
 async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; reservedPrefix?: string }> {
   if (!patched(PARSE_START_PATCH)) return { input: raw as WarmTaskInput };
   // Asked before the local activity, not after it: a local activity that outlasts its workflow

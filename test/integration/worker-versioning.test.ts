@@ -7,6 +7,7 @@ import type { temporal } from '@temporalio/proto';
 import { spawnSync } from 'node:child_process';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
+import { criticalTaskQueue } from '../../core/workflow-ids';
 import { temporalCliPath } from '../../scripts/local-stack';
 import { taskWorkflowId, VERSIONING_BEHAVIORS } from '../../workflows';
 import { stackEnv, testServers, uniqueName, waitFor } from '../helpers/test-env';
@@ -22,30 +23,49 @@ afterAll(async () => {
   await killWorkerProcesses();
 });
 
-/** `temporal worker deployment set-current-version`, retried until the version has polled. */
+/** `temporal worker deployment <command> --address ... --deployment-name ... --build-id ...`; its stdout. */
+function deploymentCommand(command: string, deploymentName: string, buildId: string, extra: string[] = []): string {
+  const run = spawnSync(
+    temporalCliPath(),
+    [
+      'worker',
+      'deployment',
+      command,
+      '--address',
+      testServers().temporalAddress,
+      '--deployment-name',
+      deploymentName,
+      '--build-id',
+      buildId,
+      ...extra,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (run.status !== 0) throw new Error(run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`);
+  return run.stdout;
+}
+
+/**
+ * `temporal worker deployment set-current-version`, once the version has registered both queues
+ * the worker polls (main and critical). A queue a version registers after it became current may
+ * keep routing to the old version for a while (suspected in a loaded CI run, where the main
+ * queue's task stayed on v1 while the critical one moved), so the test does not race it.
+ */
 async function setCurrentVersion(deploymentName: string, buildId: string): Promise<void> {
+  const queues = [stack.taskQueue, criticalTaskQueue(stack.taskQueue)];
   await waitFor(
-    `${deploymentName}.${buildId} to become current`,
+    `${deploymentName}.${buildId} to register ${queues.join(' and ')}`,
     () => {
-      const run = spawnSync(
-        temporalCliPath(),
-        [
-          'worker',
-          'deployment',
-          'set-current-version',
-          '--address',
-          testServers().temporalAddress,
-          '--deployment-name',
-          deploymentName,
-          '--build-id',
-          buildId,
-          '--yes',
-        ],
-        { encoding: 'utf8', timeout: 20_000 },
-      );
-      if (run.status !== 0) throw new Error(run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`);
+      const described = deploymentCommand('describe-version', deploymentName, buildId, ['--output', 'json']);
+      const missing = queues.filter((queue) => !described.includes(`"${queue}"`));
+      if (missing.length > 0) throw new Error(`not yet registered: ${missing.join(', ')}`);
       return true;
     },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  await waitFor(
+    `${deploymentName}.${buildId} to become current`,
+    () => deploymentCommand('set-current-version', deploymentName, buildId, ['--yes']) !== undefined,
     { timeoutMs: 60_000, intervalMs: 500 },
   );
 }
