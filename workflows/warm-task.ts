@@ -120,9 +120,9 @@ function warmActivityOptions(spec: TaskSpec): ActivityOptions {
 }
 
 export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskStatus> {
-  // A query may come while the start input is parsed (a local activity, longer under load), in
-  // every run, so every ~11 warms since runs are short: it is answered from that input until the
-  // parsed one takes over. Query handlers issue no commands, so this is safe for replay.
+  // Every run starts by parsing its input in a local activity, and runs are short (about 11
+  // warms), so a status query may come before the parsed input is there: it is answered from the
+  // input as sent until then. Query handlers issue no commands: replay is unaffected.
   setHandler(statusQuery, () => startingStatus(rawInput));
   const { input, reservedPrefix } = await readTaskInput(rawInput);
   let spec = input.spec;
@@ -324,11 +324,6 @@ export function queueKind(spec: TaskSpec): TaskQueueKind {
   return isCritical(spec) ? 'critical' : 'main';
 }
 
-/**
- * The start input, parsed once: a run started by `warmctl apply` and one started straight from
- * Temporal's CLI are held to the same schema. An input the task cannot serve fails the workflow
- * with one line naming the field (never its workflow task, which would retry for ever).
- */
 /** A task's state before its first warm. */
 function initialTaskState(spec: TaskSpec): CarriedTaskState {
   return {
@@ -362,6 +357,11 @@ function startingStatus(raw: WarmTaskInput): TaskStatus {
   }
 }
 
+/**
+ * The start input, parsed once: a run started by `warmctl apply` and one started straight from
+ * Temporal's CLI are held to the same schema. An input the task cannot serve fails the workflow
+ * with one line naming the field (never its workflow task, which would retry for ever).
+ */
 async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; reservedPrefix?: string }> {
   if (!patched(PARSE_START_PATCH)) return { input: raw as WarmTaskInput };
   // Asked before the local activity, not after it: a local activity that outlasts its workflow
