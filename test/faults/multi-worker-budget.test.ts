@@ -67,8 +67,10 @@ test('three workers sharing the budget keep the origin within its cap and rate t
   expect(arrivals).toHaveLength(TASKS);
   expect(most).toBeLessThanOrEqual(CAP);
   // Starts are spaced by Redis's clock; the origin sees them some ms later, and not always by the
-  // same few (a worker's first request also opens its connection): any 950 ms hold at most the rate.
-  for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 950).length).toBeLessThanOrEqual(RATE);
+  // same few (a worker's first request also opens its connection; on a loaded CI machine one came
+  // more than 50 ms late): any 800 ms hold at most the rate. Three budgets of their own would put
+  // about 19 loads in 800 ms.
+  for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 800).length).toBeLessThanOrEqual(RATE);
   // 24 loads at 8 a second span at least two full windows.
   expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(1900);
 });
