@@ -7,6 +7,7 @@ import type { temporal } from '@temporalio/proto';
 import { spawnSync } from 'node:child_process';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
+import { quote } from '../../core/visibility-query';
 import { criticalTaskQueue } from '../../core/workflow-ids';
 import { temporalCliPath } from '../../scripts/local-stack';
 import { taskWorkflowId, VERSIONING_BEHAVIORS } from '../../workflows';
@@ -65,7 +66,7 @@ async function setCurrentVersion(deploymentName: string, buildId: string): Promi
   );
   await waitFor(
     `${deploymentName}.${buildId} to become current`,
-    () => deploymentCommand('set-current-version', deploymentName, buildId, ['--yes']) !== undefined,
+    () => deploymentCommand('set-current-version', deploymentName, buildId, ['--yes']),
     { timeoutMs: 60_000, intervalMs: 500 },
   );
 }
@@ -93,7 +94,7 @@ async function completedBy(workflowId: string, runId?: string): Promise<string[]
  */
 async function completedByAnyRun(workflowId: string): Promise<Set<string>> {
   const runIds = new Set<string | undefined>([undefined]);
-  for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+  for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = ${quote(workflowId)}` }))
     runIds.add(run.runId);
   const builds = await Promise.all([...runIds].map((runId) => completedBy(workflowId, runId)));
   return new Set(builds.flat());
