@@ -1,7 +1,7 @@
 // Warming statistics read out of Temporal history, the only source of truth: every warmKey
 // activity a task workflow ran (in every run of its continue-as-new chain) is one warm record, and
 // every closed preloadUserWorkflow run on the queue is one user preload.
-import { isGrpcServiceError, ServiceError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
 import { rethrowKnownErrorTypes } from '@temporalio/client/lib/helpers';
 import { optionalTsToMs, tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -86,6 +86,9 @@ export interface HistoryReadCost {
   /** Histories read in full, and their events. */
   historiesRead: number;
   eventsRead: number;
+  /** Closed user preload runs in scope, and the completed ones whose result was read (the others' is kept as their digest). */
+  preloadRuns: number;
+  preloadResultsRead: number;
 }
 
 /** One task's interval over time (the effective interval, adaptive re-plans included). */
@@ -163,17 +166,14 @@ const LIST_PAGE_SIZE = 1000;
 const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
 
 /**
- * This queue's task runs that may hold warms in the window, a visibility page at a time. Raw pages:
- * the few fields needed are read as they come, with none of the memo and search attributes the
- * client's own `list` decodes for each run (30 ms of client CPU per 2 000 runs against 140 ms,
- * bench/profile-stats.ts); errors as that `list` throws them.
+ * Raw visibility pages of `query`: the few fields needed are read as they come, with none of the
+ * memo and search attributes the client's own `list` decodes for each run (30 ms of client CPU per
+ * 2 000 runs against 140 ms, bench/profile-stats.ts); errors as that `list` throws them.
  */
-async function* taskRunPages(client: Client, taskQueue: string, options: StatsOptions): AsyncGenerator<TaskRun[]> {
-  const query = taskRunsQuery(taskQueue, {
-    ...(options.taskId !== undefined ? { workflowId: taskWorkflowId(options.taskId, options.instance) } : {}),
-    ...(options.tag !== undefined ? { tag: options.tag } : {}),
-    ...(options.sinceMs !== undefined ? { sinceMs: options.sinceMs } : {}),
-  });
+async function* executionPages(
+  client: Client,
+  query: string,
+): AsyncGenerator<temporal.api.workflow.v1.IWorkflowExecutionInfo[]> {
   let nextPageToken: Uint8Array | undefined;
   do {
     let page: temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
@@ -189,8 +189,21 @@ async function* taskRunPages(client: Client, taskQueue: string, options: StatsOp
       rethrowKnownErrorTypes(err);
       throw new ServiceError('Failed to list workflows', { cause: err });
     }
+    yield page.executions;
+    nextPageToken = page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+}
+
+/** This queue's task runs that may hold warms in the window, a visibility page at a time. */
+async function* taskRunPages(client: Client, taskQueue: string, options: StatsOptions): AsyncGenerator<TaskRun[]> {
+  const query = taskRunsQuery(taskQueue, {
+    ...(options.taskId !== undefined ? { workflowId: taskWorkflowId(options.taskId, options.instance) } : {}),
+    ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    ...(options.sinceMs !== undefined ? { sinceMs: options.sinceMs } : {}),
+  });
+  for await (const executions of executionPages(client, query)) {
     const runs: TaskRun[] = [];
-    for (const execution of page.executions) {
+    for (const execution of executions) {
       const workflowId = execution.execution?.workflowId;
       const runId = execution.execution?.runId;
       if (!workflowId || !runId) continue;
@@ -206,8 +219,7 @@ async function* taskRunPages(client: Client, taskQueue: string, options: StatsOp
       });
     }
     yield runs;
-    nextPageToken = page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
-  } while (nextPageToken);
+  }
 }
 
 /** A run in scope with what was kept of it: its digest, and an open run's warm mark. */
@@ -345,43 +357,112 @@ function taskIntervals(
     .filter((task) => task.points.length > 0);
 }
 
+/** A closed preload run as visibility lists it. */
+interface ClosedPreload {
+  workflowId: string;
+  runId: string;
+  status: PreloadRunStatus;
+  startedAtMs: number;
+  closedAtMs: number;
+}
+
+/** What a completed preload run's result says, kept as its digest (a closed run's result never changes). */
+interface PreloadDigest {
+  v: typeof DIGEST_VERSION;
+  kind: 'preload';
+  userId: string;
+  failed: PreloadRun['failedSources'];
+  shed: number;
+}
+
+/** This queue's closed preload runs in the window, a raw visibility page at a time. */
+async function* closedPreloadPages(
+  client: Client,
+  taskQueue: string,
+  sinceMs?: number,
+): AsyncGenerator<ClosedPreload[]> {
+  for await (const executions of executionPages(client, closedPreloadsQuery(taskQueue, sinceMs))) {
+    const runs: ClosedPreload[] = [];
+    for (const execution of executions) {
+      const workflowId = execution.execution?.workflowId;
+      const runId = execution.execution?.runId;
+      const status = preloadStatus(execution.status);
+      const closedAtMs = optionalTsToMs(execution.closeTime);
+      if (!workflowId || !runId || status === undefined || closedAtMs === undefined) continue;
+      runs.push({ workflowId, runId, status, startedAtMs: tsToMs(execution.startTime), closedAtMs });
+    }
+    yield runs;
+  }
+}
+
+/** The kept digests of the completed runs among `runs`, in their order (undefined for the others). */
+async function keptPreloadDigests(
+  runs: readonly ClosedPreload[],
+  digests: RunDigestStore | undefined,
+): Promise<(PreloadDigest | undefined)[]> {
+  const completed = runs.filter((run) => run.status === 'completed');
+  const texts: (string | null)[] = [];
+  for (let i = 0; digests && i < completed.length; i += DIGEST_READ_CHUNK)
+    texts.push(...(await digests.get(completed.slice(i, i + DIGEST_READ_CHUNK).map((run) => run.runId))));
+  const byRun = new Map(completed.map((run, i) => [run.runId, parsePreloadDigest(texts[i] ?? null)]));
+  return runs.map((run) => byRun.get(run.runId));
+}
+
 /**
  * Closed preload runs of this queue in the window. Latency is the run's start-to-close time from
  * visibility (what a login waits once its preload starts, queueing for a worker included, and
- * known without reading each history); failed sources come from each completed run's result.
+ * known without reading each history); failed sources come from each completed run's result,
+ * read once and then kept as the run's digest (so a repeated call costs about its listing).
  */
 export async function readPreloadRuns(
   client: Client,
   taskQueue: string,
   options: StatsOptions = {},
+  cost?: Pick<HistoryReadCost, 'preloadRuns' | 'preloadResultsRead'>,
 ): Promise<PreloadRun[]> {
   if (options.taskId !== undefined || options.tag !== undefined) return [];
-  const closed: WorkflowExecutionInfo[] = [];
-  for await (const execution of client.workflow.list({ query: closedPreloadsQuery(taskQueue, options.sinceMs) })) {
-    if (execution.closeTime && preloadStatus(execution) !== undefined) closed.push(execution);
+  const pages: Promise<{ run: ClosedPreload; digest: PreloadDigest | undefined }[]>[] = [];
+  try {
+    for await (const runs of closedPreloadPages(client, taskQueue, options.sinceMs))
+      pages.push(
+        keptPreloadDigests(runs, options.digests).then((kept) => runs.map((run, i) => ({ run, digest: kept[i] }))),
+      );
+  } finally {
+    // A failed listing must not leave a page's reads rejecting unheard.
+    await Promise.allSettled(pages);
   }
-  const runs = await mapLimit(closed, HISTORY_READS_IN_FLIGHT, async (execution): Promise<PreloadRun> => {
-    const status = preloadStatus(execution) as PreloadRunStatus;
-    const startedAtMs = execution.startTime.getTime();
-    const closedAtMs = (execution.closeTime as Date).getTime();
-    let userId = userIdFromPreloadWorkflowId(execution.workflowId);
+  const closed = (await Promise.all(pages)).flat();
+  if (cost) cost.preloadRuns += closed.length;
+  const runs = await mapLimit(closed, HISTORY_READS_IN_FLIGHT, async ({ run, digest }): Promise<PreloadRun> => {
+    let userId = userIdFromPreloadWorkflowId(run.workflowId);
     let failedSources: PreloadRun['failedSources'] = [];
     let shed = 0;
-    if (status === 'completed') {
-      const result = await client.workflow
-        .getHandle<() => Promise<PreloadUserResult>>(execution.workflowId, execution.runId, { followRuns: false })
-        .result();
-      userId = result.userId;
-      failedSources = result.failed;
-      shed = shedLoads(result.sources ?? []);
+    if (run.status === 'completed') {
+      if (!digest) {
+        const result = await client.workflow
+          .getHandle<() => Promise<PreloadUserResult>>(run.workflowId, run.runId, { followRuns: false })
+          .result();
+        if (cost) cost.preloadResultsRead++;
+        digest = {
+          v: DIGEST_VERSION,
+          kind: 'preload',
+          userId: result.userId,
+          failed: result.failed,
+          shed: shedLoads(result.sources ?? []),
+        };
+        await options.digests?.set(run.runId, JSON.stringify(digest));
+      }
+      userId = digest.userId;
+      failedSources = digest.failed;
+      shed = digest.shed;
     }
     return {
-      workflowId: execution.workflowId,
+      workflowId: run.workflowId,
       userId,
-      status,
-      startedAtMs,
-      closedAtMs,
-      latencyMs: Math.max(0, closedAtMs - startedAtMs),
+      status: run.status,
+      startedAtMs: run.startedAtMs,
+      closedAtMs: run.closedAtMs,
+      latencyMs: Math.max(0, run.closedAtMs - run.startedAtMs),
       failedSources,
       ...(shed > 0 ? { shedLoads: shed } : {}),
     };
@@ -389,17 +470,37 @@ export async function readPreloadRuns(
   return runs.sort((a, b) => a.closedAtMs - b.closedAtMs);
 }
 
-function preloadStatus(execution: WorkflowExecutionInfo): PreloadRunStatus | undefined {
-  switch (execution.status.name) {
-    case 'COMPLETED':
+function parsePreloadDigest(text: string | null): PreloadDigest | undefined {
+  if (!text) return undefined;
+  try {
+    const digest = JSON.parse(text) as Partial<PreloadDigest>;
+    return digest.v === DIGEST_VERSION &&
+      digest.kind === 'preload' &&
+      typeof digest.userId === 'string' &&
+      Array.isArray(digest.failed) &&
+      typeof digest.shed === 'number'
+      ? (digest as PreloadDigest)
+      : undefined;
+  } catch {
+    return undefined; // unreadable: read the result again
+  }
+}
+
+const STATUS = temporal.api.enums.v1.WorkflowExecutionStatus;
+
+function preloadStatus(
+  status: temporal.api.enums.v1.WorkflowExecutionStatus | null | undefined,
+): PreloadRunStatus | undefined {
+  switch (status) {
+    case STATUS.WORKFLOW_EXECUTION_STATUS_COMPLETED:
       return 'completed';
-    case 'FAILED':
+    case STATUS.WORKFLOW_EXECUTION_STATUS_FAILED:
       return 'failed';
-    case 'TIMED_OUT':
+    case STATUS.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
       return 'timedOut';
-    case 'TERMINATED':
+    case STATUS.WORKFLOW_EXECUTION_STATUS_TERMINATED:
       return 'terminated';
-    case 'CANCELLED':
+    case STATUS.WORKFLOW_EXECUTION_STATUS_CANCELED:
       return 'canceled';
     default:
       return undefined; // running (or a status a preload never has)
@@ -422,20 +523,23 @@ export async function readWarmingHistory(
   options: StatsOptions = {},
   nowMs = Date.now(),
 ): Promise<WarmingHistory> {
-  const [kept, preloads] = await Promise.all([
-    listKeptRuns(client, taskQueue, options),
-    readPreloadRuns(client, taskQueue, options),
-  ]);
-  const runs = kept.map((entry) => entry.run);
-  let read = 0;
   const cost: HistoryReadCost = {
-    runs: runs.length,
+    runs: 0,
     fromDigest: 0,
     fromWarmMark: 0,
     described: 0,
     historiesRead: 0,
     eventsRead: 0,
+    preloadRuns: 0,
+    preloadResultsRead: 0,
   };
+  const [kept, preloads] = await Promise.all([
+    listKeptRuns(client, taskQueue, options),
+    readPreloadRuns(client, taskQueue, options, cost),
+  ]);
+  const runs = kept.map((entry) => entry.run);
+  cost.runs = runs.length;
+  let read = 0;
   const histories = await mapLimit(kept, HISTORY_READS_IN_FLIGHT, async ({ run, digest, mark }) => {
     const history = await readRunDigest(client, run, digest, mark, options.digests, cost);
     options.onProgress?.(++read, runs.length);

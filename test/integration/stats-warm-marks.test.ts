@@ -46,6 +46,8 @@ test('a repeated stats call over open runs describes none of them when nothing w
     described: 0,
     historiesRead: 0,
     eventsRead: 0,
+    preloadRuns: 0,
+    preloadResultsRead: 0,
   });
   expect({ ...second, generatedAt: '', read: null }).toEqual({ ...first, generatedAt: '', read: null });
 });

@@ -4,6 +4,7 @@ import { createCacheClient } from '../../cache/cache-client';
 import { notifyUserLoggedIn } from '../../client/notify-user-logged-in';
 import { userPreloadStatus } from '../../client/user-preload-status';
 import { parseTask } from '../../core/config-schema';
+import { WORKFLOW_TYPES } from '../../core/visibility-query';
 import { forceWarmSignal, taskWorkflowId, warmTaskWorkflow } from '../../workflows';
 import { uniqueName, waitFor } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
@@ -282,6 +283,41 @@ test('userPreloads and preload latency agree with the preloads the origin served
     p95Ms: rank(95),
     p99Ms: rank(99),
     slowestMs: latencies[3],
+  });
+
+  // A completed run's result is read once, then kept as the run's digest: a repeated call reads
+  // none and agrees; a digest of the wrong shape is no digest (that run's result is read again).
+  const preloadFields = (s: typeof stats) => ({
+    userPreloads: s.userPreloads,
+    preloadLatency: s.preloadLatency,
+    preloadFailures: s.preloadFailures,
+  });
+  const again = await stack.warming.stats();
+  expect(again.read).toMatchObject({ preloadRuns: 4, preloadResultsRead: 0 });
+  expect(preloadFields(again)).toEqual(preloadFields(stats));
+  const preloadDigestKeys: string[] = [];
+  for (const key of await stack.redis.keys(`${stack.prefix}run:*`))
+    if (JSON.parse((await stack.redis.get(key)) ?? '{}').kind === 'preload') preloadDigestKeys.push(key);
+  expect(preloadDigestKeys).toHaveLength(4);
+  await stack.redis.set(preloadDigestKeys[0] as string, JSON.stringify({ v: 1, kind: 'preload', userId: 'x' }));
+  const reread = await stack.warming.stats();
+  expect(reread.read).toMatchObject({ preloadRuns: 4, preloadResultsRead: 1 });
+  expect(preloadFields(reread)).toEqual(preloadFields(stats));
+
+  // A run that closed without completing is unfinished: its status is read off the raw listing.
+  const neverRan = await stack.temporal.workflow.start(WORKFLOW_TYPES.preload, {
+    taskQueue: stack.taskQueue,
+    workflowId: `preload-user:${uniqueName('u')}:${Date.now()}`,
+    startDelay: '1h',
+  });
+  await neverRan.terminate('stats test: a preload that never ran');
+  const withUnfinished = await waitFor('the terminated preload in visibility', async () => {
+    const s = await stack.warming.stats();
+    return s.read.preloadRuns === 5 ? s : undefined;
+  });
+  expect(preloadFields(withUnfinished)).toEqual({
+    ...preloadFields(stats),
+    preloadFailures: { ...stats.preloadFailures, unfinished: 1 },
   });
 
   expect((await stack.warming.stats({ sinceMs })).userPreloads).toBe(4);
