@@ -44,8 +44,10 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   const workflowCache = process.env.WARMING_MAX_CACHED_WORKFLOWS
     ? Number(process.env.WARMING_MAX_CACHED_WORKFLOWS)
     : defaultMaxCachedWorkflows();
-  // A worker of its own, so its memory is the tasks' and nothing else's.
-  const worker: ChildHandle = await stack.startWorker(limits);
+  // A queue and worker of its own, so its memory is the tasks' and nothing else's, and its stats
+  // read these tasks only (not the user preloads the login workloads left on the main queue).
+  const taskQueue = `${stack.taskQueue}-scale`;
+  const worker: ChildHandle = await stack.startWorker(limits, taskQueue);
   const rss = new RssSampler(worker.pid);
 
   const writes = await KeyWrites.start(redis, [KEY_PREFIX, FLOOR_KEY_PREFIX]);
@@ -58,7 +60,7 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       ctx.log(`scale: ${message}`),
     );
 
-  const warming = await createWarmingClient({ client, redis, taskQueue: stack.taskQueue });
+  const warming = await createWarmingClient({ client, redis, taskQueue });
   const ids = Array.from({ length: n }, (_, i) => `scale-${i}`);
   const sampleIds = ids
     .filter((_, i) => i % Math.max(1, Math.floor(n / options.sample)) === 0)
@@ -77,6 +79,10 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
   let reapplySeconds = NaN;
   const tagRates: number[] = [];
   const statsCalls: Partial<Record<'first' | 'second', { seconds: number; warms: number; read: HistoryReadCost }>> = {};
+  /** Stats of the bench's main queue as the earlier workloads left it (their tasks and user preloads). */
+  const mainQueueStatsCalls: Partial<
+    Record<'first' | 'second', { seconds: number; warms: number; userPreloads: number; read: HistoryReadCost }>
+  > = {};
   let scriptRates: number[] = [];
   const floor = { startSeconds: NaN, waveRates: [] as number[], idleRss: NaN, peakRss: NaN };
   /** Peak RSS up to the end of the forced waves, before the fleet operations. */
@@ -162,6 +168,25 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
       const stats = await warming.stats();
       statsCalls[call] = { seconds: round(since(started) / 1000), warms: stats.totalWarmings, read: stats.read };
       ctx.log(`scale: stats (${call} call) over ${stats.totalWarmings} warms in ${statsCalls[call]?.seconds} s`);
+    }
+    const mainQueue = await createWarmingClient({ client, redis, taskQueue: stack.taskQueue });
+    try {
+      for (const call of ['first', 'second'] as const) {
+        started = performance.now();
+        const stats = await mainQueue.stats();
+        const seconds = round(since(started) / 1000);
+        mainQueueStatsCalls[call] = {
+          seconds,
+          warms: stats.totalWarmings,
+          userPreloads: stats.userPreloads,
+          read: stats.read,
+        };
+        ctx.log(
+          `scale: stats of the main queue (${call} call): ${stats.totalWarmings} warms, ${stats.userPreloads} user preloads in ${seconds} s`,
+        );
+      }
+    } finally {
+      await mainQueue.close();
     }
 
     // The plain script: the same loads and writes, same cap, no Temporal.
@@ -262,7 +287,9 @@ export async function runScaleTasks(ctx: BenchContext, options: ScaleTasksOption
     applySeconds: round(applySeconds),
     reapplyUnchangedSeconds: round(reapplySeconds),
     warmsPerTaskBeforeStats: options.warmsPerTask,
+    statsQueue: "the workload's own queue: its tasks only",
     statsCalls,
+    mainQueueStatsCalls,
   };
   const fleet = { temporalPersistence: ctx.persistence, params: fleetParams };
   return [
