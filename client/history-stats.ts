@@ -130,6 +130,20 @@ export interface RunWarmMarkStore {
   get(runIds: readonly string[]): Promise<(string | null)[]>;
 }
 
+/** A call's read cost before it has read anything. */
+export function noReadCost(): HistoryReadCost {
+  return {
+    runs: 0,
+    fromDigest: 0,
+    fromWarmMark: 0,
+    described: 0,
+    historiesRead: 0,
+    eventsRead: 0,
+    preloadRuns: 0,
+    preloadResultsRead: 0,
+  };
+}
+
 /** A run's digest as stored: its history read, and how long that history was. */
 interface RunDigest extends RunHistory {
   v: typeof DIGEST_VERSION;
@@ -523,16 +537,7 @@ export async function readWarmingHistory(
   options: StatsOptions = {},
   nowMs = Date.now(),
 ): Promise<WarmingHistory> {
-  const cost: HistoryReadCost = {
-    runs: 0,
-    fromDigest: 0,
-    fromWarmMark: 0,
-    described: 0,
-    historiesRead: 0,
-    eventsRead: 0,
-    preloadRuns: 0,
-    preloadResultsRead: 0,
-  };
+  const cost = noReadCost();
   const [kept, preloads] = await Promise.all([
     listKeptRuns(client, taskQueue, options),
     readPreloadRuns(client, taskQueue, options, cost),

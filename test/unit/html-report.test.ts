@@ -1,6 +1,7 @@
 // The report renderer on hand-built data: every chart's marks, the totals, escaping of data, and a
 // clear page when there is nothing yet.
 import { renderHtmlReport } from '../../report/html-report';
+import { noReadCost } from '../../client/history-stats';
 import type { ReportData } from '../../client/report-data';
 import { summarizePreloads, type PreloadRun } from '../../core/preload-stats';
 import { summarizeByTask, type WarmRecord } from '../../core/warm-stats';
@@ -15,16 +16,7 @@ function report(warms: WarmRecord[], preloads: PreloadRun[] = [], overrides: Par
       ...summarizePreloads(preloads),
       since: null,
       generatedAt: new Date(T0 + 3_600_000).toISOString(),
-      read: {
-        runs: 0,
-        fromDigest: 0,
-        fromWarmMark: 0,
-        described: 0,
-        historiesRead: 0,
-        eventsRead: 0,
-        preloadRuns: 0,
-        preloadResultsRead: 0,
-      },
+      read: noReadCost(),
     },
     warms,
     intervals: [],
