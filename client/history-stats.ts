@@ -11,7 +11,7 @@ import { clipIntervalHistory, intervalHistory, type IntervalEvent, type Interval
 import { mapLimit } from '../core/map-limit';
 import { closedPreloadsQuery, taskRunsQuery } from '../core/visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
-import { shedLoads } from '../core/preload-results';
+import { shedLoads, type PreloadSourceName } from '../core/preload-results';
 import { summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import { taskIdFromWorkflowId, taskWorkflowId, type PreloadUserResult } from '../workflows';
 import { decodeTaskRun, type RunHistory } from './task-history-decoding';
@@ -484,6 +484,13 @@ export async function readPreloadRuns(
   return runs.sort((a, b) => a.closedAtMs - b.closedAtMs);
 }
 
+/** The sources a kept preload digest may name as failed. */
+const PRELOAD_SOURCE_NAMES: ReadonlySet<string> = new Set([
+  'session',
+  'navigation',
+  'forms',
+] satisfies PreloadSourceName[]);
+
 function parsePreloadDigest(text: string | null): PreloadDigest | undefined {
   if (!text) return undefined;
   try {
@@ -492,6 +499,7 @@ function parsePreloadDigest(text: string | null): PreloadDigest | undefined {
       digest.kind === 'preload' &&
       typeof digest.userId === 'string' &&
       Array.isArray(digest.failed) &&
+      digest.failed.every((source) => PRELOAD_SOURCE_NAMES.has(source)) &&
       typeof digest.shed === 'number'
       ? (digest as PreloadDigest)
       : undefined;

@@ -299,10 +299,15 @@ test('userPreloads and preload latency agree with the preloads the origin served
   for (const key of await stack.redis.keys(`${stack.prefix}run:*`))
     if (JSON.parse((await stack.redis.get(key)) ?? '{}').kind === 'preload') preloadDigestKeys.push(key);
   expect(preloadDigestKeys).toHaveLength(4);
-  await stack.redis.set(preloadDigestKeys[0] as string, JSON.stringify({ v: 1, kind: 'preload', userId: 'x' }));
-  const reread = await stack.warming.stats();
-  expect(reread.read).toMatchObject({ preloadRuns: 4, preloadResultsRead: 1 });
-  expect(preloadFields(reread)).toEqual(preloadFields(stats));
+  for (const stray of [
+    { v: 1, kind: 'preload', userId: 'x' },
+    { v: 1, kind: 'preload', userId: 'x', failed: ['no-such-source'], shed: 0 },
+  ]) {
+    await stack.redis.set(preloadDigestKeys[0] as string, JSON.stringify(stray));
+    const reread = await stack.warming.stats();
+    expect(reread.read).toMatchObject({ preloadRuns: 4, preloadResultsRead: 1 });
+    expect(preloadFields(reread)).toEqual(preloadFields(stats));
+  }
 
   // A run that closed without completing is unfinished: its status is read off the raw listing.
   const neverRan = await stack.temporal.workflow.start(WORKFLOW_TYPES.preload, {
