@@ -11,7 +11,8 @@ import { clipIntervalHistory, intervalHistory, type IntervalEvent, type Interval
 import { mapLimit } from '../core/map-limit';
 import { closedPreloadsQuery, taskRunsQuery } from '../core/visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
-import { shedLoads, type PreloadSourceName } from '../core/preload-results';
+import { shedLoads } from '../core/preload-results';
+import { USER_SOURCES } from '../core/user-preload-schema';
 import { summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import { taskIdFromWorkflowId, taskWorkflowId, type PreloadUserResult } from '../workflows';
 import { decodeTaskRun, type RunHistory } from './task-history-decoding';
@@ -177,7 +178,8 @@ const DIGEST_READ_CHUNK = 500;
 /** Runs per visibility page (the server's default maximum). */
 const LIST_PAGE_SIZE = 1000;
 
-const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+const STATUS = temporal.api.enums.v1.WorkflowExecutionStatus;
+const RUNNING = STATUS.WORKFLOW_EXECUTION_STATUS_RUNNING;
 
 /**
  * Raw visibility pages of `query`: the few fields needed are read as they come, with none of the
@@ -243,13 +245,39 @@ interface KeptRun {
   mark: string | null;
 }
 
+/** The kept digest texts of these runs, in their order, DIGEST_READ_CHUNK a request (null where none is kept). */
+async function readDigestTexts(
+  runIds: readonly string[],
+  digests: RunDigestStore | undefined,
+): Promise<(string | null)[]> {
+  if (!digests) return runIds.map(() => null);
+  const texts: (string | null)[] = [];
+  for (let i = 0; i < runIds.length; i += DIGEST_READ_CHUNK)
+    texts.push(...(await digests.get(runIds.slice(i, i + DIGEST_READ_CHUNK))));
+  return texts;
+}
+
+/**
+ * Every item of every page, each page's `read` going out while the next page is listed, so a
+ * repeated call costs about its listing.
+ */
+async function readPagesAsListed<P, T>(pages: AsyncIterable<P>, read: (page: P) => Promise<T[]>): Promise<T[]> {
+  const reads: Promise<T[]>[] = [];
+  try {
+    for await (const page of pages) reads.push(read(page));
+  } finally {
+    // A failed listing must not leave a page's reads rejecting unheard.
+    await Promise.allSettled(reads);
+  }
+  return (await Promise.all(reads)).flat();
+}
+
 /** The kept digests of `runs` and, for the open ones with a digest, their warm marks. */
 async function keptRuns(runs: readonly TaskRun[], options: StatsOptions): Promise<KeptRun[]> {
-  const texts: (string | null)[] = [];
-  for (let i = 0; i < runs.length; i += DIGEST_READ_CHUNK) {
-    const chunk = runs.slice(i, i + DIGEST_READ_CHUNK).map((run) => run.runId);
-    texts.push(...(options.digests ? await options.digests.get(chunk) : chunk.map(() => null)));
-  }
+  const texts = await readDigestTexts(
+    runs.map((run) => run.runId),
+    options.digests,
+  );
   const kept: KeptRun[] = runs.map((run, i) => ({ run, digest: parseDigest(texts[i] ?? null), mark: null }));
   // Marks only for open runs with a digest: a closed run's digest needs none, a run without one is read.
   const marked = kept.filter((entry) => entry.run.closeMs === null && entry.digest);
@@ -260,19 +288,10 @@ async function keptRuns(runs: readonly TaskRun[], options: StatsOptions): Promis
   return kept;
 }
 
-/**
- * Every run in scope with its digest and mark: each page's Redis reads go out while the next page
- * is listed, so a repeated call costs about its visibility listing.
- */
+/** Every run in scope with its digest and mark, oldest first. */
 async function listKeptRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<KeptRun[]> {
-  const pages: Promise<KeptRun[]>[] = [];
-  try {
-    for await (const runs of taskRunPages(client, taskQueue, options)) pages.push(keptRuns(runs, options));
-  } finally {
-    // A failed listing must not leave a page's reads rejecting unheard.
-    await Promise.allSettled(pages);
-  }
-  return (await Promise.all(pages)).flat().sort((a, b) => a.run.startMs - b.run.startMs);
+  const kept = await readPagesAsListed(taskRunPages(client, taskQueue, options), (runs) => keptRuns(runs, options));
+  return kept.sort((a, b) => a.run.startMs - b.run.startMs);
 }
 
 /** One run's history, read and decoded. */
@@ -409,17 +428,44 @@ async function* closedPreloadPages(
   }
 }
 
-/** The kept digests of the completed runs among `runs`, in their order (undefined for the others). */
-async function keptPreloadDigests(
+/** A closed preload run with the digest kept of it (only a completed run has one). */
+interface KeptPreload {
+  run: ClosedPreload;
+  digest: PreloadDigest | undefined;
+}
+
+/** `runs` with the kept digests of the completed ones. */
+async function keptPreloads(
   runs: readonly ClosedPreload[],
   digests: RunDigestStore | undefined,
-): Promise<(PreloadDigest | undefined)[]> {
+): Promise<KeptPreload[]> {
   const completed = runs.filter((run) => run.status === 'completed');
-  const texts: (string | null)[] = [];
-  for (let i = 0; digests && i < completed.length; i += DIGEST_READ_CHUNK)
-    texts.push(...(await digests.get(completed.slice(i, i + DIGEST_READ_CHUNK).map((run) => run.runId))));
+  const texts = await readDigestTexts(
+    completed.map((run) => run.runId),
+    digests,
+  );
   const byRun = new Map(completed.map((run, i) => [run.runId, parsePreloadDigest(texts[i] ?? null)]));
-  return runs.map((run) => byRun.get(run.runId));
+  return runs.map((run) => ({ run, digest: byRun.get(run.runId) }));
+}
+
+/** A completed preload run's digest, from its result (its close event only), kept for the next call. */
+async function readPreloadDigest(
+  client: Client,
+  run: ClosedPreload,
+  digests: RunDigestStore | undefined,
+): Promise<PreloadDigest> {
+  const result = await client.workflow
+    .getHandle<() => Promise<PreloadUserResult>>(run.workflowId, run.runId, { followRuns: false })
+    .result();
+  const digest: PreloadDigest = {
+    v: DIGEST_VERSION,
+    kind: 'preload',
+    userId: result.userId,
+    failed: result.failed,
+    shed: shedLoads(result.sources ?? []),
+  };
+  await digests?.set(run.runId, JSON.stringify(digest));
+  return digest;
 }
 
 /**
@@ -435,49 +481,25 @@ export async function readPreloadRuns(
   cost?: Pick<HistoryReadCost, 'preloadRuns' | 'preloadResultsRead'>,
 ): Promise<PreloadRun[]> {
   if (options.taskId !== undefined || options.tag !== undefined) return [];
-  const pages: Promise<{ run: ClosedPreload; digest: PreloadDigest | undefined }[]>[] = [];
-  try {
-    for await (const runs of closedPreloadPages(client, taskQueue, options.sinceMs))
-      pages.push(
-        keptPreloadDigests(runs, options.digests).then((kept) => runs.map((run, i) => ({ run, digest: kept[i] }))),
-      );
-  } finally {
-    // A failed listing must not leave a page's reads rejecting unheard.
-    await Promise.allSettled(pages);
-  }
-  const closed = (await Promise.all(pages)).flat();
+  const closed = await readPagesAsListed(closedPreloadPages(client, taskQueue, options.sinceMs), (runs) =>
+    keptPreloads(runs, options.digests),
+  );
   if (cost) cost.preloadRuns += closed.length;
   const runs = await mapLimit(closed, HISTORY_READS_IN_FLIGHT, async ({ run, digest }): Promise<PreloadRun> => {
-    let userId = userIdFromPreloadWorkflowId(run.workflowId);
-    let failedSources: PreloadRun['failedSources'] = [];
-    let shed = 0;
-    if (run.status === 'completed') {
-      if (!digest) {
-        const result = await client.workflow
-          .getHandle<() => Promise<PreloadUserResult>>(run.workflowId, run.runId, { followRuns: false })
-          .result();
-        if (cost) cost.preloadResultsRead++;
-        digest = {
-          v: DIGEST_VERSION,
-          kind: 'preload',
-          userId: result.userId,
-          failed: result.failed,
-          shed: shedLoads(result.sources ?? []),
-        };
-        await options.digests?.set(run.runId, JSON.stringify(digest));
-      }
-      userId = digest.userId;
-      failedSources = digest.failed;
-      shed = digest.shed;
+    let kept = digest;
+    if (run.status === 'completed' && !kept) {
+      kept = await readPreloadDigest(client, run, options.digests);
+      if (cost) cost.preloadResultsRead++;
     }
+    const shed = kept?.shed ?? 0;
     return {
       workflowId: run.workflowId,
-      userId,
+      userId: kept?.userId ?? userIdFromPreloadWorkflowId(run.workflowId),
       status: run.status,
       startedAtMs: run.startedAtMs,
       closedAtMs: run.closedAtMs,
       latencyMs: Math.max(0, run.closedAtMs - run.startedAtMs),
-      failedSources,
+      failedSources: kept?.failed ?? [],
       ...(shed > 0 ? { shedLoads: shed } : {}),
     };
   });
@@ -485,11 +507,7 @@ export async function readPreloadRuns(
 }
 
 /** The sources a kept preload digest may name as failed. */
-const PRELOAD_SOURCE_NAMES: ReadonlySet<string> = new Set([
-  'session',
-  'navigation',
-  'forms',
-] satisfies PreloadSourceName[]);
+const PRELOAD_SOURCE_NAMES: ReadonlySet<string> = new Set(USER_SOURCES);
 
 function parsePreloadDigest(text: string | null): PreloadDigest | undefined {
   if (!text) return undefined;
@@ -507,8 +525,6 @@ function parsePreloadDigest(text: string | null): PreloadDigest | undefined {
     return undefined; // unreadable: read the result again
   }
 }
-
-const STATUS = temporal.api.enums.v1.WorkflowExecutionStatus;
 
 function preloadStatus(
   status: temporal.api.enums.v1.WorkflowExecutionStatus | null | undefined,
