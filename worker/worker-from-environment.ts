@@ -2,6 +2,7 @@
 // entry point (a worker with named loaders, e.g. examples/postgres) gets the same WARMING_* settings.
 import { DefaultLogger, Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_LIMITS, resolveLimits, type WarmingLimits } from '../activities/limits';
 import { parseConfigText } from '../config/config-file';
 import { intFromEnv } from '../config/env-values';
@@ -12,6 +13,7 @@ import { parseListenAddress, startHealthServer } from './health-server';
 import { readTracingSettings } from '../config/tracing-settings';
 import { runtimeMetricsOptions } from '../tracing/runtime-metrics';
 import { shutdownTracing } from '../tracing/start-tracing';
+import { heapLimitGiven, workflowThreadHeapMiB } from './workflow-cache-size';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -73,8 +75,9 @@ export function runtimeOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.e
  * Everything `npm run worker` does, for a team's own entry point: installs the Temporal runtime
  * (`runtimeOptionsFromEnvironment`), refuses a broken `WARMING_CONFIG` file, creates the worker with
  * `workerOptionsFromEnvironment` and then `options` over them (`limits` merged field by field),
- * serves `/livez` and `/readyz` at `WARMING_HEALTH_ADDRESS`, and runs until SIGINT/SIGTERM, then
- * drains. Resolves once the worker has stopped. Reads `process.env`, as `createWorker` does.
+ * sizes its workflow threads' heap for their cache when the process was given no heap limit
+ * (`limitWorkflowThreadHeap`), serves `/livez` and `/readyz` at `WARMING_HEALTH_ADDRESS`, and runs
+ * until SIGINT/SIGTERM, then drains. Resolves once the worker has stopped. Reads `process.env`, as `createWorker` does.
  * @param options createWorker options over the environment's, e.g. `{ loaders }`
  * @default options none
  */
@@ -90,14 +93,18 @@ export async function runWorkerFromEnvironment(options: CreateWorkerOptions = {}
     // Fail fast on a broken config file; the schedule itself comes from `warmctl apply`.
     parseConfigText(readFileSync(settings.configPath, 'utf8'), settings.configPath);
   }
-  const worker = await createWorker({
-    ...fromEnvironment,
-    ...options,
-    limits: { ...fromEnvironment.limits, ...options.limits },
-  });
+  const workerOptions = { ...fromEnvironment, ...options, limits: { ...fromEnvironment.limits, ...options.limits } };
+  const cache = workerOptions.maxCachedWorkflows ?? defaultMaxCachedWorkflows();
+  const threadHeapMiB = limitWorkflowThreadHeap(cache);
+  const worker = await createWorker(workerOptions);
   const queues = worker.pollsCriticalQueue
     ? `${worker.taskQueue} and ${worker.criticalTaskQueue}`
     : `${worker.taskQueue} (${worker.criticalTaskQueue} once the deployment has critical tasks)`;
+  if (threadHeapMiB !== undefined) {
+    console.log(
+      `worker: workflow threads' heap ${threadHeapMiB} MiB for a cache of ${cache} (set --max-old-space-size in NODE_OPTIONS to choose)`,
+    );
+  }
   console.log(
     `worker polling ${queues} on ${settings.temporalAddress} (${settings.namespace}), Redis ${redact(settings.redisUrl)}`,
   );
@@ -110,6 +117,29 @@ export async function runWorkerFromEnvironment(options: CreateWorkerOptions = {}
     await shutdownTracing();
   }
   console.log('worker drained and stopped');
+}
+
+/**
+ * Gives the workflow threads the worker is about to start a heap sized for their cache
+ * (`workflowThreadHeapMiB`) unless the process was given a heap limit (`heapLimitGiven`). V8 reads
+ * the flag when an isolate is made, so it holds for every thread started after this (the SDK's
+ * workflow threads, and any other the process starts), not for the running main thread.
+ * @param maxCachedWorkflows workflows the process may keep cached
+ * @param execArgv the process's Node options
+ * @param nodeOptions NODE_OPTIONS
+ * @returns the heap set, in MiB, or undefined when the operator's limit stands
+ * @default execArgv process.execArgv
+ * @default nodeOptions process.env.NODE_OPTIONS
+ */
+export function limitWorkflowThreadHeap(
+  maxCachedWorkflows: number,
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
+): number | undefined {
+  if (heapLimitGiven(execArgv, nodeOptions)) return undefined;
+  const mib = workflowThreadHeapMiB(maxCachedWorkflows);
+  setFlagsFromString(`--max-old-space-size=${mib}`);
+  return mib;
 }
 
 function logLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {

@@ -1,5 +1,6 @@
 // How many workflows a worker process keeps cached when nothing else says, from the memory it was
-// given, and how its main and critical workers share them.
+// given, how its main and critical workers share them, and the heap its workflow threads get for
+// that cache when the operator gave none.
 import { getHeapStatistics } from 'node:v8';
 
 /**
@@ -15,7 +16,8 @@ const WORKER_BASE_MIB = 256;
  * workflows sleep between warms and Temporal's cache keeps the most recently run, so once tasks
  * outnumber the cache a sleeping task is evicted before it wakes whatever the size: the cache
  * serves bursts (a wave, a fleet operation, hot tasks), and an evicted task replays a run of at
- * most SHORT_HISTORY_EVENTS events. 2 000 keep a worker under 1 GiB of RSS.
+ * most SHORT_HISTORY_EVENTS events. With 2 000 and its workflow threads' heap sized for them
+ * (workflowThreadHeapMiB) a worker peaked at 1 265 MiB of RSS over 20 000 tasks.
  */
 export const MAX_DEFAULT_CACHED_WORKFLOWS = 2_000;
 
@@ -48,4 +50,37 @@ export function splitWorkflowCache(total: number): { main: number; critical: num
   if (total === 0) return { main: 0, critical: 0 };
   const critical = Math.max(2, Math.floor(total / 8));
   return { main: Math.max(2, total - critical), critical };
+}
+
+/**
+ * Workflow-thread heap budgeted per cached workflow, in KiB: twice what one held at the peak of a
+ * forced wave of 5 000 tasks over a cache of 2 000 (the main queue's thread used 277 MiB for
+ * 1 750 cached workflows, 146 KiB each beyond its 28 MiB base; docs/PERFORMANCE.md).
+ */
+export const WORKFLOW_THREAD_KIB_PER_CACHED = 300;
+/** What the workflow-thread heap leaves beyond its cache: the bundle, activations in flight (measured base 28 MiB). */
+const WORKFLOW_THREAD_BASE_MIB = 128;
+
+/**
+ * The old-space heap each workflow thread gets when the operator set no heap limit: enough for
+ * `maxCachedWorkflows` at twice their measured size. Node's default (a quarter of the machine's
+ * memory, up to about 4 GiB) lets V8 collect so late that a worker with 2 000 cached workflows
+ * peaked at 1.8 GiB of RSS over 20 000 tasks, live heap a fraction of that; a limit sized for the
+ * cache keeps RSS near what the cache holds, and a fully cached worker a limit its cache fits.
+ * @param maxCachedWorkflows workflows the whole process may keep cached (both workers)
+ * @returns MiB, for `--max-old-space-size`
+ */
+export function workflowThreadHeapMiB(maxCachedWorkflows: number): number {
+  return WORKFLOW_THREAD_BASE_MIB + Math.ceil((maxCachedWorkflows * WORKFLOW_THREAD_KIB_PER_CACHED) / 1024);
+}
+
+/**
+ * Whether the process was given a V8 heap limit: `--max-old-space-size` (or `--max-heap-size`)
+ * on its command line or in NODE_OPTIONS, in either spelling V8 takes.
+ * @param execArgv the process's Node options (`process.execArgv`)
+ * @param nodeOptions NODE_OPTIONS
+ */
+export function heapLimitGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const limit = /(^|\s)--max[-_](old[-_]space|heap)[-_]size(=|\s|$)/;
+  return execArgv.some((arg) => limit.test(arg)) || limit.test(nodeOptions ?? '');
 }

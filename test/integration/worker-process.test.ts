@@ -8,6 +8,7 @@ import { dashboardSelectors, exportedMetrics } from '../helpers/dashboard-querie
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 import { userLoggedInSignal, userSessionWorkflow, userSessionWorkflowId } from '../../workflows';
 import { LEGACY_LOGIN_WARNING } from '../../workflows/user-session';
+import { workflowThreadHeapMiB } from '../../worker/workflow-cache-size';
 
 const MAIN = resolve(__dirname, '../../dist/worker/main.js');
 const stack = useTestStack({ worker: false }); // clients only: the worker under test is the separate process
@@ -132,6 +133,19 @@ test('a login through the release 0.1 path is served, logs its deprecation with 
     worker.child.kill('SIGTERM');
     await worker.exited;
   }
+});
+
+test("sizes its workflow threads' heap for its cache when the process has no heap limit", async () => {
+  const worker = startWorkerProcess({ WARMING_MAX_CACHED_WORKFLOWS: '500' });
+  try {
+    await waitFor('the worker polling', () => worker.output().includes('worker polling'));
+    expect(worker.output()).toContain(
+      `worker: workflow threads' heap ${workflowThreadHeapMiB(500)} MiB for a cache of 500 (set --max-old-space-size in NODE_OPTIONS to choose)`,
+    );
+  } finally {
+    worker.child.kill('SIGTERM');
+  }
+  expect(await worker.exited).toBe(0);
 });
 
 test('runs a prebuilt workflow bundle (WARMING_WORKFLOW_BUNDLE, as the image does)', async () => {

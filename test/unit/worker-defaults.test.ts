@@ -1,5 +1,5 @@
 // The worker's default workflow cache follows the heap it was given, shared by its two workers
-// (worker/create-worker.ts).
+// (worker/create-worker.ts), and its workflow threads' heap follows the cache when none was given.
 import { getHeapStatistics } from 'node:v8';
 import {
   CACHED_WORKFLOW_KIB,
@@ -7,6 +7,11 @@ import {
   MAX_DEFAULT_CACHED_WORKFLOWS,
   splitWorkflowCache,
 } from '../../worker/create-worker';
+import {
+  heapLimitGiven,
+  WORKFLOW_THREAD_KIB_PER_CACHED,
+  workflowThreadHeapMiB,
+} from '../../worker/workflow-cache-size';
 
 test('one cached workflow per 400 KiB of heap limit beyond 256 MiB, at most 2 000', () => {
   expect(CACHED_WORKFLOW_KIB).toBe(400);
@@ -39,4 +44,25 @@ test("the process's cache is shared: an eighth for the critical queue, the rest 
 test('a tiny cache still gives each worker the two workflows Temporal requires, and 0 turns both off', () => {
   expect(splitWorkflowCache(2)).toEqual({ main: 2, critical: 2 });
   expect(splitWorkflowCache(0)).toEqual({ main: 0, critical: 0 });
+});
+
+test("workflow threads' heap: 128 MiB and 300 KiB per cached workflow, the cache's inverse", () => {
+  expect(WORKFLOW_THREAD_KIB_PER_CACHED).toBe(300);
+  expect(workflowThreadHeapMiB(2_000)).toBe(714);
+  expect(workflowThreadHeapMiB(0)).toBe(128);
+  // A fully cached worker gets room for its cache (20 000 tasks: the bench's cached baseline).
+  expect(workflowThreadHeapMiB(22_874)).toBe(6_830);
+});
+
+test.each([
+  [[], undefined, false],
+  [['--max-old-space-size=1024'], undefined, true],
+  [['--max_old_space_size=1024'], undefined, true],
+  [['--max-heap-size=1024'], undefined, true],
+  [['--enable-source-maps'], '--max-old-space-size=2048', true],
+  [[], '--enable-source-maps --max-old-space-size=2048', true],
+  [[], '--max-old-space-sizes=1', false],
+  [['--max-semi-space-size=64'], '--stack-size=2048', false],
+])('heap limit given by execArgv %j and NODE_OPTIONS %j: %s', (execArgv, nodeOptions, given) => {
+  expect(heapLimitGiven(execArgv, nodeOptions)).toBe(given);
 });
