@@ -13,7 +13,7 @@ import { parseListenAddress, startHealthServer } from './health-server';
 import { readTracingSettings } from '../config/tracing-settings';
 import { runtimeMetricsOptions } from '../tracing/runtime-metrics';
 import { shutdownTracing } from '../tracing/start-tracing';
-import { heapLimitGiven, workflowThreadHeapMiB } from './workflow-cache-size';
+import { HEAP_GROWING_PERCENT, heapGrowthGiven, heapLimitGiven, workflowThreadHeapMiB } from './workflow-cache-size';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -96,6 +96,7 @@ export async function runWorkerFromEnvironment(options: CreateWorkerOptions = {}
   const workerOptions = { ...fromEnvironment, ...options, limits: { ...fromEnvironment.limits, ...options.limits } };
   const cache = workerOptions.maxCachedWorkflows ?? defaultMaxCachedWorkflows();
   const threadHeapMiB = limitWorkflowThreadHeap(cache);
+  const growingPercent = limitHeapGrowth();
   const worker = await createWorker(workerOptions);
   const queues = worker.pollsCriticalQueue
     ? `${worker.taskQueue} and ${worker.criticalTaskQueue}`
@@ -103,6 +104,11 @@ export async function runWorkerFromEnvironment(options: CreateWorkerOptions = {}
   if (threadHeapMiB !== undefined) {
     console.log(
       `worker: workflow threads' heap ${threadHeapMiB} MiB for a cache of ${cache} (set --max-old-space-size in NODE_OPTIONS to choose)`,
+    );
+  }
+  if (growingPercent !== undefined) {
+    console.log(
+      `worker: heaps grow ${growingPercent} % past their live size between full collections (start node with --heap-growing-percent to choose)`,
     );
   }
   console.log(
@@ -140,6 +146,21 @@ export function limitWorkflowThreadHeap(
   const mib = workflowThreadHeapMiB(maxCachedWorkflows);
   setFlagsFromString(`--max-old-space-size=${mib}`);
   return mib;
+}
+
+/**
+ * Lets every heap of the process (the running main thread's and each thread's) grow only
+ * HEAP_GROWING_PERCENT past what its last full collection kept, unless the process was given
+ * `--heap-growing-percent` (`heapGrowthGiven`; Node takes it on the command line only). V8 reads
+ * the flag at each full collection.
+ * @param execArgv the process's Node options
+ * @returns the percent set, or undefined when the operator's stands
+ * @default execArgv process.execArgv
+ */
+export function limitHeapGrowth(execArgv: readonly string[] = process.execArgv): number | undefined {
+  if (heapGrowthGiven(execArgv)) return undefined;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return HEAP_GROWING_PERCENT;
 }
 
 function logLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {

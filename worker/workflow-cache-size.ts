@@ -17,7 +17,8 @@ const WORKER_BASE_MIB = 256;
  * outnumber the cache a sleeping task is evicted before it wakes whatever the size: the cache
  * serves bursts (a wave, a fleet operation, hot tasks), and an evicted task replays a run of at
  * most SHORT_HISTORY_EVENTS events. With 2 000 and its workflow threads' heap sized for them
- * (workflowThreadHeapMiB) a worker peaked at 1 265 MiB of RSS over 20 000 tasks.
+ * (workflowThreadHeapMiB), and every heap collecting at 1.3x what it kept (HEAP_GROWING_PERCENT),
+ * a worker peaked at 998 MiB of RSS over 20 000 tasks.
  */
 export const MAX_DEFAULT_CACHED_WORKFLOWS = 2_000;
 
@@ -75,12 +76,36 @@ export function workflowThreadHeapMiB(maxCachedWorkflows: number): number {
 }
 
 /**
+ * How far past what its last full collection kept V8 lets a heap grow before the next one (30: to
+ * 1.3x), when the operator set nothing. V8's own factor rises to 4x for a heap limit of 1 GiB or
+ * more, so the main thread, whose limit Node sets at about 4 GiB, grew to 313 MiB of heap over the
+ * first warms and a forced wave of 5 000 tasks, 82 MiB of it live after the first warms. At 30 it
+ * peaked at 158 MiB and the worker at 952 MiB of RSS against 1 180 (docs/PERFORMANCE.md, "Heap
+ * growth"). V8 reads it at every full collection, so setting it at run time holds for every thread.
+ */
+export const HEAP_GROWING_PERCENT = 30;
+
+/** Whether the flag `--<name>` (in either spelling V8 takes) is on the command line or in NODE_OPTIONS. */
+function nodeFlagGiven(name: RegExp, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const flag = new RegExp(`(^|\\s)--${name.source}(=|\\s|$)`);
+  return execArgv.some((arg) => flag.test(arg)) || flag.test(nodeOptions ?? '');
+}
+
+/**
  * Whether the process was given a V8 heap limit: `--max-old-space-size` (or `--max-heap-size`)
  * on its command line or in NODE_OPTIONS, in either spelling V8 takes.
  * @param execArgv the process's Node options (`process.execArgv`)
  * @param nodeOptions NODE_OPTIONS
  */
 export function heapLimitGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const limit = /(^|\s)--max[-_](old[-_]space|heap)[-_]size(=|\s|$)/;
-  return execArgv.some((arg) => limit.test(arg)) || limit.test(nodeOptions ?? '');
+  return nodeFlagGiven(/max[-_](old[-_]space|heap)[-_]size/, execArgv, nodeOptions);
+}
+
+/**
+ * Whether the process was given V8's heap growth: `--heap-growing-percent` on its command line,
+ * in either spelling V8 takes (Node refuses it in NODE_OPTIONS).
+ * @param execArgv the process's Node options (`process.execArgv`)
+ */
+export function heapGrowthGiven(execArgv: readonly string[]): boolean {
+  return nodeFlagGiven(/heap[-_]growing[-_]percent/, execArgv, undefined);
 }

@@ -2,10 +2,10 @@
 // product's: TEMPORAL_ADDRESS, REDIS_URL, FLOOR_TASK_QUEUE and FLOOR_LOGIN_URLS (JSON) from the
 // environment, and FLOOR_MAX_CACHED_WORKFLOWS (else the SDK's default) to hold as many workflows as
 // the product's worker (with the heap the product's worker gives its workflow threads for that
-// cache). Prints `floor worker polling` once ready; SIGTERM drains and exits.
+// cache, and its heap growth). Prints `floor worker polling` once ready; SIGTERM drains and exits.
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import { limitWorkflowThreadHeap } from '../../worker/worker-from-environment';
+import { limitHeapGrowth, limitWorkflowThreadHeap } from '../../worker/worker-from-environment';
 import { createFloorActivities, type FloorLoginUrls } from './floor-activities';
 
 async function run(): Promise<void> {
@@ -15,6 +15,7 @@ async function run(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cache = process.env.FLOOR_MAX_CACHED_WORKFLOWS ? Number(process.env.FLOOR_MAX_CACHED_WORKFLOWS) : undefined;
   if (cache !== undefined) limitWorkflowThreadHeap(cache);
+  limitHeapGrowth();
   const redis = new Redis(required('REDIS_URL'));
   const connection = await NativeConnection.connect({ address });
   try {

@@ -8,7 +8,7 @@ import { dashboardSelectors, exportedMetrics } from '../helpers/dashboard-querie
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 import { userLoggedInSignal, userSessionWorkflow, userSessionWorkflowId } from '../../workflows';
 import { LEGACY_LOGIN_WARNING } from '../../workflows/user-session';
-import { workflowThreadHeapMiB } from '../../worker/workflow-cache-size';
+import { HEAP_GROWING_PERCENT, workflowThreadHeapMiB } from '../../worker/workflow-cache-size';
 
 const MAIN = resolve(__dirname, '../../dist/worker/main.js');
 const stack = useTestStack({ worker: false }); // clients only: the worker under test is the separate process
@@ -135,12 +135,15 @@ test('a login through the release 0.1 path is served, logs its deprecation with 
   }
 });
 
-test("sizes its workflow threads' heap for its cache when the process has no heap limit", async () => {
+test("sizes its workflow threads' heap for its cache when the process has no heap limit, and slows heap growth", async () => {
   const worker = startWorkerProcess({ WARMING_MAX_CACHED_WORKFLOWS: '500' });
   try {
     await waitFor('the worker polling', () => worker.output().includes('worker polling'));
     expect(worker.output()).toContain(
       `worker: workflow threads' heap ${workflowThreadHeapMiB(500)} MiB for a cache of 500 (set --max-old-space-size in NODE_OPTIONS to choose)`,
+    );
+    expect(worker.output()).toContain(
+      `worker: heaps grow ${HEAP_GROWING_PERCENT} % past their live size between full collections (start node with --heap-growing-percent to choose)`,
     );
   } finally {
     worker.child.kill('SIGTERM');

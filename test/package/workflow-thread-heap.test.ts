@@ -1,11 +1,12 @@
 // The heap the worker gives its workflow threads when the process has no heap limit
 // (worker/worker-from-environment.ts, limitWorkflowThreadHeap), as V8 really applies it: in a fresh
 // `node` running the build in dist/, a thread started afterwards reports the limit, and an
-// operator's own --max-old-space-size is left to stand.
+// operator's own --max-old-space-size is left to stand. Likewise the heap growth the worker sets
+// (limitHeapGrowth) for the running main thread and later threads, and an operator's own.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { workflowThreadHeapMiB } from '../../worker/workflow-cache-size';
+import { HEAP_GROWING_PERCENT, workflowThreadHeapMiB } from '../../worker/workflow-cache-size';
 
 const MODULE = resolve(__dirname, '../../dist/worker/worker-from-environment.js');
 
@@ -44,4 +45,40 @@ test("the operator's --max-old-space-size stands, on the command line or in NODE
     expect(set).toBeNull();
     expect(threadLimitMiB).toBeGreaterThanOrEqual(3_000);
   }
+});
+
+/**
+ * What limitHeapGrowth() returned in a fresh node (`nodeArgs`), and the growth factor V8 then
+ * applied at a full collection of the main thread and of a thread started afterwards, as its
+ * --trace-gc-verbose line prints it (`[HeapController] Limit: ... (1.3)`).
+ */
+function growth(nodeArgs: string[]): { set: number | null; factors: string[] } {
+  if (!existsSync(MODULE)) throw new Error(`${MODULE} is missing: npm test builds it first (npm run build)`);
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const set = require(${JSON.stringify(MODULE)}).limitHeapGrowth();
+    require('node:v8').setFlagsFromString('--trace-gc-verbose');
+    gc();
+    new Worker('gc()', { eval: true }).once('exit', () => console.log('set ' + JSON.stringify(set ?? null)));`;
+  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeArgs, '-e', script], {
+    env: { PATH: process.env.PATH ?? '' },
+    encoding: 'utf8',
+  });
+  const set = /^set (.*)$/m.exec(out);
+  if (!set) throw new Error(`no result in: ${out.slice(-500)}`);
+  const factors = [...out.matchAll(/\[HeapController\] Limit: .*\(([\d.]+)\)$/gm)].map((m) => m[1] as string);
+  return { set: JSON.parse(set[1] as string) as number | null, factors };
+}
+
+test('heaps grow 30 % past their live size: the running main thread and threads started afterwards', () => {
+  const { set, factors } = growth([]);
+  expect(set).toBe(HEAP_GROWING_PERCENT);
+  // One full collection on the main thread, one on the new thread.
+  expect(factors).toEqual(['1.3', '1.3']);
+});
+
+test("the operator's --heap-growing-percent stands", () => {
+  const { set, factors } = growth(['--heap-growing-percent=60']);
+  expect(set).toBeNull();
+  expect(factors).toEqual(['1.6', '1.6']);
 });

@@ -1,5 +1,6 @@
 // The worker's default workflow cache follows the heap it was given, shared by its two workers
-// (worker/create-worker.ts), and its workflow threads' heap follows the cache when none was given.
+// (worker/create-worker.ts), its workflow threads' heap follows the cache when none was given, and
+// an operator's heap growth flag is seen.
 import { getHeapStatistics } from 'node:v8';
 import {
   CACHED_WORKFLOW_KIB,
@@ -8,6 +9,7 @@ import {
   splitWorkflowCache,
 } from '../../worker/create-worker';
 import {
+  heapGrowthGiven,
   heapLimitGiven,
   WORKFLOW_THREAD_KIB_PER_CACHED,
   workflowThreadHeapMiB,
@@ -65,4 +67,15 @@ test.each([
   [['--max-semi-space-size=64'], '--stack-size=2048', false],
 ])('heap limit given by execArgv %j and NODE_OPTIONS %j: %s', (execArgv, nodeOptions, given) => {
   expect(heapLimitGiven(execArgv, nodeOptions)).toBe(given);
+});
+
+test.each([
+  [[], false],
+  [['--heap-growing-percent=60'], true],
+  [['--heap_growing_percent=60'], true],
+  [['--enable-source-maps', '--heap-growing-percent', '60'], true],
+  [['--heap-growing-percents=1'], false],
+  [['--max-old-space-size=1024'], false],
+])('heap growth given by execArgv %j: %s', (execArgv, given) => {
+  expect(heapGrowthGiven(execArgv)).toBe(given);
 });
