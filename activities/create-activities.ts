@@ -6,6 +6,7 @@ import type { LoaderSpec } from '../core/config-schema';
 import type { LoaderSecurity } from '../core/loader-security';
 import type { CacheStore, WriteOutcome } from '../store/cache-store';
 import { claimLoad, type HeldClaim } from './load-claim';
+import { startHeartbeat } from './heartbeats';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { resolveLimits, type WarmingLimits } from './limits';
 import { HttpLoaderClient } from './http-loader-client';
@@ -70,7 +71,6 @@ export interface WarmKeyResult {
   replaced?: WriteOutcome['replaced'];
 }
 
-const HEARTBEAT_EVERY_MS = 5_000;
 /** A warm waits this long at most for another holder of its key's claim, then loads anyway. */
 const WARM_CLAIM_WAIT_MS = 10_000;
 
@@ -100,9 +100,7 @@ export function createActivities(deps: ActivityDeps) {
         // of the same origin so they do not arrive in lockstep.
         await context.sleep(Math.random() * Math.min(2_000, 200 * 2 ** (attempt - 2)));
       }
-      // A local activity has no heartbeat: Temporal keeps its workflow task alive instead.
-      const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat();
-      const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+      const { beat: heartbeat, stop: stopBeating } = startHeartbeat(context);
       const started = Date.now();
       // Settled (in finally) before this warm returns, so before its marker can reach history.
       const marked = marks.mark(context.info, (message, meta) => context.log.warn(message, meta));
@@ -177,7 +175,7 @@ export function createActivities(deps: ActivityDeps) {
         recordWarmMetrics(context, input.source, 'failed', Date.now() - started);
         throw err;
       } finally {
-        clearInterval(beat);
+        stopBeating();
         await marked;
         await claim?.release();
       }

@@ -11,6 +11,7 @@ import { parseFormsList, pickRecentForms } from '../core/recent-forms';
 import type { WriteEntry, WriteOutcome } from '../store/cache-store';
 import { CACHE_CLIENT_SOURCE } from '../store/cache-store';
 import { claimLoad, type HeldClaim } from './load-claim';
+import { startHeartbeat } from './heartbeats';
 import type { PreloadKeyResult, PreloadSourceName, PreloadSourceResult } from '../core/preload-results';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { reservedKeyMessage } from '../core/cache-key';
@@ -28,9 +29,6 @@ import { readUserPreloadSettings, UserPreloadFailureTypes, type UserPreloadSetti
  * sessions of a burst loaded twice), short beside any TTL.
  */
 export const FRESH_MS = 10_000;
-
-/** As warmKey's: well inside the 20 s heartbeat timeout of the preload activity. */
-const HEARTBEAT_EVERY_MS = 5_000;
 
 /** Every configured source of one preload, in the order session, navigation, forms: metadata only. */
 export interface PreloadUserActivityResult {
@@ -129,11 +127,9 @@ export async function preloadUser(
   const context = Context.current();
   const started = Date.now();
   let done = 0;
-  // A local activity has no heartbeat: Temporal keeps its workflow task alive instead.
-  const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat(done);
   // Beat while origins think, not only per body chunk: a load slower than the heartbeat
   // timeout would otherwise be timed out on a live worker and the whole preload run twice.
-  const beat = context.info.isLocal ? undefined : setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+  const { beat: heartbeat, stop: stopBeating } = startHeartbeat(context, () => done);
   const retrying = {
     retryable: (err: unknown) => !context.cancellationSignal.aborted && isRetryableFailure(err),
     wait: (ms: number) => context.sleep(ms),
@@ -354,6 +350,6 @@ export async function preloadUser(
         : {}),
     };
   } finally {
-    clearInterval(beat);
+    stopBeating();
   }
 }

@@ -13,6 +13,7 @@ import { readAppliedWarmingConfig } from './applied-warming-config';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes } from './loaders';
 import type { OptimizerActivityDeps } from './optimizer-activity-deps';
+import { HEARTBEAT_EVERY_MS } from './heartbeats';
 
 /** A batch of keys built from one template: what warmBatch loads and writes. */
 export interface WarmBatchInput {
@@ -42,8 +43,6 @@ const MAX_REPORTED_FAILURES = 10;
  * when every load beat twice), and Core sends at most one per 80 % of the 30 s heartbeat timeout.
  */
 const HEARTBEAT_GAP_MS = 1_000;
-/** How often a batch beats while no load progresses (an origin thinking), well inside the 30 s timeout. */
-const HEARTBEAT_EVERY_MS = 5_000;
 
 export function createWarmBatchActivities(deps: Pick<OptimizerActivityDeps, 'redis' | 'keys' | 'store' | 'loaders'>) {
   const { keys, store, loaders } = deps;
