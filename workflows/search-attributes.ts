@@ -1,6 +1,11 @@
 // Custom search attributes that make task workflows filterable in the Temporal UI and CLI
 // (`WarmCritical = true`, `WarmTags = 'catalog'`). The worker and `warmctl apply` register them.
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
 import type { TaskSpec } from '../core/config-schema';
 import { isCritical } from '../core/priority';
 import { boundedText, TEMPORAL_LIMITS, utf8Bytes } from '../core/temporal-limits';
@@ -44,6 +49,20 @@ export function taskSearchAttributes(spec: TaskSpec): SearchAttributePair[] {
     { key: WARM_PRIORITY, value: spec.priority },
     { key: WARM_TAGS, value: tags },
   ];
+}
+
+/**
+ * Whether a run already has every one of `pairs`, value for value (a list in the same order): what
+ * a continued run's start copies from the run before, and what `warmctl apply` starts a task with.
+ * @param current the run's search attributes (`workflowInfo().typedSearchAttributes`)
+ * @param pairs what the run would set
+ */
+export function hasSearchAttributes(current: TypedSearchAttributes, pairs: readonly SearchAttributePair[]): boolean {
+  return pairs.every(({ key, value }) => {
+    const held: unknown = current.get(key);
+    if (!Array.isArray(value)) return held === value;
+    return Array.isArray(held) && held.length === value.length && value.every((v, i) => held[i] === v);
+  });
 }
 
 /** A task workflow's static summary in the Temporal UI, within its 400-byte limit. */

@@ -38,7 +38,7 @@ import {
   type WarmTrigger,
 } from './definitions';
 import { criticalTaskQueue, mainTaskQueue, taskWorkflowQueue } from '../core/workflow-ids';
-import { taskSearchAttributes } from './search-attributes';
+import { hasSearchAttributes, taskSearchAttributes } from './search-attributes';
 import { describeFailure } from './describe-failure';
 import { CarriedStateError, migrateCarriedTaskState } from './carried-state';
 import type { CarriedTaskState } from './carried-types';
@@ -97,6 +97,13 @@ export const BATCH_RESULT_PATCH = 'batch-result';
 export const PARSE_START_PATCH = 'parse-start';
 /** Patch: a `remove` with a malformed payload is dropped like any malformed signal; before, it removed the task. */
 export const STRICT_REMOVE_PATCH = 'strict-remove';
+/**
+ * Patch: a run whose start already carries the task's search attributes (a continued run's start
+ * copies them from the run before; `warmctl apply` starts a task with them) does not set them again;
+ * before, every run did, a billable action a run (about 15 warms). Asked by every run that parses
+ * its input, before that local activity.
+ */
+export const CARRIED_ATTRIBUTES_PATCH = 'carried-attributes';
 
 /** A deployment's two queues: its main one and `<main>-critical`. */
 export type TaskQueueKind = 'main' | 'critical';
@@ -274,7 +281,10 @@ export async function warmTaskWorkflow(rawInput: WarmTaskInput): Promise<TaskSta
     return (input.queue ?? 'main') === queueKind(spec);
   }
 
-  upsertSearchAttributes(taskSearchAttributes(spec));
+  const attributes = taskSearchAttributes(spec);
+  const attributesCarried =
+    patched(CARRIED_ATTRIBUTES_PATCH) && hasSearchAttributes(workflowInfo().typedSearchAttributes, attributes);
+  if (!attributesCarried) upsertSearchAttributes(attributes);
   setCurrentDetails(taskDetails(status()));
 
   /** This run's history limit: patched() answers once, at the run's first turn of the loop, for the run. */
@@ -367,8 +377,10 @@ async function readTaskInput(raw: unknown): Promise<{ input: WarmTaskInput; rese
   // Asked before the local activity, not after it: a local activity that outlasts its workflow
   // task resolves in the next one, but on replay in this one, so a patch first asked after it
   // would be looked for in the wrong workflow task (a nondeterminism error on the next worker).
-  // patched() keeps its answer for the run, so the warm's own check agrees.
+  // patched() keeps its answer for the run, so the warm's own check and the run's search
+  // attributes agree.
   patched(LOCAL_WARM_PATCH);
+  patched(CARRIED_ATTRIBUTES_PATCH);
   const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   let parsed: Awaited<ReturnType<typeof parseTaskInput>>;
   try {

@@ -1,7 +1,8 @@
 // The per-task schedule against a real Temporal dev server and Redis: scheduled and forced warms,
 // failures that keep the good value, ordering, idempotent apply, pause, removal, continue-as-new.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type SearchAttributePair } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { spawnSync } from 'node:child_process';
 import { temporalCliPath } from '../../scripts/local-stack';
 import { parseTask, type TaskInput } from '../../core/config-schema';
@@ -10,11 +11,13 @@ import {
   SHORT_HISTORY_EVENTS,
   statusQuery,
   taskWorkflowId,
+  WARM_PRIORITY,
+  WARM_TAGS,
   WARM_TASK_ID,
   warmNowUpdate,
   warmTaskWorkflow,
 } from '../../workflows';
-import { SHORT_HISTORY_PATCH } from '../../workflows/warm-task';
+import { CARRIED_ATTRIBUTES_PATCH, SHORT_HISTORY_PATCH } from '../../workflows/warm-task';
 import { expectUnchangedFor, testServers, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
@@ -38,6 +41,25 @@ function counterTask(overrides: Partial<TaskInput> = {}): { taskId: string; path
       ...overrides,
     },
   };
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The patches a run's history recorded, by id. */
+function patchesOf(events: readonly HistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const payload = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
+    return payload ? [defaultPayloadConverter.fromPayload<{ id: string }>(payload).id] : [];
+  });
+}
+
+/** How many times a run's history set the task's own search attributes (not the SDK's TemporalChangeVersion). */
+function taskAttributeUpserts(events: readonly HistoryEvent[]): number {
+  return events.filter((e) => {
+    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+    return WARM_TASK_ID.name in fields;
+  }).length;
 }
 
 async function statusWhen(
@@ -284,15 +306,53 @@ test('a task applied with the defaults continues as new once its run holds SHORT
   expect(events.length).toBeLessThan(SHORT_HISTORY_EVENTS + 15);
   expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
   // The run recorded the patch that chose the short limit.
-  const patches = events.flatMap((e) => {
-    const marker = e.markerRecordedEventAttributes;
-    const payload = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
-    return payload ? [defaultPayloadConverter.fromPayload<{ id: string }>(payload).id] : [];
-  });
-  expect(patches).toContain(SHORT_HISTORY_PATCH);
+  expect(patchesOf(events)).toContain(SHORT_HISTORY_PATCH);
   // Counters carried: every warm of both runs counted, and the origin served each.
   expect(status.warmCount).toBeGreaterThan(10);
   expect(origin.hitsFor(path)).toBe(status.warmCount);
+  // Neither run set the search attributes its start carried (apply's, then the server's copy),
+  // and the continued run still has them.
+  const continued = await waitFor('the continued run at its first timer', async () => {
+    const history = await handle.fetchHistory();
+    return history.events?.some((e) => e.timerStartedEventAttributes) ? history : undefined;
+  });
+  expect(patchesOf(events)).toContain(CARRIED_ATTRIBUTES_PATCH);
+  expect(patchesOf(continued.events ?? [])).toContain(CARRIED_ATTRIBUTES_PATCH);
+  expect(taskAttributeUpserts(events)).toBe(0);
+  expect(taskAttributeUpserts(continued.events ?? [])).toBe(0);
+  const description = await handle.describe();
+  expect(description.runId).not.toBe(firstRunId);
+  expect(description.typedSearchAttributes.get(WARM_TASK_ID)).toBe(taskId);
+  expect(description.typedSearchAttributes.get(WARM_PRIORITY)).toBe(10);
+});
+
+test.each<[string, SearchAttributePair[] | undefined]>([
+  ['no search attributes (a start from Temporal’s CLI)', undefined],
+  [
+    'search attributes of its own',
+    [
+      { key: WARM_TASK_ID, value: 'another-task' },
+      { key: WARM_TAGS, value: ['wrong'] },
+    ],
+  ],
+])('a task started with %s sets its own once', async (_what, startedWith) => {
+  const { taskId, task } = counterTask({ tags: ['shop'], priority: 20 });
+  const handle = await stack.temporal.workflow.start(warmTaskWorkflow, {
+    workflowId: taskWorkflowId(taskId),
+    taskQueue: stack.taskQueue,
+    args: [{ spec: parseTask(task) }],
+    ...(startedWith ? { typedSearchAttributes: startedWith } : {}),
+  });
+  await statusWhen(taskId, (s) => s.warmCount === 1, 'the first warm');
+  const { events } = await handle.fetchHistory();
+  expect(taskAttributeUpserts(events ?? [])).toBe(1);
+  const attributes = (await handle.describe()).typedSearchAttributes;
+  expect([attributes.get(WARM_TASK_ID), attributes.get(WARM_TAGS), attributes.get(WARM_PRIORITY)]).toEqual([
+    taskId,
+    ['shop'],
+    20,
+  ]);
+  await handle.terminate('test done');
 });
 
 test("listing shows only this deployment's task queue, not other deployments in the namespace", async () => {
