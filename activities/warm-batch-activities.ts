@@ -13,7 +13,7 @@ import { readAppliedWarmingConfig } from './applied-warming-config';
 import { checkCacheKey, permanentKeyRefusal } from './cache-key-check';
 import { FailureTypes } from './loaders';
 import type { OptimizerActivityDeps } from './optimizer-activity-deps';
-import { HEARTBEAT_EVERY_MS } from './heartbeats';
+import { startHeartbeat } from './heartbeats';
 
 /** A batch of keys built from one template: what warmBatch loads and writes. */
 export interface WarmBatchInput {
@@ -101,19 +101,11 @@ export function createWarmBatchActivities(deps: Pick<OptimizerActivityDeps, 'red
         else keyed.push({ key, vars });
       }
       let done = input.vars.length - keyed.length;
-      let lastBeat = 0;
-      const beatNow = () => {
-        lastBeat = Date.now();
-        context.heartbeat(done);
-      };
-      // Progress as loads end and bodies arrive, at most one beat a HEARTBEAT_GAP_MS.
-      const heartbeat = () => {
-        if (Date.now() - lastBeat >= HEARTBEAT_GAP_MS) beatNow();
-      };
       // One reading of Redis's clock for the batch (a Redis failure fails the batch, to be retried);
       // each load's version is its own start on that clock.
       const clock: VersionClock = keyed[0] ? await versionClock(store, keyed[0].key) : () => Date.now();
-      const beat = setInterval(beatNow, HEARTBEAT_EVERY_MS);
+      // Progress as loads end and bodies arrive, at most one beat a HEARTBEAT_GAP_MS.
+      const { progress: heartbeat, stop: stopBeating } = startHeartbeat(context, () => done, HEARTBEAT_GAP_MS);
       const loaded = await mapLimit(keyed, concurrency, async ({ key, vars }) => {
         try {
           const version = clock();
@@ -144,7 +136,7 @@ export function createWarmBatchActivities(deps: Pick<OptimizerActivityDeps, 'red
           done++;
           heartbeat();
         }
-      }).finally(() => clearInterval(beat));
+      }).finally(stopBeating);
       const entries = loaded.filter((entry): entry is WriteEntry => entry !== undefined);
       const loadEnded = Date.now();
       const outcomes = await store.writeManyIfNewer(entries).catch((err: unknown) => {
