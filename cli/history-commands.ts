@@ -41,7 +41,7 @@ export function addHistoryCommands(program: Command): void {
       if (stats.since) console.log(`since ${stats.since}`);
       const read = stats.read;
       console.log(
-        `read ${read.runs} task runs: ${read.fromDigest} from kept digests (${read.described} described), ${read.historiesRead} histories (${read.eventsRead} events); ${read.preloadRuns} user preload runs: ${read.preloadResultsRead} results read`,
+        `read ${read.runs} task runs (${read.runsListed} listed): ${read.fromDigest} from kept digests (${read.described} described), ${read.historiesRead} histories (${read.eventsRead} events); ${read.preloadRuns} user preload runs: ${read.preloadResultsRead} results read`,
       );
     });
 

@@ -4,6 +4,7 @@ import { readRunWarmMarks, readStrings } from '../store/run-warm-marks';
 import type { DeploymentContext } from './deployment-context';
 import {
   readWarmingStats,
+  type RunCatalogueStore,
   type RunDigestStore,
   type RunWarmMarkStore,
   type StatsOptions,
@@ -39,7 +40,12 @@ export class HistoryReader {
   /** The caller's options with this deployment's run digests and instance. */
   private statsOptions(options: StatsOptions): StatsOptions {
     const { instance } = this.context;
-    return { digests: this.runDigests, ...options, ...(instance !== undefined ? { instance } : {}) };
+    return {
+      digests: this.runDigests,
+      runCatalogue: this.runCatalogue,
+      ...options,
+      ...(instance !== undefined ? { instance } : {}),
+    };
   }
 
   /** Run digests in Redis, one key per run, expiring after RUN_DIGEST_TTL_SECONDS (rebuilt from history when gone). */
@@ -53,6 +59,24 @@ export class HistoryReader {
       ),
     set: async (runId, digest) => {
       await this.context.redis.set(this.context.keys.runDigest(runId), digest, 'EX', RUN_DIGEST_TTL_SECONDS);
+    },
+  };
+
+  /** The queue's run catalogue in Redis, one key, expiring like the digests (listed in full again when gone). */
+  private readonly runCatalogue: RunCatalogueStore = {
+    // Stray data of another type where the catalogue belongs is none: the runs are listed in full
+    // and the catalogue written over it.
+    get: async () => {
+      const [text] = await readStrings(this.context.redis, [this.context.keys.runCatalogue(this.context.taskQueue)]);
+      return text ?? null;
+    },
+    set: async (catalogue) => {
+      await this.context.redis.set(
+        this.context.keys.runCatalogue(this.context.taskQueue),
+        catalogue,
+        'EX',
+        RUN_DIGEST_TTL_SECONDS,
+      );
     },
   };
 

@@ -9,12 +9,22 @@ import type { CacheStore } from '../store/cache-store';
 import type { TaskSpec } from '../core/config-schema';
 import { clipIntervalHistory, intervalHistory, type IntervalEvent, type IntervalPoint } from '../core/interval-history';
 import { mapLimit } from '../core/map-limit';
-import { closedPreloadsQuery, taskRunsQuery } from '../core/visibility-query';
+import { changedTaskRunsQuery, closedPreloadsQuery, taskRunsQuery } from '../core/visibility-query';
 import { summarizePreloads, type PreloadRun, type PreloadRunStatus, type PreloadStats } from '../core/preload-stats';
 import { shedLoads } from '../core/preload-results';
 import { USER_SOURCES } from '../core/user-preload-schema';
 import { summarizeByTask, type WarmCounters, type WarmRecord } from '../core/warm-stats';
 import { taskIdFromWorkflowId, taskWorkflowId, type PreloadUserResult } from '../workflows';
+import {
+  CATALOGUE_OVERLAP_MS,
+  FULL_LISTING_EVERY_MS,
+  MAX_CATALOGUE_RUNS,
+  mergeRuns,
+  parseRunCatalogue,
+  retainedRuns,
+  serializeRunCatalogue,
+  type ListedRun,
+} from './run-catalogue';
 import { decodeTaskRun, type RunHistory } from './task-history-decoding';
 import { decideRecords } from './warm-fates';
 
@@ -57,6 +67,15 @@ export interface StatsOptions {
    */
   warmMarks?: RunWarmMarkStore;
   /**
+   * Where the listing of the queue's task runs is kept between calls (client/run-catalogue.ts): a
+   * call over every task (no task or tag filter) then lists only the runs that started or closed
+   * since the kept one, and one count call vouches that nothing else changed (else it lists in
+   * full). Runs past the namespace's retention are left out of such a call, even while the server
+   * has not deleted them yet. The warming client keeps it in Redis.
+   * @default none: every call lists every run in scope
+   */
+  runCatalogue?: RunCatalogueStore;
+  /**
    * Hears each task run's history read: `done` of `total` runs.
    * @default none
    */
@@ -78,6 +97,11 @@ export interface WarmingStats extends WarmCounters, PreloadStats {
 /** Task workflow runs in scope, and how each was answered: from its kept digest or by reading its history. */
 export interface HistoryReadCost {
   runs: number;
+  /**
+   * Task runs visibility listed: every run in scope, or with a kept run catalogue only those that
+   * started or closed since it was kept.
+   */
+  runsListed: number;
   /** Runs answered from a kept digest (open ones after their warm mark or one describe call said it is current). */
   fromDigest: number;
   /** Open runs answered from a kept digest because their warm mark names the last warm it holds: no describe. */
@@ -126,6 +150,12 @@ export interface RunDigestStore {
   set(runId: string, digest: string): Promise<void>;
 }
 
+/** Keeps one queue's run catalogue (client/run-catalogue.ts) between stats calls, as text. */
+export interface RunCatalogueStore {
+  get(): Promise<string | null>;
+  set(catalogue: string): Promise<void>;
+}
+
 /** Reads open runs' warm marks (store/run-warm-marks.ts) in bulk: null where a run has none. */
 export interface RunWarmMarkStore {
   get(runIds: readonly string[]): Promise<(string | null)[]>;
@@ -135,6 +165,7 @@ export interface RunWarmMarkStore {
 export function noReadCost(): HistoryReadCost {
   return {
     runs: 0,
+    runsListed: 0,
     fromDigest: 0,
     fromWarmMark: 0,
     described: 0,
@@ -156,15 +187,9 @@ interface RunDigest extends RunHistory {
 /** Bumped when the digest's shape changes: older digests are read again from history. */
 const DIGEST_VERSION = 1;
 
-interface TaskRun {
+/** A listed run of one of this deployment's tasks. */
+interface TaskRun extends ListedRun {
   taskId: string;
-  workflowId: string;
-  runId: string;
-  /** History length visibility knows: exact for a closed run, stale for an open one. */
-  historyLength: number;
-  startMs: number;
-  /** Null while the run is open. */
-  closeMs: number | null;
 }
 
 /**
@@ -210,23 +235,15 @@ async function* executionPages(
   } while (nextPageToken);
 }
 
-/** This queue's task runs that may hold warms in the window, a visibility page at a time. */
-async function* taskRunPages(client: Client, taskQueue: string, options: StatsOptions): AsyncGenerator<TaskRun[]> {
-  const query = taskRunsQuery(taskQueue, {
-    ...(options.taskId !== undefined ? { workflowId: taskWorkflowId(options.taskId, options.instance) } : {}),
-    ...(options.tag !== undefined ? { tag: options.tag } : {}),
-    ...(options.sinceMs !== undefined ? { sinceMs: options.sinceMs } : {}),
-  });
+/** The task runs `query` selects, a visibility page at a time (every instance's). */
+async function* listedRunPages(client: Client, query: string): AsyncGenerator<ListedRun[]> {
   for await (const executions of executionPages(client, query)) {
-    const runs: TaskRun[] = [];
+    const runs: ListedRun[] = [];
     for (const execution of executions) {
       const workflowId = execution.execution?.workflowId;
       const runId = execution.execution?.runId;
       if (!workflowId || !runId) continue;
-      const taskId = taskIdFromWorkflowId(workflowId, options.instance);
-      if (taskId === undefined) continue; // another instance's task on this queue
       runs.push({
-        taskId,
         workflowId,
         runId,
         historyLength: Number(execution.historyLength ?? 0),
@@ -236,6 +253,102 @@ async function* taskRunPages(client: Client, taskQueue: string, options: StatsOp
     }
     yield runs;
   }
+}
+
+/** Every run `query` selects. */
+async function listRuns(client: Client, query: string): Promise<ListedRun[]> {
+  const runs: ListedRun[] = [];
+  for await (const page of listedRunPages(client, query)) runs.push(...page);
+  return runs;
+}
+
+/** The runs of this deployment's tasks among `runs` (another instance's task may share the queue). */
+function taskRunsOf(runs: readonly ListedRun[], instance: string | undefined): TaskRun[] {
+  const out: TaskRun[] = [];
+  for (const run of runs) {
+    const taskId = taskIdFromWorkflowId(run.workflowId, instance);
+    if (taskId !== undefined) out.push({ ...run, taskId });
+  }
+  return out;
+}
+
+/** The query of this queue's task runs that may hold warms in the window. */
+function scopedTaskRunsQuery(taskQueue: string, options: StatsOptions): string {
+  return taskRunsQuery(taskQueue, {
+    ...(options.taskId !== undefined ? { workflowId: taskWorkflowId(options.taskId, options.instance) } : {}),
+    ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    ...(options.sinceMs !== undefined ? { sinceMs: options.sinceMs } : {}),
+  });
+}
+
+/** How many runs `query` selects, by one count call. */
+async function countRuns(client: Client, query: string): Promise<number> {
+  try {
+    const { count } = await client.workflowService.countWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+    });
+    return Number(count ?? 0);
+  } catch (err) {
+    if (!isGrpcServiceError(err)) throw err;
+    rethrowKnownErrorTypes(err);
+    throw new ServiceError('Failed to count workflows', { cause: err });
+  }
+}
+
+/** The namespace's retention of closed runs, or undefined when it cannot be read (or keeps them for ever). */
+async function namespaceRetentionMs(client: Client): Promise<number | undefined> {
+  try {
+    const { config } = await client.workflowService.describeNamespace({ namespace: client.options.namespace });
+    const retention = optionalTsToMs(config?.workflowExecutionRetentionTtl);
+    return retention !== undefined && retention > 0 ? retention : undefined;
+  } catch {
+    return undefined; // no cutoff: the count then also covers runs past retention (a full listing when one goes)
+  }
+}
+
+/**
+ * Every run of this queue's tasks inside the namespace's retention (each instance's: the count
+ * cannot tell them apart), from the kept catalogue and the runs that started or closed since it,
+ * when the count of such runs says that is all of them; else (and at least every
+ * FULL_LISTING_EVERY_MS) from a full listing. Keeps the result
+ * as the next call's catalogue. Undefined, having listed nothing, when a windowed call finds no
+ * catalogue (its own listing is smaller than a full one).
+ */
+async function catalogueRuns(
+  client: Client,
+  taskQueue: string,
+  store: RunCatalogueStore,
+  options: StatsOptions,
+  nowMs: number,
+  cost: HistoryReadCost,
+): Promise<ListedRun[] | undefined> {
+  const [text, retentionMs] = await Promise.all([store.get(), namespaceRetentionMs(client)]);
+  const cutoffMs = retentionMs !== undefined ? nowMs - retentionMs : undefined;
+  const parsed = parseRunCatalogue(text, taskQueue);
+  const kept = parsed && nowMs - parsed.fullListingMs < FULL_LISTING_EVERY_MS ? parsed : undefined;
+  let runs: ListedRun[] | undefined;
+  let fullListingMs = kept?.fullListingMs ?? nowMs;
+  if (kept) {
+    const [changed, count] = await Promise.all([
+      listRuns(client, changedTaskRunsQuery(taskQueue, kept.asOfMs - CATALOGUE_OVERLAP_MS)),
+      countRuns(client, taskRunsQuery(taskQueue, cutoffMs !== undefined ? { sinceMs: cutoffMs } : {})),
+    ]);
+    cost.runsListed += changed.length;
+    const merged = retainedRuns(mergeRuns(kept.runs, changed), cutoffMs);
+    // A run deleted, or one visibility showed late, makes the counts differ: list them all.
+    if (merged.length === count) runs = merged;
+  }
+  if (!runs) {
+    if (!parsed && options.sinceMs !== undefined) return undefined;
+    const listed = await listRuns(client, taskRunsQuery(taskQueue));
+    cost.runsListed += listed.length;
+    runs = retainedRuns(listed, cutoffMs);
+    fullListingMs = nowMs;
+  }
+  if (runs.length <= MAX_CATALOGUE_RUNS)
+    await store.set(serializeRunCatalogue({ taskQueue, asOfMs: nowMs, fullListingMs, runs }));
+  return runs;
 }
 
 /** A run in scope with what was kept of it: its digest, and an open run's warm mark. */
@@ -289,8 +402,31 @@ async function keptRuns(runs: readonly TaskRun[], options: StatsOptions): Promis
 }
 
 /** Every run in scope with its digest and mark, oldest first. */
-async function listKeptRuns(client: Client, taskQueue: string, options: StatsOptions): Promise<KeptRun[]> {
-  const kept = await readPagesAsListed(taskRunPages(client, taskQueue, options), (runs) => keptRuns(runs, options));
+async function listKeptRuns(
+  client: Client,
+  taskQueue: string,
+  options: StatsOptions,
+  nowMs: number,
+  cost: HistoryReadCost,
+): Promise<KeptRun[]> {
+  const { runCatalogue, taskId, tag, sinceMs, instance } = options;
+  // A tag can be added to a running task, which no start or close time shows: tag calls list.
+  const catalogued =
+    runCatalogue && taskId === undefined && tag === undefined
+      ? await catalogueRuns(client, taskQueue, runCatalogue, options, nowMs, cost)
+      : undefined;
+  let kept: KeptRun[];
+  if (catalogued) {
+    const inWindow = catalogued.filter(
+      (run) => sinceMs === undefined || run.closeMs === null || run.closeMs >= sinceMs,
+    );
+    kept = await keptRuns(taskRunsOf(inWindow, instance), options);
+  } else {
+    kept = await readPagesAsListed(listedRunPages(client, scopedTaskRunsQuery(taskQueue, options)), (runs) => {
+      cost.runsListed += runs.length;
+      return keptRuns(taskRunsOf(runs, instance), options);
+    });
+  }
   return kept.sort((a, b) => a.run.startMs - b.run.startMs);
 }
 
@@ -563,7 +699,7 @@ export async function readWarmingHistory(
 ): Promise<WarmingHistory> {
   const cost = noReadCost();
   const [kept, preloads] = await Promise.all([
-    listKeptRuns(client, taskQueue, options),
+    listKeptRuns(client, taskQueue, options, nowMs, cost),
     readPreloadRuns(client, taskQueue, options, cost),
   ]);
   const runs = kept.map((entry) => entry.run);

@@ -80,6 +80,16 @@ export function taskRunsQuery(
   return clauses.join(' AND ');
 }
 
+/**
+ * A deployment's task workflow runs that started or closed at or after `sinceMs`: what changed in
+ * visibility since a kept listing (client/run-catalogue.ts). The status is spelled out because SQL
+ * visibility matches a running workflow's absent close time as later than any time.
+ */
+export function changedTaskRunsQuery(taskQueue: string, sinceMs: number): string {
+  const since = time(sinceMs);
+  return `${taskRunsQuery(taskQueue)} AND (StartTime >= ${since} OR (ExecutionStatus != 'Running' AND CloseTime >= ${since}))`;
+}
+
 /** A deployment's running login shards (they run on its main queue). */
 export function runningLoginShardsQuery(taskQueue: string): string {
   return `WorkflowType = ${quote(WORKFLOW_TYPES.loginShard)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;

@@ -40,6 +40,12 @@ export interface RedisKeys {
    */
   runDigest(runId: string): string;
   /**
+   * JSON of what visibility listed of one task queue's task workflow runs at the last `warmctl
+   * stats` (client/run-catalogue.ts), so the next lists only the runs that started or closed since.
+   * Under `run:` like the digests (a run id is a UUID, never `catalogue:...`).
+   */
+  runCatalogue(taskQueue: string): string;
+  /**
    * String: the activity id of the latest warm one task workflow run started, written by warmKey
    * (store/run-warm-marks.ts), so a repeated `warmctl stats` knows an open run's digest is current
    * without asking Temporal.
@@ -78,6 +84,7 @@ export function redisKeys(prefix: string = DEFAULT_PREFIX): RedisKeys {
     appliedSpecs: () => `${prefix}applied`,
     applyLock: () => `${prefix}lock:{${prefix}applied}:apply`,
     runDigest: (runId) => `${prefix}run:${runId}`,
+    runCatalogue: (taskQueue) => `${prefix}run:catalogue:${taskQueue}`,
     runWarmMark: (runId) => `${prefix}warmed:${runId}`,
     lock: (key) => `${prefix}lock:{${slotTagFor(key)}}:${key}`,
     usageBucket: (epochMinute) => `${prefix}{usage}:m:${epochMinute}`,

@@ -226,6 +226,21 @@ test.each(STRAY_TYPES)(
 );
 
 test.each(STRAY_TYPES)(
+  "the queue's run catalogue that is %s is none: every run is listed again and the catalogue rewritten",
+  async (_what, plant) => {
+    const { taskId } = await applyTask();
+    const key = redisKeys(stack.prefix).runCatalogue(stack.taskQueue);
+    await stack.redis.del(key);
+    await plant(stack.redis, key);
+    const stats = await stack.warming.stats();
+    expect(stats.byTask[taskId]).toMatchObject({ totalWarmings: 1, succeeded: 1 });
+    expect(stats.read.runsListed).toBe(stats.read.runs);
+    expect(await stack.redis.type(key)).toBe('string');
+    expect(JSON.parse((await stack.redis.get(key)) as string)).toMatchObject({ taskQueue: stack.taskQueue });
+  },
+);
+
+test.each(STRAY_TYPES)(
   "a run's warm mark that is %s vouches for nothing: the run is described, and the next warm writes over it",
   async (_what, plant) => {
     const { taskId } = await applyTask();
@@ -324,6 +339,7 @@ test('every key the system keeps has its stray-data case here', () => {
     appliedSpecs: 'applied spec hashes that are ...',
     applyLock: 'an apply lock that is ...',
     runDigest: "a run's history digest that is ...",
+    runCatalogue: "the queue's run catalogue that is ...",
     runWarmMark: "a run's warm mark that is ...",
     lock: 'a compute lock that is ...',
     usageBucket: 'usage buckets ... of the wrong type',

@@ -41,6 +41,7 @@ test('a repeated stats call over open runs describes none of them when nothing w
   const second = await stack.warming.stats({ tag });
   expect(second.read).toEqual({
     runs: 3,
+    runsListed: 3,
     fromDigest: 3,
     fromWarmMark: 3,
     described: 0,

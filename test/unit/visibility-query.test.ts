@@ -31,6 +31,9 @@ test("every deployment listing names the deployment's queues", () => {
   expect(query.taskRunsQuery('q', { workflowId: 'warm-task:t', tag: 'a', sinceMs: 0 })).toBe(
     `WorkflowType = 'warmTaskWorkflow' AND ${scoped} AND WorkflowId = 'warm-task:t' AND WarmTags = 'a' AND (ExecutionStatus = 'Running' OR CloseTime >= '1970-01-01T00:00:00.000Z')`,
   );
+  expect(query.changedTaskRunsQuery('q', 0)).toBe(
+    `WorkflowType = 'warmTaskWorkflow' AND ${scoped} AND (StartTime >= '1970-01-01T00:00:00.000Z' OR (ExecutionStatus != 'Running' AND CloseTime >= '1970-01-01T00:00:00.000Z'))`,
+  );
   expect(query.runningOnDeploymentQuery('q')).toBe(`ExecutionStatus = 'Running' AND ${scoped}`);
   expect(query.runningLoginShardsQuery('q')).toContain("TaskQueue = 'q'");
   expect(query.closedPreloadsQuery('q', 0)).toBe(
