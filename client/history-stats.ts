@@ -311,9 +311,9 @@ async function namespaceRetentionMs(client: Client): Promise<number | undefined>
  * Every run of this queue's tasks inside the namespace's retention (each instance's: the count
  * cannot tell them apart), from the kept catalogue and the runs that started or closed since it,
  * when the count of such runs says that is all of them; else (and at least every
- * FULL_LISTING_EVERY_MS) from a full listing. Keeps the result
- * as the next call's catalogue. Undefined, having listed nothing, when a windowed call finds no
- * catalogue (its own listing is smaller than a full one).
+ * FULL_LISTING_EVERY_MS) from a full listing. Keeps the result as the next call's catalogue.
+ * Undefined, having listed nothing, when a windowed call finds no catalogue (its own listing is
+ * smaller than a full one).
  */
 async function catalogueRuns(
   client: Client,

@@ -44,10 +44,10 @@ export const CATALOGUE_OVERLAP_MS = 2 * 60_000;
 export const FULL_LISTING_EVERY_MS = 60 * 60_000;
 
 /**
- * Past this many runs no catalogue is kept (about 100 bytes a run in one Redis string): every call
- * lists in full, as without one.
+ * Past this many runs no catalogue is kept (about 75 bytes a run in one Redis string, so at most
+ * about 75 MB): every call lists in full, as without one.
  */
-export const MAX_CATALOGUE_RUNS = 200_000;
+export const MAX_CATALOGUE_RUNS = 1_000_000;
 
 /** The stored text of a catalogue: one JSON array per run. */
 export function serializeRunCatalogue(catalogue: RunCatalogue): string {
