@@ -114,6 +114,17 @@ test('a run deleted from the server after the catalogue was kept makes the next 
   expect(counters(await stack.warming.stats({ tag: TAG }))).toEqual(counters(after));
 });
 
+test('a windowed call with no catalogue kept lists its window as before, and keeps none', async () => {
+  await applyTasks(['i']);
+  await stack.redis.del(catalogueKey());
+  const sinceMs = Date.now() - 60_000;
+  const windowed = await stack.warming.stats({ sinceMs });
+  expect(windowed.byTask['i']).toMatchObject({ totalWarmings: 1 });
+  expect(windowed.read.runsListed).toBe(windowed.read.runs);
+  expect(await stack.redis.exists(catalogueKey())).toBe(0);
+  expect(counters(windowed)).toEqual(counters(await stack.warming.stats({ tag: TAG, sinceMs })));
+});
+
 test('a catalogue last listed in full longer ago than that limit is listed in full again', async () => {
   await applyTasks(['h']);
   await stack.warming.stats();
