@@ -44,8 +44,8 @@ export const CATALOGUE_OVERLAP_MS = 2 * 60_000;
 export const FULL_LISTING_EVERY_MS = 60 * 60_000;
 
 /**
- * Past this many runs no catalogue is kept (about 75 bytes a run in one Redis string, so at most
- * about 75 MB): every call lists in full, as without one.
+ * Past this many runs no catalogue is kept (one Redis string, about 90 bytes a run with short task
+ * ids, so about 90 MB at most): every call lists in full, as without one.
  */
 export const MAX_CATALOGUE_RUNS = 1_000_000;
 
