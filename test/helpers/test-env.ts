@@ -69,6 +69,18 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits until each of `taskIds` has warmed at least `count` times, as its task status counts. */
+export async function waitForWarmCounts(
+  warming: { status(taskId: string): Promise<{ warmCount: number }> },
+  taskIds: readonly string[],
+  count: number,
+): Promise<void> {
+  await waitFor(`${taskIds.length} tasks warmed ${count} times`, async () => {
+    for (const taskId of taskIds) if ((await warming.status(taskId)).warmCount < count) return false;
+    return true;
+  });
+}
+
 /**
  * Asserts that `read` keeps returning the same value for `durationMs`. Only for proving that
  * something does NOT happen (a paused schedule); effects are awaited with waitFor.

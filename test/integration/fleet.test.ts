@@ -3,7 +3,7 @@
 // stats keep each run's digest so an unchanged history is not read again.
 import { redisKeys } from '../../store/redis-keys';
 import { taskWorkflowId } from '../../workflows';
-import { createTestStack, uniqueName, waitFor, type TestStack } from '../helpers/test-env';
+import { createTestStack, uniqueName, waitFor, waitForWarmCounts, type TestStack } from '../helpers/test-env';
 import { startTestOrigin, type TestOrigin } from '../helpers/test-origin';
 
 /** No background optimiser cycle during a test: every warm here is one the test asked for. */
@@ -41,11 +41,8 @@ async function updatesAccepted(taskId: string): Promise<number> {
   return (history.events ?? []).filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes).length;
 }
 
-async function allWarmed(taskIds: readonly string[], count: number): Promise<void> {
-  await waitFor(`${taskIds.length} tasks warmed ${count} times`, async () => {
-    for (const taskId of taskIds) if ((await stack.warming.status(taskId)).warmCount < count) return false;
-    return true;
-  });
+function allWarmed(taskIds: readonly string[], count: number): Promise<void> {
+  return waitForWarmCounts(stack.warming, taskIds, count);
 }
 
 test('re-applying an unchanged fleet asks no workflow; a changed task is updated', async () => {

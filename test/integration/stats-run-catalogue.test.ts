@@ -6,7 +6,7 @@
 import { CATALOGUE_OVERLAP_MS, FULL_LISTING_EVERY_MS } from '../../client/run-catalogue';
 import { redisKeys } from '../../store/redis-keys';
 import { taskWorkflowId } from '../../workflows';
-import { waitFor } from '../helpers/test-env';
+import { waitFor, waitForWarmCounts } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 const stack = useTestStack();
@@ -29,10 +29,7 @@ function taskSpec(taskId: string) {
 async function applyTasks(taskIds: readonly string[]): Promise<void> {
   for (const taskId of taskIds) origin.route(`/${taskId}`, (_req, hit) => ({ body: `${taskId}:${hit}` }));
   await stack.warming.apply({ tasks: taskIds.map(taskSpec) });
-  await waitFor('first warms', async () => {
-    for (const taskId of taskIds) if ((await stack.warming.status(taskId)).warmCount < 1) return false;
-    return true;
-  });
+  await waitForWarmCounts(stack.warming, taskIds, 1);
 }
 
 function catalogueKey(): string {

@@ -3,7 +3,7 @@
 // the digest was read, keeps the digest from being trusted.
 import { redisKeys } from '../../store/redis-keys';
 import { forceWarmSignal, taskWorkflowId } from '../../workflows';
-import { uniqueName, waitFor } from '../helpers/test-env';
+import { uniqueName, waitFor, waitForWarmCounts } from '../helpers/test-env';
 import { useTestOrigin, useTestStack } from '../helpers/use-test-stack';
 
 const stack = useTestStack();
@@ -24,10 +24,7 @@ async function applyTasks(count: number): Promise<{ tag: string; taskIds: string
       tags: [tag],
     })),
   });
-  await waitFor('first warms', async () => {
-    for (const taskId of taskIds) if ((await stack.warming.status(taskId)).warmCount < 1) return false;
-    return true;
-  });
+  await waitForWarmCounts(stack.warming, taskIds, 1);
   return { tag, taskIds };
 }
 
