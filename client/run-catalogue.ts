@@ -71,7 +71,8 @@ export function parseRunCatalogue(text: string | null, taskQueue: string): RunCa
   }
   if (typeof stored !== 'object' || stored === null) return undefined;
   const { v, taskQueue: queue, asOfMs, fullListingMs, runs } = stored as Record<string, unknown>;
-  if (v !== CATALOGUE_VERSION || queue !== taskQueue || !isTime(asOfMs) || !isTime(fullListingMs)) return undefined;
+  if (v !== CATALOGUE_VERSION || queue !== taskQueue || !isNatural(asOfMs) || !isNatural(fullListingMs))
+    return undefined;
   if (!Array.isArray(runs)) return undefined;
   const parsed: ListedRun[] = [];
   for (const entry of runs as unknown[]) {
@@ -79,15 +80,14 @@ export function parseRunCatalogue(text: string | null, taskQueue: string): RunCa
     const [workflowId, runId, startMs, closeMs, historyLength] = entry as unknown[];
     if (typeof workflowId !== 'string' || workflowId === '' || typeof runId !== 'string' || runId === '')
       return undefined;
-    if (!isTime(startMs) || (closeMs !== null && !isTime(closeMs))) return undefined;
-    if (typeof historyLength !== 'number' || !Number.isSafeInteger(historyLength) || historyLength < 0)
-      return undefined;
+    if (!isNatural(startMs) || (closeMs !== null && !isNatural(closeMs)) || !isNatural(historyLength)) return undefined;
     parsed.push({ workflowId, runId, startMs, closeMs, historyLength });
   }
   return { taskQueue, asOfMs, fullListingMs, runs: parsed };
 }
 
-function isTime(value: unknown): value is number {
+/** A time in ms since the epoch, or a length: a safe integer, not negative. */
+function isNatural(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
