@@ -78,6 +78,9 @@ export class HistoryReader {
         RUN_DIGEST_TTL_SECONDS,
       );
     },
+    delete: async () => {
+      await this.context.redis.del(this.context.keys.runCatalogue(this.context.taskQueue));
+    },
   };
 
   /** Open runs' warm marks, which the deployment's warmKey activities set. */

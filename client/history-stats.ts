@@ -17,12 +17,11 @@ import { summarizeByTask, type WarmCounters, type WarmRecord } from '../core/war
 import { taskIdFromWorkflowId, taskWorkflowId, type PreloadUserResult } from '../workflows';
 import {
   CATALOGUE_OVERLAP_MS,
+  catalogueToKeep,
   FULL_LISTING_EVERY_MS,
-  MAX_CATALOGUE_RUNS,
   mergeRuns,
   parseRunCatalogue,
   retainedRuns,
-  serializeRunCatalogue,
   type ListedRun,
 } from './run-catalogue';
 import { decodeTaskRun, type RunHistory } from './task-history-decoding';
@@ -75,6 +74,12 @@ export interface StatsOptions {
    * @default none: every call lists every run in scope
    */
   runCatalogue?: RunCatalogueStore;
+  /**
+   * Most runs a kept run catalogue holds: past it none is kept, and one kept before is deleted, so
+   * each call lists in full without first listing the runs changed since a catalogue it cannot keep.
+   * @default MAX_CATALOGUE_RUNS (1 000 000: about 90 MB, one Redis string)
+   */
+  maxCatalogueRuns?: number;
   /**
    * Hears each task run's history read: `done` of `total` runs.
    * @default none
@@ -154,6 +159,7 @@ export interface RunDigestStore {
 export interface RunCatalogueStore {
   get(): Promise<string | null>;
   set(catalogue: string): Promise<void>;
+  delete(): Promise<void>;
 }
 
 /** Reads open runs' warm marks (store/run-warm-marks.ts) in bulk: null where a run has none. */
@@ -346,8 +352,9 @@ async function catalogueRuns(
     runs = retainedRuns(listed, cutoffMs);
     fullListingMs = nowMs;
   }
-  if (runs.length <= MAX_CATALOGUE_RUNS)
-    await store.set(serializeRunCatalogue({ taskQueue, asOfMs: nowMs, fullListingMs, runs }));
+  const next = catalogueToKeep({ taskQueue, asOfMs: nowMs, fullListingMs, runs }, options.maxCatalogueRuns);
+  if (next !== null) await store.set(next);
+  else if (text !== null) await store.delete();
   return runs;
 }
 

@@ -49,6 +49,15 @@ export const FULL_LISTING_EVERY_MS = 60 * 60_000;
  */
 export const MAX_CATALOGUE_RUNS = 1_000_000;
 
+/**
+ * The stored text of the catalogue to keep, or null when it holds more than `maxRuns` runs: then
+ * none is kept, and an older one must go too (else each call would list the runs changed since it
+ * and count them, only to list in full anyway, until its hourly full listing is due).
+ */
+export function catalogueToKeep(catalogue: RunCatalogue, maxRuns = MAX_CATALOGUE_RUNS): string | null {
+  return catalogue.runs.length <= maxRuns ? serializeRunCatalogue(catalogue) : null;
+}
+
 /** The stored text of a catalogue: one JSON array per run. */
 export function serializeRunCatalogue(catalogue: RunCatalogue): string {
   return JSON.stringify({

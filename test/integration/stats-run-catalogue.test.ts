@@ -137,6 +137,25 @@ test('a catalogue last listed in full longer ago than that limit is listed in fu
   expect((await stack.warming.stats()).read.runsListed).toBe(0);
 });
 
+test('a call over more runs than a catalogue may hold deletes the kept one, and the next lists in full', async () => {
+  await applyTasks(['j']);
+  await stack.warming.stats();
+  await ageCatalogue();
+  // Every run of the file so far: more than one, so a cap of one leaves no catalogue to keep.
+  const over = await stack.warming.stats({ maxCatalogueRuns: 1 });
+  expect(over.read.runs).toBeGreaterThan(1);
+  expect(await stack.redis.exists(catalogueKey())).toBe(0);
+  expect(counters(over)).toEqual(counters(await stack.warming.stats({ tag: TAG })));
+
+  const next = await stack.warming.stats({ maxCatalogueRuns: 1 });
+  expect(next.read.runsListed).toBe(next.read.runs);
+  expect(next.byTask['j']).toMatchObject({ totalWarmings: 1 });
+  expect(await stack.redis.exists(catalogueKey())).toBe(0);
+  // Under the shipped cap the call keeps one again.
+  await stack.warming.stats();
+  expect(await stack.redis.exists(catalogueKey())).toBe(1);
+});
+
 test.each([
   ['not JSON', '{'],
   [

@@ -406,13 +406,15 @@ function agrees(written: number | null, measured: number | null): boolean {
 }
 
 describe('benchmark figures are the committed results', () => {
-  test('each "Results (full run, DATE)" table has the value, baseline value and ratio of full-run-DATE.json', () => {
+  test('each "Results (full run, DATE[, PART])" table has the value, baseline value and ratio of full-run-DATE[-PART].json', () => {
     const wrong: string[] = [];
     let tables = 0;
     for (const [doc, text] of docText) {
       for (const { heading, body } of sections(text)) {
-        const date = /^## Results \(full run, (20\d\d-\d\d-\d\d)\)/.exec(heading)?.[1];
-        if (!date) continue;
+        // A second full run on one day names its part of the day: "2026-12-07, evening".
+        const [, day, part] = /^## Results \(full run, (20\d\d-\d\d-\d\d)(?:, ([a-z]+))?\)/.exec(heading) ?? [];
+        if (!day) continue;
+        const date = part ? `${day}-${part}` : day;
         const file = `full-run-${date}.json`;
         if (!existsSync(join(ROOT, 'bench/results', file))) {
           wrong.push(`${doc}: "${heading}" has no bench/results/${file}`);

@@ -2,6 +2,7 @@
 // no catalogue, the runs listed since update the kept ones, and retention cuts closed runs.
 import fc from 'fast-check';
 import {
+  catalogueToKeep,
   mergeRuns,
   parseRunCatalogue,
   retainedRuns,
@@ -101,4 +102,11 @@ test('retention keeps open runs and those closed at or after the cutoff', () => 
   const runs = [run('open', null), run('edge', 5_000), run('gone', 4_999), run('late', 9_000)];
   expect(retainedRuns(runs, 5_000).map((entry) => entry.runId)).toEqual(['open', 'edge', 'late']);
   expect(retainedRuns(runs, undefined)).toEqual(runs);
+});
+
+test('a catalogue of more runs than the cap is not kept; one at the cap is, as stored', () => {
+  const catalogue = { taskQueue: 'q', asOfMs: 2_000, fullListingMs: 1_000, runs: [run('r1', null), run('r2', 5)] };
+  expect(catalogueToKeep(catalogue, 1)).toBeNull();
+  expect(catalogueToKeep(catalogue, 2)).toBe(serializeRunCatalogue(catalogue));
+  expect(catalogueToKeep(catalogue)).toBe(serializeRunCatalogue(catalogue));
 });
