@@ -487,9 +487,9 @@ describe('benchmark figures are the committed results', () => {
 });
 
 describe("PERFORMANCE.md's opening cost table", () => {
-  // Drawn from the full run of 2026-12-07, actions, capacity and memory alike: every cell is
+  // Drawn from the full run of 2026-12-07 (evening), actions, capacity and memory alike: every cell is
   // recomputed here and must be in the table's row.
-  const FULL = 'full-run-2026-12-07.json';
+  const FULL = 'full-run-2026-12-07-evening.json';
   const section = sections(docText.get('docs/PERFORMANCE.md') as string).find(
     (s) => s.heading === '## What it costs a month',
   )?.body as string;
