@@ -67,21 +67,20 @@ export class HistoryReader {
     // Stray data of another type where the catalogue belongs is none: the runs are listed in full
     // and the catalogue written over it.
     get: async () => {
-      const [text] = await readStrings(this.context.redis, [this.context.keys.runCatalogue(this.context.taskQueue)]);
+      const [text] = await readStrings(this.context.redis, [this.runCatalogueKey()]);
       return text ?? null;
     },
     set: async (catalogue) => {
-      await this.context.redis.set(
-        this.context.keys.runCatalogue(this.context.taskQueue),
-        catalogue,
-        'EX',
-        RUN_DIGEST_TTL_SECONDS,
-      );
+      await this.context.redis.set(this.runCatalogueKey(), catalogue, 'EX', RUN_DIGEST_TTL_SECONDS);
     },
     delete: async () => {
-      await this.context.redis.del(this.context.keys.runCatalogue(this.context.taskQueue));
+      await this.context.redis.del(this.runCatalogueKey());
     },
   };
+
+  private runCatalogueKey(): string {
+    return this.context.keys.runCatalogue(this.context.taskQueue);
+  }
 
   /** Open runs' warm marks, which the deployment's warmKey activities set. */
   private readonly warmMarks: RunWarmMarkStore = {
