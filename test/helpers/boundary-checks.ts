@@ -254,6 +254,9 @@ export async function inspectPrefix(
   };
   for (const [i, key] of found.entries()) {
     const type = types[i] as string;
+    // Gone between SCAN and TYPE (an origin budget's lease set emptied, a key that expired): no
+    // key is left to hold a wrong type.
+    if (type === 'none') continue;
     const rest = key.slice(keys.prefix.length);
     const meta = keyOfPerKeyEntry(keys, key, 'meta');
     const lock = keyOfPerKeyEntry(keys, key, 'lock');
